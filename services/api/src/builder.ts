@@ -1,0 +1,130 @@
+// The one Pothos builder: context, scalars, plugins (errors before prisma), root types.
+import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import { GraphQLError, Kind } from "graphql";
+import type { Context } from "./context.ts";
+import type PrismaTypes from "./generated/pothos-types.ts";
+import { getDatamodel } from "./generated/pothos-types.ts";
+import { forbidden } from "./modules/shared/errors.ts";
+
+export interface AuthScopes {
+  /** VIEWER, OPERATOR or ADMIN token. */
+  viewer: boolean;
+  /** OPERATOR or ADMIN. */
+  operator: boolean;
+  admin: boolean;
+  /** An enrolled agent's credential. */
+  agent: boolean;
+  /** A single-use enrollment token, good for enrollAgent only. */
+  enrollment: boolean;
+}
+
+export interface SchemaTypes {
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: AuthScopes;
+  DefaultFieldNullability: false;
+  Connection: { totalCount: number | (() => number | Promise<number>) };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    BigInt: { Input: bigint; Output: bigint | number | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}
+
+/** The resolved type parameter of the builder, for helpers that take field builders. */
+export type Types = PothosSchemaTypes.ExtendDefaultTypes<SchemaTypes>;
+
+export const builder = new SchemaBuilder<SchemaTypes>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    unauthorizedError: (_parent, _context, info) =>
+      forbidden(`Forbidden: your role may not use ${info.parentType.name}.${info.fieldName}`),
+    authScopes: (ctx) => {
+      const p = ctx.principal;
+      const role = p?.kind === "user" ? p.role : null;
+      return {
+        viewer: role === "VIEWER" || role === "OPERATOR" || role === "ADMIN",
+        operator: role === "OPERATOR" || role === "ADMIN",
+        admin: role === "ADMIN",
+        agent: p?.kind === "agent",
+        enrollment: p?.kind === "enrollment",
+      };
+    },
+  },
+  errors: { defaultTypes: [] },
+  prisma: {
+    client: (ctx) => ctx.app.db.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+    maxConnectionSize: 500,
+    defaultConnectionSize: 50,
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    nodeQueryOptions: { description: "Any object by its opaque global id." },
+    nodesQueryOptions: { description: "Objects by their opaque global ids, null where not found." },
+  },
+});
+
+builder.queryType({
+  description: "Reads. Every field needs a token; inventory needs the VIEWER role or higher.",
+});
+builder.mutationType({ description: "Changes. Every call is authorized and audited." });
+builder.subscriptionType({ description: "Live updates over graphql-ws on /graphql." });
+
+builder.globalConnectionField("totalCount", (t) =>
+  t.int({
+    description: "Number of items matching the filter, across all pages.",
+    resolve: (parent) => (typeof parent.totalCount === "function" ? parent.totalCount() : parent.totalCount),
+  }),
+);
+
+builder.scalarType("DateTime", {
+  description: "An instant, ISO 8601 with time zone (e.g. 2026-11-25T17:55:55.000Z).",
+  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
+  parseValue: (value) => {
+    const date = typeof value === "string" ? new Date(value) : new Date(Number.NaN);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string");
+    return date;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || Number.isNaN(new Date(ast.value).getTime())) {
+      throw new GraphQLError("DateTime must be an ISO 8601 string");
+    }
+    return new Date(ast.value);
+  },
+});
+
+function toBigInt(value: unknown): bigint {
+  if (typeof value === "bigint") return value;
+  if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === "string" && /^-?\d{1,20}$/.test(value)) return BigInt(value);
+  throw new GraphQLError("BigInt must be an integer, as a decimal string or a safe integer number");
+}
+
+builder.scalarType("BigInt", {
+  description:
+    "A 64-bit integer (bytes, counts), serialized as a decimal string; accepts a string or a safe integer.",
+  serialize: (value) => toBigInt(value).toString(),
+  parseValue: toBigInt,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING && ast.kind !== Kind.INT)
+      throw new GraphQLError("BigInt must be an integer");
+    return toBigInt(ast.value);
+  },
+});
+
+builder.scalarType("JSON", {
+  description: "Arbitrary JSON (agent protocol payloads and audit inputs).",
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});

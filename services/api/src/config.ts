@@ -1,0 +1,71 @@
+// Configuration is parsed once at boot; nothing else reads process.env (STYLE.md 11).
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+
+const schema = z.object({
+  PORT: port.default(4000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+  ),
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
+  ),
+  FERRY_DATA_DIR: z.string().default("./.ferry"),
+  FERRY_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  FERRY_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  FERRY_REPLICA_ID: optionalString,
+  FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).optional(),
+  FERRY_AGENT_LOST_AFTER_SECONDS: z.coerce.number().int().min(5).default(300),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
+  redisUrl: string | undefined;
+  adminToken: string | undefined;
+  logLevel: z.infer<typeof schema>["FERRY_LOG_LEVEL"];
+  replicaId: string;
+  dbPoolSize: number | undefined;
+  agentLostAfterSeconds: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: e.DATABASE_URL
+      ? { kind: "postgres", url: e.DATABASE_URL }
+      : { kind: "pglite", dataDir: path.resolve(e.FERRY_DATA_DIR) },
+    redisUrl: e.REDIS_URL,
+    adminToken: e.FERRY_ADMIN_TOKEN,
+    logLevel: e.FERRY_LOG_LEVEL,
+    replicaId: e.FERRY_REPLICA_ID ?? `replica-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    dbPoolSize: e.FERRY_DB_POOL_SIZE,
+    agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
+  };
+}

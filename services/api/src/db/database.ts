@@ -1,0 +1,43 @@
+// Opens the one database: embedded PGlite by default, PostgreSQL when DATABASE_URL is set. Both run
+// the same migrations; the only difference is the connection.
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { Config } from "../config.ts";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import type { Logger } from "../logger.ts";
+import { migrate } from "./migrate.ts";
+import { startEmbeddedPostgres } from "./pglite.ts";
+
+export type { PrismaClient };
+
+export interface Database {
+  kind: "pglite" | "postgres";
+  prisma: PrismaClient;
+  /** For raw `pg` clients (migrations, LISTEN, benchmarks). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  const embedded =
+    config.database.kind === "pglite" ? await startEmbeddedPostgres(config.database.dataDir) : null;
+  const url = embedded ? embedded.url : (config.database as { url: string }).url;
+  try {
+    const result = await migrate(url);
+    logger.info({ applied: result.applied, alreadyApplied: result.alreadyApplied }, "database migrations");
+    const poolSize = config.dbPoolSize ?? (embedded ? 4 : 10);
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) });
+    await prisma.$connect();
+    return {
+      kind: embedded ? "pglite" : "postgres",
+      prisma,
+      url,
+      async close() {
+        await prisma.$disconnect();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,156 @@
+// Authentication: turns a bearer secret into a Principal; bootstrap admin; enrollment of agents.
+import type { App, Principal } from "../../context.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
+import { hashSecret, newSecret, sameHash, secretKind } from "./secrets.ts";
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+const BOOTSTRAP_NAME = "bootstrap-admin";
+
+/** Resolves a bearer secret; null when unknown, revoked or expired. Never throws for bad input. */
+export async function authenticate(app: App, secret: string | null): Promise<Principal | null> {
+  if (!secret || secret.length > 200) return null;
+  const hash = hashSecret(secret);
+  const prisma = app.db.prisma;
+  const now = new Date();
+  const kind = secretKind(secret);
+  if (kind === "agent") {
+    const cred = await prisma.agentCredential.findUnique({
+      where: { secretHash: hash },
+      include: { host: true },
+    });
+    if (!cred || cred.revokedAt || !sameHash(cred.secretHash, hash)) return null;
+    if (!cred.lastUsedAt || now.getTime() - cred.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await prisma.agentCredential.update({ where: { id: cred.id }, data: { lastUsedAt: now } });
+    }
+    return { kind: "agent", credentialId: cred.id, hostId: cred.hostId, hostName: cred.host.name };
+  }
+  if (kind === "enrollment") {
+    const e = await prisma.agentEnrollment.findUnique({ where: { secretHash: hash } });
+    if (!e || e.usedAt || e.expiresAt <= now || !sameHash(e.secretHash, hash)) return null;
+    return { kind: "enrollment", enrollmentId: e.id, hostName: e.hostName };
+  }
+  const token = await prisma.apiToken.findUnique({ where: { secretHash: hash } });
+  if (
+    !token ||
+    token.revokedAt ||
+    (token.expiresAt && token.expiresAt <= now) ||
+    !sameHash(token.secretHash, hash)
+  ) {
+    return null;
+  }
+  if (token.role === "AGENT") return null;
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
+  }
+  return { kind: "user", tokenId: token.id, name: token.name, role: token.role };
+}
+
+/**
+ * Makes sure an admin token exists. With `token` (FERRY_ADMIN_TOKEN) that token is the bootstrap
+ * admin; without it, one is generated the first time (or every time with `rotate`) and returned so
+ * the caller can print it once. Returns null when an existing bootstrap token stays in force.
+ */
+export async function ensureBootstrapAdmin(
+  app: App,
+  options: { token?: string; rotate?: boolean },
+): Promise<string | null> {
+  const prisma = app.db.prisma;
+  const active = await prisma.apiToken.findMany({ where: { name: BOOTSTRAP_NAME, revokedAt: null } });
+  if (options.token) {
+    const hash = hashSecret(options.token);
+    if (active.some((t) => t.secretHash === hash)) return null;
+    await prisma.$transaction([
+      prisma.apiToken.updateMany({
+        where: { name: BOOTSTRAP_NAME, revokedAt: null },
+        data: { revokedAt: new Date() },
+      }),
+      prisma.apiToken.upsert({
+        where: { secretHash: hash },
+        update: { revokedAt: null, role: "ADMIN", name: BOOTSTRAP_NAME },
+        create: { name: BOOTSTRAP_NAME, role: "ADMIN", secretHash: hash, createdBy: "FERRY_ADMIN_TOKEN" },
+      }),
+    ]);
+    return null;
+  }
+  if (active.length > 0 && !options.rotate) return null;
+  const secret = newSecret("api");
+  await prisma.$transaction([
+    prisma.apiToken.updateMany({
+      where: { name: BOOTSTRAP_NAME, revokedAt: null },
+      data: { revokedAt: new Date() },
+    }),
+    prisma.apiToken.create({
+      data: { name: BOOTSTRAP_NAME, role: "ADMIN", secretHash: hashSecret(secret), createdBy: "bootstrap" },
+    }),
+  ]);
+  return secret;
+}
+
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
+
+export function validateHostName(name: string, field: string): string {
+  if (!HOST_NAME.test(name)) {
+    throw new ValidationError(
+      field,
+      "host name must be 1-63 letters, digits, dots or hyphens, starting with a letter or digit",
+    );
+  }
+  return name;
+}
+
+export interface EnrollmentInput {
+  hostName: string;
+  expiresInSeconds?: number | null;
+}
+
+/** A single-use enrollment token for the agent of one host; the secret is returned once. */
+export async function createEnrollment(app: App, createdBy: string, input: EnrollmentInput) {
+  const hostName = validateHostName(input.hostName, "input.hostName");
+  const ttl = input.expiresInSeconds ?? 24 * 3600;
+  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 24 * 3600) {
+    throw new ValidationError("input.expiresInSeconds", "must be between 60 seconds and 30 days");
+  }
+  const secret = newSecret("enrollment");
+  const enrollment = await app.db.prisma.agentEnrollment.create({
+    data: {
+      hostName,
+      secretHash: hashSecret(secret),
+      createdBy,
+      expiresAt: new Date(Date.now() + ttl * 1000),
+    },
+  });
+  return { enrollment, token: secret };
+}
+
+/**
+ * Exchanges an enrollment for the agent's own credential, bound to the host (created if new).
+ * Single use: a second call with the same enrollment fails with ConflictError.
+ */
+export async function enrollAgent(app: App, enrollmentId: string, reportedHostName: string) {
+  const prisma = app.db.prisma;
+  const secret = newSecret("agent");
+  return prisma.$transaction(async (tx) => {
+    const enrollment = await tx.agentEnrollment.findUnique({ where: { id: enrollmentId } });
+    if (!enrollment) throw new NotFoundError("enrollment", enrollmentId);
+    if (enrollment.hostName.toLowerCase() !== reportedHostName.toLowerCase()) {
+      throw new ValidationError(
+        "input.hostName",
+        `this enrollment is for host ${enrollment.hostName}, not ${reportedHostName}`,
+      );
+    }
+    const claimed = await tx.agentEnrollment.updateMany({
+      where: { id: enrollmentId, usedAt: null, expiresAt: { gt: new Date() } },
+      data: { usedAt: new Date() },
+    });
+    if (claimed.count !== 1) throw new ConflictError("enrollment token already used or expired");
+    const host = await tx.host.upsert({
+      where: { name: enrollment.hostName },
+      update: {},
+      create: { name: enrollment.hostName, delegations: [], migrationSettings: { create: {} } },
+    });
+    await tx.agentCredential.create({
+      data: { hostId: host.id, secretHash: hashSecret(secret), enrollmentId },
+    });
+    return { host, credential: secret };
+  });
+}

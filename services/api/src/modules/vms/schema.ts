@@ -1,0 +1,125 @@
+// Virtual machine inventory types and the `vms` query.
+import { builder } from "../../builder.ts";
+import type { Prisma } from "../../generated/prisma/client.ts";
+
+export const VmState = builder.enumType("VmState", {
+  description: "Get-VM State.",
+  values: [
+    "RUNNING",
+    "OFF",
+    "SAVED",
+    "PAUSED",
+    "STARTING",
+    "STOPPING",
+    "SAVING",
+    "PAUSING",
+    "RESUMING",
+    "OTHER",
+  ] as const,
+});
+
+builder.prismaObject("HardDrive", {
+  description: "A virtual hard disk attached to the VM.",
+  fields: (t) => ({
+    path: t.exposeString("path", { description: "Path of the VHD/VHDX file." }),
+    sizeBytes: t.expose("sizeBytes", { type: "BigInt", description: "File size in bytes." }),
+  }),
+});
+
+export const VmFilter = builder.inputType("VmFilter", {
+  description: "Filters for VMs; all given conditions must hold.",
+  fields: (t) => ({
+    nameContains: t.string({ description: "Case-insensitive substring of the VM name." }),
+    name: t.string({ description: "Exact VM name." }),
+    state: t.field({ type: VmState, description: "Only VMs in this state." }),
+    host: t.string({ description: "Only VMs on the host with this name." }),
+    processorCompatibilityForMigration: t.boolean({
+      description: "Only VMs with processor compatibility on (or off).",
+    }),
+  }),
+});
+
+export function vmWhere(
+  filter: typeof VmFilter.$inferInput | null | undefined,
+): Prisma.VirtualMachineWhereInput {
+  if (!filter) return {};
+  return {
+    ...(filter.nameContains ? { name: { contains: filter.nameContains, mode: "insensitive" } } : {}),
+    ...(filter.name != null ? { name: filter.name } : {}),
+    ...(filter.state ? { state: filter.state } : {}),
+    ...(filter.host != null ? { host: { name: filter.host } } : {}),
+    ...(filter.processorCompatibilityForMigration != null
+      ? { processorCompatibilityForMigration: filter.processorCompatibilityForMigration }
+      : {}),
+  };
+}
+
+export const VirtualMachineType = builder.prismaNode("VirtualMachine", {
+  description: "A Hyper-V virtual machine as its host last reported it.",
+  id: { field: "id" },
+  fields: (t) => ({
+    vmId: t.exposeString("vmId", { description: "Hyper-V's VM GUID; stable across moves." }),
+    name: t.exposeString("name", {
+      description: "VM name (any characters; shown exactly as Hyper-V reports it).",
+    }),
+    host: t.relation("host", { description: "The host the VM is on now." }),
+    state: t.expose("state", { type: VmState, description: "Power state." }),
+    status: t.exposeString("status", {
+      nullable: true,
+      description: "Hyper-V status text, e.g. Operating normally.",
+    }),
+    cpuUsage: t.exposeInt("cpuUsage", { description: "CPU usage in percent." }),
+    memoryAssignedBytes: t.expose("memoryAssignedBytes", {
+      type: "BigInt",
+      description: "Memory assigned now, in bytes.",
+    }),
+    memoryStartupBytes: t.expose("memoryStartupBytes", {
+      type: "BigInt",
+      description: "Startup memory, in bytes.",
+    }),
+    uptimeSeconds: t.exposeInt("uptimeSeconds", { description: "Seconds since the VM started; 0 when off." }),
+    generation: t.exposeInt("generation", { description: "VM generation (1 or 2)." }),
+    configurationVersion: t.exposeString("configurationVersion", {
+      description: "Configuration version, e.g. 8.0.",
+    }),
+    processorCompatibilityForMigration: t.exposeBoolean("processorCompatibilityForMigration", {
+      description: "Processor compatibility mode (Set-VMProcessor -CompatibilityForMigrationEnabled).",
+    }),
+    path: t.exposeString("path", { description: "Folder of the VM's configuration files." }),
+    hardDrives: t.relation("hardDrives", {
+      description: "Attached virtual disks.",
+      query: { orderBy: { position: "asc" } },
+    }),
+    switchNames: t.exposeStringList("switchNames", {
+      description: "Virtual switches the VM's adapters connect to.",
+    }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When this record last changed." }),
+  }),
+});
+
+export const VirtualMachineConnection = builder.connectionObject({
+  type: VirtualMachineType,
+  name: "VirtualMachineConnection",
+  description: "A page of VMs.",
+});
+
+builder.queryField("vms", (t) =>
+  t.prismaConnection(
+    {
+      type: "VirtualMachine",
+      cursor: "id",
+      description: "VMs across all hosts, by name. Page size up to 500.",
+      authScopes: { viewer: true },
+      args: { filter: t.arg({ type: VmFilter, description: "Filter the VMs." }) },
+      totalCount: (_parent, args, ctx) =>
+        ctx.app.db.prisma.virtualMachine.count({ where: vmWhere(args.filter) }),
+      resolve: (query, _parent, args, ctx) =>
+        ctx.app.db.prisma.virtualMachine.findMany({
+          ...query,
+          where: vmWhere(args.filter),
+          orderBy: [{ name: "asc" }, { id: "asc" }],
+        }),
+    },
+    VirtualMachineConnection,
+  ),
+);

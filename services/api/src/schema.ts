@@ -1,0 +1,15 @@
+// Assembles the schema from the domain modules (each registers its types on the one builder).
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.ts";
+import "./modules/shared/payload.ts";
+import "./modules/vms/schema.ts";
+import "./modules/hosts/schema.ts";
+import "./modules/hosts/queries.ts";
+import "./modules/auth/schema.ts";
+import "./modules/agents/schema.ts";
+
+export const schema = builder.toSchema({ sortSchema: true });
+
+export function printedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}
