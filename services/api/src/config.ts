@@ -69,3 +69,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
   };
 }
+
+const demoSchema = z.object({
+  FERRY_DEMO_HOSTS: z.coerce.number().int().min(1).max(500).default(4),
+  FERRY_DEMO_SEED: z.coerce.number().int().min(0).default(1),
+  FERRY_DEMO_TIME_SCALE: z.coerce.number().positive().max(10_000).default(1),
+});
+
+export interface DemoConfig {
+  hosts: number;
+  seed: number;
+  timeScale: number;
+}
+
+/** The demo's own variables (`npm start`); throws ConfigError listing every bad one. */
+export function loadDemoConfig(env: Record<string, string | undefined> = process.env): DemoConfig {
+  const parsed = demoSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return {
+    hosts: parsed.data.FERRY_DEMO_HOSTS,
+    seed: parsed.data.FERRY_DEMO_SEED,
+    timeScale: parsed.data.FERRY_DEMO_TIME_SCALE,
+  };
+}

@@ -24,7 +24,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
   try {
     const result = await migrate(url);
     logger.info({ applied: result.applied, alreadyApplied: result.alreadyApplied }, "database migrations");
-    const poolSize = config.dbPoolSize ?? (embedded ? 4 : 10);
+    // PGlite is one session: its socket server interleaves the messages of several connections, and
+    // two connections' unnamed prepared statements then collide (rows delivered to the wrong query).
+    // So the embedded database gets exactly one connection.
+    const poolSize = embedded ? 1 : (config.dbPoolSize ?? 10);
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) });
     await prisma.$connect();
     return {

@@ -17,8 +17,8 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   // A unix socket keeps the database off the network; its path must stay under ~100 bytes.
   const socketDir = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? "/tmp"), "ferry-pg-"));
   const socketPath = path.join(socketDir, ".s.PGSQL.5432");
-  // The socket server runs one connection's transaction at a time, so several pool connections are safe.
-  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 16 });
+  // Two connections: the migration runner's and then Prisma's pool of one (see database.ts).
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 2 });
   await server.start();
   return {
     url: `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`,

@@ -1,0 +1,130 @@
+// One agent: enrolls once, then holds the link to the API, reports its host's inventory on every
+// connect and whenever it changes, and runs the commands it receives. Factory with start/stop.
+import { createHash } from "node:crypto";
+import type { HyperVBackend } from "./backends/types.ts";
+import { COMMAND_RESULT, REPORT_INVENTORY } from "./link/documents.ts";
+import { enroll } from "./link/enroll.ts";
+import { toWire } from "./link/json.ts";
+import { type Link, openLink } from "./link/link.ts";
+import { createRunner } from "./runner/runner.ts";
+import { StateStore } from "./state/store.ts";
+
+export const AGENT_VERSION = "0.1.0";
+
+export interface AgentOptions {
+  apiUrl: string;
+  stateDir: string;
+  backend: HyperVBackend;
+  /** Needed only the first time, before a credential is stored. */
+  enrollmentToken?: string;
+  /** How often to look for inventory changes (default 5 s). */
+  inventoryIntervalMs?: number;
+  log?: (msg: string, extra?: Record<string, unknown>) => void;
+  onFatal?: (reason: string) => void;
+}
+
+export interface Agent {
+  hostName: string;
+  start(): Promise<void>;
+  /** Reports the inventory now if it changed since the last acknowledged report. */
+  reportInventory(force?: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createAgent(options: AgentOptions): Promise<Agent> {
+  const store = new StateStore(options.stateDir);
+  const log =
+    options.log ??
+    ((msg, extra) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...extra })));
+  const inventory = await options.backend.getInventory();
+  const hostName = inventory.host.name;
+  let link: Link | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let lastReportedHash: string | null = null;
+  let reporting: Promise<void> | null = null;
+
+  async function ensureCredential() {
+    const saved = store.credential();
+    if (saved && saved.apiUrl === options.apiUrl && saved.hostName === hostName) return saved;
+    if (!options.enrollmentToken) {
+      throw new Error(`no credential in ${options.stateDir}: pass --enrollment-token to enroll this agent`);
+    }
+    const { credential, hostId } = await enroll(options.apiUrl, options.enrollmentToken, hostName);
+    const record = { apiUrl: options.apiUrl, hostName, hostId, secret: credential };
+    store.saveCredential(record);
+    log("enrolled", { hostName, hostId });
+    return record;
+  }
+
+  async function reportInventory(force = false) {
+    if (!link) return;
+    if (reporting) return reporting;
+    reporting = (async () => {
+      try {
+        const wire = toWire(await options.backend.getInventory());
+        const hash = createHash("sha256").update(JSON.stringify(wire)).digest("hex");
+        if (!force && hash === lastReportedHash) return;
+        await link!.request(REPORT_INVENTORY, {
+          input: { inventory: wire, agentVersion: AGENT_VERSION, backend: options.backend.kind },
+        });
+        lastReportedHash = hash;
+      } catch (error) {
+        log("inventory report failed", { error: (error as Error).message });
+      } finally {
+        reporting = null;
+      }
+    })();
+    return reporting;
+  }
+
+  const runner = createRunner({
+    backend: options.backend,
+    store,
+    log,
+    handlers: {
+      REFRESH_INVENTORY: async () => {
+        await reportInventory(true);
+        return {};
+      },
+    },
+    answer: async (entry) => {
+      if (!link) throw new Error("not connected");
+      await link.request(COMMAND_RESULT, {
+        input: {
+          commandId: entry.commandId,
+          succeeded: entry.succeeded,
+          result: entry.result,
+          errorCode: entry.errorCode,
+          errorMessage: entry.errorMessage,
+        },
+      });
+    },
+  });
+
+  return {
+    hostName,
+    async start() {
+      const credential = await ensureCredential();
+      link = openLink({
+        apiUrl: options.apiUrl,
+        credential: credential.secret,
+        log,
+        onConnected: () => void reportInventory(true),
+        onCommand: (command) => void runner.handle(command),
+        onFatal: (reason) => {
+          log("fatal", { reason });
+          options.onFatal?.(reason);
+        },
+      });
+      timer = setInterval(() => void reportInventory(), options.inventoryIntervalMs ?? 5000);
+    },
+    reportInventory,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await reporting;
+      await link?.close();
+      link = null;
+      await options.backend.close();
+    },
+  };
+}
