@@ -27,6 +27,11 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
 type Enveloped = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
 interface ServerContext {
@@ -80,13 +85,13 @@ export async function startApiServer(
       // Expected errors thrown outside mutations (bad ids in queries/subscriptions) reach the client
       // as BAD_USER_INPUT; everything else stays masked.
       maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
+        const original = (error as { originalError?: unknown }).originalError ?? error;
         if (original instanceof AppError) {
           return new GraphQLError(original.message, { extensions: { code: "BAD_USER_INPUT" } });
         }
-        if (error instanceof GraphQLError && !error.originalError) return error;
-        if (error instanceof GraphQLError && error.originalError instanceof GraphQLError)
-          return error.originalError;
+        // Our own coded errors (UNAUTHENTICATED, FORBIDDEN) and GraphQL's validation errors pass.
+        if (codeOf(original) && codeOf(original) !== "INTERNAL_SERVER_ERROR") return original as Error;
+        if (original === error && error instanceof GraphQLError) return error;
         logger.error({ err: original }, "unexpected error");
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },

@@ -6,6 +6,19 @@ import type { Context } from "../../context.ts";
 import { recordAudit } from "../audit/service.ts";
 import { AppError, ConflictError, NotFoundError, ValidationError } from "./errors.ts";
 
+/**
+ * What an `errors` entry is at run time: a plain copy of the AppError. (graphql-js treats a resolver
+ * value that is an Error instance as a thrown error, so the instances themselves cannot be returned.)
+ */
+export type ErrorShape = AppError & { __kind: string };
+
+export function errorShape(error: AppError): ErrorShape {
+  return { ...error, message: error.message, name: error.name, __kind: error.name } as ErrorShape;
+}
+
+/** isTypeOf for an error object type registered for class `name`. */
+export const isError = (name: string) => (value: unknown) => (value as ErrorShape).__kind === name;
+
 export const ErrorInterface = builder.interfaceRef<AppError>("Error").implement({
   description: "Every expected mutation failure implements this; see the concrete types for details.",
   fields: (t) => ({
@@ -17,7 +30,7 @@ builder.objectType(NotFoundError, {
   name: "NotFoundError",
   description: "A referenced object does not exist (or is not visible to you).",
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof NotFoundError,
+  isTypeOf: isError("NotFoundError"),
   fields: (t) => ({
     ref: t.exposeString("ref", { description: "The id or name that was not found." }),
   }),
@@ -27,7 +40,7 @@ builder.objectType(ValidationError, {
   name: "ValidationError",
   description: "An input value is invalid; nothing was changed.",
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof ValidationError,
+  isTypeOf: isError("ValidationError"),
   fields: (t) => ({
     field: t.exposeString("field", { description: "Path of the offending input field, e.g. input.subnet." }),
   }),
@@ -37,7 +50,7 @@ builder.objectType(ConflictError, {
   name: "ConflictError",
   description: "The change conflicts with the current state (already used, already running...).",
   interfaces: [ErrorInterface],
-  isTypeOf: (e) => e instanceof ConflictError,
+  isTypeOf: isError("ConflictError"),
 });
 
 export interface MutationOutcome<T> {
@@ -89,7 +102,7 @@ export function payloadType<T>(
         type: [ErrorInterface],
         nullable: true,
         description: "Why the mutation did not happen; null on success.",
-        resolve: (p) => p.errors,
+        resolve: (p) => p.errors?.map(errorShape) ?? null,
       }),
     }),
   });
