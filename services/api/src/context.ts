@@ -1,5 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import type { Inflight } from "./inflight.ts";
 import type { Logger } from "./logger.ts";
 import type { PubSub } from "./pubsub.ts";
 
@@ -18,6 +19,8 @@ export interface App {
   db: Database;
   pubsub: PubSub;
   replicaId: string;
+  /** Work shutdown waits for. */
+  inflight: Inflight;
 }
 
 export interface Context {

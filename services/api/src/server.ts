@@ -10,6 +10,7 @@ import { WebSocketServer } from "ws";
 import type { Config } from "./config.ts";
 import type { App, Context, Principal } from "./context.ts";
 import { type Database, openDatabase } from "./db/database.ts";
+import { createInflight, withTimeout } from "./inflight.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { bearer } from "./modules/auth/secrets.ts";
 import { authenticate, ensureBootstrapAdmin } from "./modules/auth/service.ts";
@@ -68,7 +69,8 @@ export async function startApiServer(
     await pubsubHandle.close();
     throw error;
   }
-  const app: App = { config, logger, db, pubsub: pubsubHandle.pubsub, replicaId: config.replicaId };
+  const inflight = createInflight();
+  const app: App = { config, logger, db, pubsub: pubsubHandle.pubsub, replicaId: config.replicaId, inflight };
   const generatedAdminToken = await ensureBootstrapAdmin(app, {
     token: config.adminToken,
     rotate: options.rotateAdminToken,
@@ -115,7 +117,7 @@ export async function startApiServer(
         .end(ready ? "ready" : "starting");
     }
     if (req.url === "/") return void res.writeHead(302, { location: "/graphql" }).end();
-    void yoga.handle(req, res);
+    void inflight.track(Promise.resolve(yoga.handle(req, res)));
   });
 
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 4 * 1024 * 1024 });
@@ -198,13 +200,22 @@ export async function startApiServer(
       if (stopped) return;
       stopped = true;
       ready = false;
+      // Stop taking work, let what is running finish (bounded), then close the database.
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       await wsServer.dispose();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const left = await inflight.drain(10_000);
+      if (left > 0) logger.warn({ left }, "stopping with requests still running");
+      server.closeAllConnections();
+      await httpClosed;
       await pubsubHandle.close();
-      await db.close();
+      const closed = await withTimeout(
+        db.close().then(() => true),
+        10_000,
+        false,
+      );
+      if (!closed) logger.warn("database did not close within 10 s");
+      logger.debug("stopped");
     },
   };
 }

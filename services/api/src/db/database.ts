@@ -28,15 +28,22 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     // two connections' unnamed prepared statements then collide (rows delivered to the wrong query).
     // So the embedded database gets exactly one connection.
     const poolSize = embedded ? 1 : (config.dbPoolSize ?? 10);
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: poolSize }) });
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: url, max: poolSize }),
+      // With one connection, transactions queue for it: allow a burst to wait its turn.
+      transactionOptions: { maxWait: 15_000, timeout: 20_000 },
+    });
     await prisma.$connect();
     return {
       kind: embedded ? "pglite" : "postgres",
       prisma,
       url,
       async close() {
-        await prisma.$disconnect();
-        await embedded?.stop();
+        try {
+          await prisma.$disconnect();
+        } finally {
+          await embedded?.stop();
+        }
       },
     };
   } catch (error) {

@@ -14,9 +14,11 @@ export async function markConnected(app: App, hostId: string): Promise<string> {
 }
 
 export async function markDisconnected(app: App, hostId: string, session: string): Promise<void> {
-  const { count } = await app.db.prisma.host.updateMany({
-    where: { id: hostId, agentReplica: session },
-    data: { agentConnected: false, agentReplica: null, agentLastSeenAt: new Date() },
-  });
+  const { count } = await app.inflight.track(
+    app.db.prisma.host.updateMany({
+      where: { id: hostId, agentReplica: session },
+      data: { agentConnected: false, agentReplica: null, agentLastSeenAt: new Date() },
+    }),
+  );
   if (count > 0) app.pubsub.publish("hostChanged", { hostId });
 }

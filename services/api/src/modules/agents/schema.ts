@@ -173,18 +173,39 @@ builder.subscriptionField("agentCommands", (t) =>
   }),
 );
 
-/** Marks the host connected for the lifetime of the subscription and streams its commands. */
-async function* agentSession(ctx: Context): AsyncGenerator<AgentCommand> {
+/**
+ * Marks the host connected for the lifetime of the subscription and streams its commands. The
+ * iterator's return() aborts first: an async generator waiting inside `await` would otherwise
+ * queue return() until the next command arrives, and the disconnect would go unnoticed.
+ */
+function agentSession(ctx: Context): AsyncIterableIterator<AgentCommand> {
   const agent = agentOf(ctx);
   const abort = new AbortController();
-  const session = await markConnected(ctx.app, agent.hostId);
-  const disconnects = ctx.app.pubsub.subscribe("agentDisconnect", agent.hostId)[Symbol.asyncIterator]();
-  void disconnects.next().then((r) => !r.done && abort.abort());
-  try {
-    yield* commandStream(ctx.app, agent.hostId, abort.signal);
-  } finally {
-    abort.abort();
-    await disconnects.return?.();
-    await markDisconnected(ctx.app, agent.hostId, session);
+  async function* run(): AsyncGenerator<AgentCommand> {
+    const session = await markConnected(ctx.app, agent.hostId);
+    const disconnects = ctx.app.pubsub.subscribe("agentDisconnect", agent.hostId)[Symbol.asyncIterator]();
+    void disconnects.next().then((r) => !r.done && abort.abort());
+    try {
+      yield* commandStream(ctx.app, agent.hostId, abort.signal);
+    } finally {
+      abort.abort();
+      await disconnects.return?.();
+      await markDisconnected(ctx.app, agent.hostId, session);
+    }
   }
+  const inner = run();
+  return {
+    next: () => inner.next(),
+    return: (value?: unknown) => {
+      abort.abort();
+      return inner.return(value as undefined);
+    },
+    throw: (error?: unknown) => {
+      abort.abort();
+      return inner.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

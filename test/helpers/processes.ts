@@ -1,0 +1,71 @@
+// Real processes for end-to-end tests: the API and agents exactly as users start them.
+import { type ChildProcess, spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const API_MAIN = path.join(ROOT, "services/api/src/main.ts");
+export const AGENT_MAIN = path.join(ROOT, "services/agent/src/main.ts");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Proc {
+  child: ChildProcess;
+  /** Everything the process printed so far (for failure messages). */
+  output(): string;
+  /** SIGTERM (or `signal`), resolves with the exit code; SIGKILL and an error after 15 s. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startProcess(script: string, args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  return {
+    child,
+    output: () => out,
+    stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error(`process did not stop within 15 s after ${signal}:\n${out.slice(-4000)}`));
+        }, 15_000);
+        child.once("exit", (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+        child.kill(signal);
+      });
+    },
+  };
+}
+
+export async function waitForReady(url: string, proc: Proc, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null)
+      throw new Error(`process exited (${proc.child.exitCode}):\n${proc.output()}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms:\n${proc.output()}`);
+}
