@@ -6,6 +6,7 @@ import { COMMAND_RESULT, REPORT_INVENTORY } from "./link/documents.ts";
 import { enroll } from "./link/enroll.ts";
 import { toWire } from "./link/json.ts";
 import { type Link, openLink } from "./link/link.ts";
+import { createHandlers } from "./runner/handlers/index.ts";
 import { createRunner } from "./runner/runner.ts";
 import { StateStore } from "./state/store.ts";
 
@@ -81,12 +82,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     backend: options.backend,
     store,
     log,
-    handlers: {
-      REFRESH_INVENTORY: async () => {
-        await reportInventory(true);
-        return {};
-      },
-    },
+    handlers: createHandlers({
+      backend: options.backend,
+      store,
+      log,
+      reportInventory: () => reportInventory(true),
+    }),
     answer: async (entry) => {
       if (!link) throw new Error("not connected");
       await link.request(COMMAND_RESULT, {

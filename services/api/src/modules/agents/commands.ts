@@ -4,7 +4,8 @@ import type { App } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
 import { NotFoundError } from "../shared/errors.ts";
 
-export type CommandType = "REFRESH_INVENTORY";
+/** A command type the agent knows (services/agent/src/runner/handlers/), e.g. REFRESH_INVENTORY. */
+export type CommandType = string;
 
 export interface IssueCommandInput {
   hostId: string;

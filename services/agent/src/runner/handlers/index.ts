@@ -1,0 +1,20 @@
+// Command handlers by command type. Each domain adds its own file and spreads it in here.
+import type { HyperVBackend } from "../../backends/types.ts";
+import type { StateStore } from "../../state/store.ts";
+import type { CommandHandler } from "../runner.ts";
+import { inventoryHandlers } from "./inventory.ts";
+
+/** What a handler may use. */
+export interface HandlerContext {
+  backend: HyperVBackend;
+  store: StateStore;
+  /** Reports the host's inventory now (forced), so the API sees a change at once. */
+  reportInventory: () => Promise<void>;
+  log: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+export function createHandlers(ctx: HandlerContext): Record<string, CommandHandler> {
+  return {
+    ...inventoryHandlers(ctx),
+  };
+}

@@ -1,0 +1,11 @@
+import type { HandlerContext } from "./index.ts";
+
+export function inventoryHandlers(ctx: HandlerContext) {
+  return {
+    /** Report the inventory now. */
+    REFRESH_INVENTORY: async () => {
+      await ctx.reportInventory();
+      return {};
+    },
+  };
+}
