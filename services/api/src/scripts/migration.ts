@@ -14,7 +14,8 @@ const SCHEMA = path.join(ROOT, "prisma/schema.prisma");
 function latestSnapshot(): string {
   const latest = readMigrations().at(-1);
   const snapshot = latest && path.join(MIGRATIONS_DIR, latest.name, "schema.prisma");
-  if (!snapshot || !fs.existsSync(snapshot)) throw new Error(`the newest migration has no schema.prisma snapshot`);
+  if (!snapshot || !fs.existsSync(snapshot))
+    throw new Error(`the newest migration has no schema.prisma snapshot`);
   return snapshot;
 }
 
@@ -22,7 +23,17 @@ function latestSnapshot(): string {
 export function pendingSchemaSql(): string {
   const sql = execFileSync(
     path.join(ROOT, "node_modules/.bin/prisma"),
-    ["migrate", "diff", "--config", path.join(ROOT, "prisma/prisma.config.ts"), "--from-schema-datamodel", latestSnapshot(), "--to-schema-datamodel", SCHEMA, "--script"],
+    [
+      "migrate",
+      "diff",
+      "--config",
+      path.join(ROOT, "prisma/prisma.config.ts"),
+      "--from-schema-datamodel",
+      latestSnapshot(),
+      "--to-schema-datamodel",
+      SCHEMA,
+      "--script",
+    ],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
   );
   return sql.replace(/^-- This is an empty migration\.\s*$/m, "").trim();
@@ -33,7 +44,9 @@ function main() {
   if (command === "check") {
     const sql = pendingSchemaSql();
     if (sql) {
-      console.error(`schema.prisma has changes without a migration:\n${sql}\n\nRun: npm run migration -w @ferry/api -- new <name>`);
+      console.error(
+        `schema.prisma has changes without a migration:\n${sql}\n\nRun: npm run migration -w @ferry/api -- new <name>`,
+      );
       process.exit(1);
     }
     console.log("migrations match schema.prisma");
