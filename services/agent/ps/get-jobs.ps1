@@ -1,0 +1,13 @@
+# Msvm_MigrationJob instances on this host: one (JobId) or all. Parameters: { JobId: string | null }.
+. (Join-Path $PSScriptRoot '_common.ps1')
+try {
+  $p = Read-FerryParameters $args[0]
+  $jobs = New-Object -TypeName System.Collections.ArrayList
+  foreach ($job in (Get-FerryMigrationJobs)) {
+    if ($null -ne $p.JobId -and [string]$job.InstanceID -ne [string]$p.JobId) { continue }
+    [void]$jobs.Add((ConvertTo-FerryJob $job))
+  }
+  if ($null -ne $p.JobId -and $jobs.Count -eq 0) { Stop-Ferry 'JOB_NOT_FOUND' ('No migration job has the id ' + $p.JobId + '.') }
+  Write-FerryOk @($jobs)
+}
+catch { Write-FerryError $_ }
