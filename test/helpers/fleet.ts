@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
+import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
 import { startFleet } from "../../services/agent/src/fleet.ts";
 import { ADMIN_TOKEN, eventually, type TestApi } from "./api.ts";
 
@@ -15,7 +16,7 @@ export interface TestFleet {
 /** Starts one agent per simulated host and waits until every host's inventory is in the API. */
 export async function startTestFleet(
   api: TestApi,
-  options: { hosts?: number; seed?: number; timeScale?: number; vmsPerHost?: number } = {},
+  options: { hosts?: number; seed?: number; timeScale?: number; vmsPerHost?: number; definition?: WorldDefinition } = {},
 ): Promise<TestFleet> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-fleet-"));
   const fleet = await startFleet({
@@ -27,6 +28,7 @@ export async function startTestFleet(
     timeScale: options.timeScale ?? 50,
     vmsPerHost: options.vmsPerHost ?? 4,
     world: "memory",
+    definition: options.definition,
   });
   const hostNames = fleet.world.hostNames();
   await eventually(

@@ -2,7 +2,8 @@
 // connect and whenever it changes, and runs the commands it receives. Factory with start/stop.
 import { createHash } from "node:crypto";
 import type { HyperVBackend } from "./backends/types.ts";
-import { COMMAND_RESULT, REPORT_INVENTORY } from "./link/documents.ts";
+import { createJobTracker } from "./jobs/tracker.ts";
+import { COMMAND_RESULT, JOB_UPDATE, REPORT_INVENTORY } from "./link/documents.ts";
 import { enroll } from "./link/enroll.ts";
 import { toWire } from "./link/json.ts";
 import { type Link, openLink } from "./link/link.ts";
@@ -78,6 +79,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     return reporting;
   }
 
+  const jobs = createJobTracker({
+    backend: options.backend,
+    store,
+    log,
+    report: async (report) => {
+      if (!link) throw new Error("not connected");
+      await link.request(JOB_UPDATE, { input: report });
+    },
+    onEnded: () => void reportInventory(true),
+  });
+
   const runner = createRunner({
     backend: options.backend,
     store,
@@ -86,6 +98,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       backend: options.backend,
       store,
       log,
+      jobs,
       reportInventory: () => reportInventory(true),
     }),
     answer: async (entry) => {
@@ -118,10 +131,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         },
       });
       timer = setInterval(() => void reportInventory(), options.inventoryIntervalMs ?? 5000);
+      jobs.resume();
     },
     reportInventory,
     async stop() {
       if (timer) clearInterval(timer);
+      jobs.stop();
       await reporting;
       await link?.close();
       link = null;

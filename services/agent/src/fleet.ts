@@ -7,6 +7,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { type Agent, createAgent } from "./agent.ts";
 import { generateFleet, SimWorld } from "./backends/simulator/index.ts";
+import type { WorldDefinition } from "./backends/world.ts";
 
 export interface FleetOptions {
   apiUrl: string;
@@ -18,6 +19,8 @@ export interface FleetOptions {
   /** "file": the world survives restarts (demo); "memory": cheapest (load tests). */
   world?: "file" | "memory";
   vmsPerHost?: number;
+  /** A hand-made world instead of generateFleet's (tests). */
+  definition?: WorldDefinition;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -47,7 +50,7 @@ export async function startFleet(
   options: FleetOptions,
 ): Promise<{ agents: Agent[]; world: SimWorld; stop(): Promise<void> }> {
   fs.mkdirSync(options.stateDir, { recursive: true });
-  const definition = generateFleet({
+  const definition = options.definition ?? generateFleet({
     hosts: options.hosts,
     seed: options.seed,
     timeScale: options.timeScale,

@@ -8,6 +8,16 @@ import { Redis } from "ioredis";
 export type PubSubTopics = {
   hostChanged: [payload: { hostId: string }];
   agentCommand: [hostId: string, payload: { commandId: string }];
+  /** A migration changed (state, progress): payload-less hint, subscribers re-read it. */
+  migrationChanged: [migrationId: string, payload: { at: number }];
+  /** Any migration changed; for list subscriptions. */
+  migrationsChanged: [payload: { migrationId: string }];
+  /** An agent answered a command. */
+  commandCompleted: [commandId: string, payload: { status: string }];
+  /** A host configuration operation (an agent command) was issued or answered. */
+  hostOperationChanged: [payload: { operationId: string; hostId: string }];
+  /** A Hyper-V-VMMS-Admin event of a host was stored (eventRowId: HostEvent.id). */
+  hostEventStored: [payload: { hostId: string; eventRowId: string }];
   /** Asks the replica holding this agent's socket to drop it (credential revoked). */
   agentDisconnect: [hostId: string, payload: { reason: string }];
 };

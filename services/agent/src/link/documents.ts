@@ -14,6 +14,11 @@ export const COMMAND_RESULT = /* GraphQL */ `
     agentCommandResult(input: $input) { status errors { message } }
   }`;
 
+export const JOB_UPDATE = /* GraphQL */ `
+  mutation Job($input: AgentJobUpdateInput!) {
+    agentJobUpdate(input: $input) { accepted errors { message } }
+  }`;
+
 export const COMMANDS = /* GraphQL */ `
   subscription Commands {
     agentCommands { id type payload migrationId createdAt }

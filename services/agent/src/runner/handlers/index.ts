@@ -2,7 +2,9 @@
 import type { HyperVBackend } from "../../backends/types.ts";
 import type { StateStore } from "../../state/store.ts";
 import type { CommandHandler } from "../runner.ts";
+import type { JobTracker } from "../../jobs/tracker.ts";
 import { inventoryHandlers } from "./inventory.ts";
+import { migrationHandlers } from "./migrations.ts";
 
 /** What a handler may use. */
 export interface HandlerContext {
@@ -11,10 +13,13 @@ export interface HandlerContext {
   /** Reports the host's inventory now (forced), so the API sees a change at once. */
   reportInventory: () => Promise<void>;
   log: (msg: string, extra?: Record<string, unknown>) => void;
+  /** Hyper-V jobs this agent follows (moves). */
+  jobs: JobTracker;
 }
 
 export function createHandlers(ctx: HandlerContext): Record<string, CommandHandler> {
   return {
     ...inventoryHandlers(ctx),
+    ...migrationHandlers(ctx),
   };
 }

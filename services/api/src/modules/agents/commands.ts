@@ -2,6 +2,7 @@
 // An agent that (re)connects is sent every command it has not answered; answers are idempotent.
 import type { App } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
+import { recordCommandOutcome } from "../audit/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
 
 /** A command type the agent knows (services/agent/src/runner/handlers/), e.g. REFRESH_INVENTORY. */
@@ -68,6 +69,8 @@ export async function completeCommand(
   const command = await prisma.agentCommand.findFirst({ where: { id: input.commandId, hostId } });
   if (!command) throw new NotFoundError("command", input.commandId);
   if (updated.count === 1) {
+    await recordCommandOutcome(app, command);
+    app.pubsub.publish("commandCompleted", command.id, { status: command.status });
     for (const listener of listeners.get(command.type) ?? []) await listener(app, command);
   }
   return command;
@@ -115,5 +118,27 @@ export async function* commandStream(
   } finally {
     signal.removeEventListener("abort", onAbort);
     await announcements.return?.();
+  }
+}
+
+/**
+ * Waits for an agent's answer to a command, up to `timeoutMs`; null when it did not come in time.
+ * Reads the database (the source of truth) and uses the pubsub hint only to wake up early.
+ */
+export async function awaitCommand(app: App, commandId: string, timeoutMs: number): Promise<AgentCommand | null> {
+  const hints = app.pubsub.subscribe("commandCompleted", commandId)[Symbol.asyncIterator]();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (true) {
+      const command = await app.db.prisma.agentCommand.findUnique({ where: { id: commandId } });
+      if (command && (command.status === "SUCCEEDED" || command.status === "FAILED")) return command;
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([hints.next(), new Promise((r) => (timer = setTimeout(r, Math.min(left, 500))))]);
+      clearTimeout(timer);
+    }
+  } finally {
+    await hints.return?.();
   }
 }

@@ -1,6 +1,7 @@
 // Host inventory types and queries. Resolvers stay thin: the prisma plugin plans the queries.
 import { builder } from "../../builder.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
+import { isAgentLive } from "../agents/presence.ts";
 import { VirtualMachineConnection, VmFilter, vmWhere } from "../vms/schema.ts";
 
 export const CpuVendor = builder.enumType("CpuVendor", {
@@ -114,7 +115,7 @@ const AgentStatus = builder
     fields: (t) => ({
       connected: t.boolean({
         description: "The agent holds a live connection to the API now.",
-        resolve: (h) => h.agentConnected,
+        resolve: (h) => isAgentLive(h),
       }),
       lastSeenAt: t.field({
         type: "DateTime",

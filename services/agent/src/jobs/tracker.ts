@@ -1,0 +1,139 @@
+// Follows the Hyper-V jobs this agent started: samples each at least once a second, reports
+// progress and the outcome to the API, and survives restarts (the job list is in the state folder;
+// Hyper-V keeps running the jobs while the agent is away).
+import { type HyperVBackend, HyperVError, type JobStatus } from "../backends/types.ts";
+import type { StateStore } from "../state/store.ts";
+
+export interface TrackedJob {
+  migrationId: string;
+  vmId: string;
+  /** Null between "about to start" (written first) and the backend's answer. */
+  jobId: string | null;
+  cancelRequested: boolean;
+  startedAt: string;
+}
+
+export interface JobReport {
+  migrationId: string;
+  jobId: string | null;
+  state: JobStatus["state"];
+  percentComplete: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  eventId: number | null;
+}
+
+export interface JobTrackerOptions {
+  backend: HyperVBackend;
+  store: StateStore;
+  /** Sends a report; rejects when the API is unreachable (the tracker tries again). */
+  report: (report: JobReport) => Promise<void>;
+  /** After a job's outcome was acknowledged (e.g. report inventory: the VM moved). */
+  onEnded: () => void;
+  log: (msg: string, extra?: Record<string, unknown>) => void;
+  pollMs?: number;
+}
+
+const STORE_KEY = "jobs";
+const REPORT_EVERY_MS = 1000;
+
+export function createJobTracker(options: JobTrackerOptions) {
+  const jobs = new Map<string, TrackedJob>(Object.entries(options.store.get<Record<string, TrackedJob>>(STORE_KEY) ?? {}));
+  const watching = new Set<string>();
+  let stopped = false;
+  const save = () => options.store.set(STORE_KEY, Object.fromEntries(jobs));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  async function watch(migrationId: string) {
+    if (watching.has(migrationId)) return;
+    watching.add(migrationId);
+    let last = "";
+    let lastSent = 0;
+    try {
+      while (!stopped) {
+        const job = jobs.get(migrationId);
+        if (!job?.jobId) return;
+        let report: JobReport;
+        try {
+          const s = await options.backend.getJob(job.jobId);
+          report = { migrationId, jobId: s.jobId, state: s.state, percentComplete: s.percentComplete, errorCode: s.error?.code ?? null, errorMessage: s.error?.message ?? null, eventId: s.error?.eventId ?? null };
+        } catch (error) {
+          if (!(error instanceof HyperVError && error.code === "JOB_NOT_FOUND")) {
+            options.log("job poll failed", { migrationId, error: (error as Error).message });
+            await sleep(options.pollMs ?? 500);
+            continue;
+          }
+          report = { migrationId, jobId: job.jobId, state: "FAILED", percentComplete: 0, errorCode: "JOB_NOT_FOUND", errorMessage: "Hyper-V no longer knows this migration job.", eventId: null };
+        }
+        const key = `${report.state}/${report.percentComplete}`;
+        const terminal = report.state !== "RUNNING";
+        if (key !== last || Date.now() - lastSent >= REPORT_EVERY_MS) {
+          try {
+            await options.report(report);
+            last = key;
+            lastSent = Date.now();
+            if (terminal) {
+              jobs.delete(migrationId);
+              save();
+              options.onEnded();
+              return;
+            }
+          } catch (error) {
+            options.log("job report not delivered", { migrationId, error: (error as Error).message });
+          }
+        }
+        await sleep(options.pollMs ?? 500);
+      }
+    } finally {
+      watching.delete(migrationId);
+    }
+  }
+
+  return {
+    get: (migrationId: string) => jobs.get(migrationId),
+    /** Write-ahead: recorded before the backend is asked to start, so a crash cannot start it twice. */
+    begin(migrationId: string, vmId: string) {
+      jobs.set(migrationId, { migrationId, vmId, jobId: null, cancelRequested: false, startedAt: new Date().toISOString() });
+      save();
+    },
+    forget(migrationId: string) {
+      jobs.delete(migrationId);
+      save();
+    },
+    async attach(migrationId: string, jobId: string) {
+      const job = jobs.get(migrationId);
+      if (!job) return;
+      job.jobId = jobId;
+      save();
+      if (job.cancelRequested) await options.backend.cancelJob(jobId);
+      void watch(migrationId);
+    },
+    /** Finds a running job of this VM that Hyper-V started for an interrupted begin(). */
+    async adopt(migrationId: string): Promise<string | null> {
+      const job = jobs.get(migrationId);
+      if (!job) return null;
+      const claimed = new Set([...jobs.values()].map((j) => j.jobId).filter(Boolean));
+      const found = (await options.backend.listJobs()).find((j) => j.vmId === job.vmId && j.state === "RUNNING" && !claimed.has(j.jobId));
+      if (!found) return null;
+      await this.attach(migrationId, found.jobId);
+      return found.jobId;
+    },
+    async requestCancel(migrationId: string): Promise<boolean> {
+      const job = jobs.get(migrationId);
+      if (!job) return false;
+      job.cancelRequested = true;
+      save();
+      if (job.jobId) await options.backend.cancelJob(job.jobId);
+      return true;
+    },
+    /** At start-up: follow every job the previous run was following. */
+    resume() {
+      for (const job of jobs.values()) if (job.jobId) void watch(job.migrationId);
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+export type JobTracker = ReturnType<typeof createJobTracker>;

@@ -1,0 +1,49 @@
+// Loads the inventory views preflight needs, in as few queries as possible.
+import type { App } from "../../context.ts";
+import { isAgentLive } from "../agents/presence.ts";
+import type { HostView, VmView } from "./preflight.ts";
+
+const hostInclude = {
+  migrationSettings: true,
+  virtualSwitches: { select: { name: true } },
+  firewallRules: { select: { name: true, enabled: true } },
+} as const;
+
+export async function loadHostView(app: App, hostId: string): Promise<HostView | null> {
+  const h = await app.db.prisma.host.findUnique({ where: { id: hostId }, include: hostInclude });
+  if (!h) return null;
+  return {
+    id: h.id,
+    name: h.name,
+    fqdn: h.fqdn,
+    domain: h.domain,
+    cpuVendor: h.cpuVendor,
+    memoryAvailableBytes: h.memoryAvailableBytes,
+    supportedVmVersions: h.supportedVmVersions,
+    delegations: h.delegations,
+    delegationsKnown: h.delegationsKnown,
+    agentConnected: isAgentLive(h),
+    settings: h.migrationSettings,
+    switches: h.virtualSwitches.map((s) => s.name),
+    firewallRules: h.firewallRules,
+  };
+}
+
+export async function loadVm(app: App, vmRowId: string) {
+  const vm = await app.db.prisma.virtualMachine.findUnique({
+    where: { id: vmRowId },
+    include: { hardDrives: { orderBy: { position: "asc" } } },
+  });
+  if (!vm) return null;
+  const view: VmView = {
+    name: vm.name,
+    state: vm.state,
+    memoryAssignedBytes: vm.memoryAssignedBytes,
+    configurationVersion: vm.configurationVersion,
+    processorCompatibilityForMigration: vm.processorCompatibilityForMigration,
+    path: vm.path,
+    hardDrives: vm.hardDrives.map((d) => d.path),
+    switchNames: vm.switchNames,
+  };
+  return { row: vm, view };
+}

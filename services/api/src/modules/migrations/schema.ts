@@ -1,0 +1,243 @@
+// Migrations: queries, mutations and subscriptions (seed steps 6-8). Resolvers only translate.
+import { builder } from "../../builder.ts";
+import type { Context } from "../../context.ts";
+import { principalName } from "../../context.ts";
+import type { Migration, Prisma } from "../../generated/prisma/client.ts";
+import { decodeId } from "../shared/ids.ts";
+import { payloadType, runMutation } from "../shared/payload.ts";
+import { cancelMigration } from "./cancel.ts";
+import "./errors.ts";
+import "./agent-schema.ts";
+import "./lifecycle.ts";
+import { ACTIVE_STATES, TERMINAL_STATES } from "./progress.ts";
+import { preflight, requestMove } from "./requests.ts";
+import { MigrationConnection, MigrationKindEnum, MigrationStateEnum, PreflightReportType } from "./types.ts";
+
+const VhdMoveInput = builder.inputType("VhdMoveInput", {
+  description: "One disk to move (Move-VMStorage -Vhds); the file name must stay the same.",
+  fields: (t) => ({
+    sourcePath: t.string({ required: true, description: "Current path of the VHD/VHDX file." }),
+    destinationPath: t.string({ required: true, description: "New path, same file name." }),
+  }),
+});
+
+const MoveVmInput = builder.inputType("MoveVmInput", {
+  description: "A live migration (seed step 6).",
+  fields: (t) => ({
+    vm: t.id({ required: true, description: "VirtualMachine id." }),
+    destinationHost: t.id({ required: true, description: "Host id to move to." }),
+    includeStorage: t.boolean({ defaultValue: false, description: "Move the VM's files too (Move-VM -IncludeStorage)." }),
+    destinationStoragePath: t.string({ description: "Folder on the destination for the files; required with includeStorage." }),
+    idempotencyKey: t.string({ description: "Retries with the same key return the first call's migration." }),
+  }),
+});
+
+const MoveVmStorageInput = builder.inputType("MoveVmStorageInput", {
+  description: "A storage migration (seed step 7): a whole VM to a folder, or chosen disks.",
+  fields: (t) => ({
+    vm: t.id({ required: true, description: "VirtualMachine id." }),
+    destinationStoragePath: t.string({ description: "Move every file of the VM to this folder (either this)." }),
+    vhds: t.field({ type: [VhdMoveInput], description: "Move these disks (or these)." }),
+    idempotencyKey: t.string({ description: "Retries with the same key return the first call's migration." }),
+  }),
+});
+
+const MigrationFilter = builder.inputType("MigrationFilter", {
+  description: "Filters for migrations; all given conditions must hold.",
+  fields: (t) => ({
+    states: t.field({ type: [MigrationStateEnum], description: "Only these states." }),
+    active: t.boolean({ description: "Only QUEUED/RUNNING/CANCELLING (true) or only ended ones (false)." }),
+    kind: t.field({ type: MigrationKindEnum, description: "Only this kind." }),
+    vm: t.id({ description: "Only this VM (VirtualMachine id)." }),
+    vmName: t.string({ description: "Only VMs with this name (as requested)." }),
+    host: t.id({ description: "Only migrations from or to this host." }),
+    requestedAfter: t.field({ type: "DateTime", description: "Requested at or after this instant." }),
+    requestedBefore: t.field({ type: "DateTime", description: "Requested before this instant." }),
+  }),
+});
+
+type FilterInput = typeof MigrationFilter.$inferInput;
+
+export async function migrationWhere(ctx: Context, filter: FilterInput | null | undefined): Promise<Prisma.MigrationWhereInput> {
+  if (!filter) return {};
+  const and: Prisma.MigrationWhereInput[] = [];
+  if (filter.states?.length) and.push({ state: { in: filter.states } });
+  if (filter.active != null) and.push({ state: { in: filter.active ? ACTIVE_STATES : TERMINAL_STATES } });
+  if (filter.kind) and.push({ kind: filter.kind });
+  if (filter.vmName != null) and.push({ vmName: filter.vmName });
+  if (filter.vm != null) {
+    const vm = await ctx.app.db.prisma.virtualMachine.findUnique({ where: { id: decodeId("VirtualMachine", String(filter.vm), "filter.vm") }, select: { vmId: true } });
+    and.push({ vmGuid: vm?.vmId ?? "-" });
+  }
+  if (filter.host != null) {
+    const hostId = decodeId("Host", String(filter.host), "filter.host");
+    and.push({ OR: [{ sourceHostId: hostId }, { destinationHostId: hostId }] });
+  }
+  if (filter.requestedAfter) and.push({ requestedAt: { gte: filter.requestedAfter } });
+  if (filter.requestedBefore) and.push({ requestedAt: { lt: filter.requestedBefore } });
+  return { AND: and };
+}
+
+builder.queryField("migrations", (t) =>
+  t.prismaConnection(
+    {
+      type: "Migration",
+      cursor: "id",
+      description: "Migration history and queue, newest first.",
+      authScopes: { viewer: true },
+      args: { filter: t.arg({ type: MigrationFilter, description: "Filter the migrations." }) },
+      totalCount: async (_p, args, ctx) => ctx.app.db.prisma.migration.count({ where: await migrationWhere(ctx, args.filter) }),
+      resolve: async (query, _p, args, ctx) =>
+        ctx.app.db.prisma.migration.findMany({ ...query, where: await migrationWhere(ctx, args.filter), orderBy: [{ seq: "desc" }] }),
+    },
+    MigrationConnection,
+  ),
+);
+
+builder.queryField("migrationPreflight", (t) =>
+  t.field({
+    type: PreflightReportType,
+    description: "Dry run of moveVm: every check that would block or slow it, nothing started.",
+    authScopes: { viewer: true },
+    args: { input: t.arg({ type: MoveVmInput, required: true, description: "The move to check." }) },
+    resolve: (_r, { input }, ctx) => preflight(ctx.app, { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) }, principalName(ctx.principal)),
+  }),
+);
+
+const MoveVmPayload = payloadType<Migration>("MoveVmPayload", "The queued migration, or why it was refused.", (t) => ({
+  migration: t.prismaField({
+    type: "Migration",
+    nullable: true,
+    description: "The migration (QUEUED, or already further when an idempotency key matched).",
+    resolve: (query, p, _a, ctx) => (p.data ? ctx.app.db.prisma.migration.findUnique({ ...query, where: { id: p.data.id } }) : null),
+  }),
+}));
+
+const MigrationPayload = payloadType<Migration>("MigrationPayload", "The migration after the change, or why not.", (t) => ({
+  migration: t.prismaField({
+    type: "Migration",
+    nullable: true,
+    description: "The migration.",
+    resolve: (query, p, _a, ctx) => (p.data ? ctx.app.db.prisma.migration.findUnique({ ...query, where: { id: p.data.id } }) : null),
+  }),
+}));
+
+builder.mutationField("moveVm", (t) =>
+  t.field({
+    type: MoveVmPayload,
+    description: "Live-migrates a VM (seed step 6): preflight, then queued within both hosts' limits. Errors: ValidationError, NotFoundError, PreflightFailedError, ConflictError.",
+    authScopes: { operator: true },
+    args: { input: t.arg({ type: MoveVmInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      runMutation(ctx, { operation: "moveVm", target: String(input.vm), input }, () =>
+        requestMove(ctx.app, { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) }, principalName(ctx.principal), false),
+      ),
+  }),
+);
+
+builder.mutationField("moveVmStorage", (t) =>
+  t.field({
+    type: MoveVmPayload,
+    description: "Moves a VM's storage (seed step 7), whole or per disk, queued within the host's storage limit.",
+    authScopes: { operator: true },
+    args: { input: t.arg({ type: MoveVmStorageInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      runMutation(ctx, { operation: "moveVmStorage", target: String(input.vm), input }, () =>
+        requestMove(ctx.app, { ...input, vm: String(input.vm) }, principalName(ctx.principal), true),
+      ),
+  }),
+);
+
+builder.mutationField("cancelMigration", (t) =>
+  t.field({
+    type: MigrationPayload,
+    description: "Cancels a migration: QUEUED ends at once; RUNNING becomes CANCELLING until Hyper-V stops (or finishes) the job. Ended migrations: ConflictError.",
+    authScopes: { operator: true },
+    args: { id: t.arg.id({ required: true, description: "Migration id." }) },
+    resolve: (_r, { id }, ctx) =>
+      runMutation(ctx, { operation: "cancelMigration", target: String(id) }, () =>
+        cancelMigration(ctx.app, decodeId("Migration", String(id), "id"), principalName(ctx.principal)),
+      ),
+  }),
+);
+
+builder.subscriptionField("migrationProgress", (t) =>
+  t.prismaField({
+    type: "Migration",
+    description: "Emits the migration on every progress sample and state change; completes after a terminal state.",
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true, description: "Migration id." }) },
+    subscribe: (_r, args, ctx) => progressStream(ctx, decodeId("Migration", String(args.id), "id")),
+    resolve: (query, payload, _a, ctx) =>
+      ctx.app.db.prisma.migration.findUniqueOrThrow({ ...query, where: { id: (payload as unknown as { id: string }).id } }),
+  }),
+);
+
+/** Current state first, then one event per change (deduplicated), ending after a terminal state. */
+async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: string }> {
+  const prisma = ctx.app.db.prisma;
+  const changes = ctx.app.pubsub.subscribe("migrationChanged", id)[Symbol.asyncIterator]();
+  try {
+    let last = "";
+    while (true) {
+      const m = await prisma.migration.findUnique({ where: { id }, select: { state: true, percentComplete: true } });
+      if (!m) return;
+      const key = `${m.state}/${m.percentComplete}`;
+      if (key !== last) {
+        last = key;
+        yield { id };
+      }
+      if (TERMINAL_STATES.includes(m.state)) return;
+      if ((await changes.next()).done) return;
+    }
+  } finally {
+    await changes.return?.();
+  }
+}
+
+builder.subscriptionField("migrationsChanged", (t) =>
+  t.prismaField({
+    type: "Migration",
+    description: "Emits any migration (matching the filter) whenever it changes.",
+    authScopes: { viewer: true },
+    args: { filter: t.arg({ type: MigrationFilter, description: "Only migrations matching this." }) },
+    subscribe: (_r, args, ctx) => changedStream(ctx, args.filter),
+    resolve: (query, payload, _a, ctx) =>
+      ctx.app.db.prisma.migration.findUniqueOrThrow({ ...query, where: { id: (payload as unknown as { migrationId: string }).migrationId } }),
+  }),
+);
+
+async function* changedStream(ctx: Context, filter: FilterInput | null | undefined): AsyncGenerator<{ migrationId: string }> {
+  const where = await migrationWhere(ctx, filter);
+  for await (const event of ctx.app.pubsub.subscribe("migrationsChanged")) {
+    const match = await ctx.app.db.prisma.migration.count({ where: { AND: [where, { id: event.migrationId }] } });
+    if (match) yield event;
+  }
+}
+
+builder.prismaObjectField("Host", "activeMigrations", (t) =>
+  t.prismaField({
+    type: ["Migration"],
+    description: "QUEUED, RUNNING and CANCELLING migrations from or to this host.",
+    select: { id: true },
+    resolve: (query, host, _a, ctx) =>
+      ctx.app.db.prisma.migration.findMany({
+        ...query,
+        where: { state: { in: ACTIVE_STATES }, OR: [{ sourceHostId: host.id }, { destinationHostId: host.id }] },
+        orderBy: { seq: "asc" },
+      }),
+  }),
+);
+
+builder.prismaObjectField("VirtualMachine", "migrations", (t) =>
+  t.prismaConnection(
+    {
+      type: "Migration",
+      cursor: "id",
+      description: "This VM's migrations (by its Hyper-V id, across hosts), newest first.",
+      totalCount: (vm, _a, ctx) => ctx.app.db.prisma.migration.count({ where: { vmGuid: vm.vmId } }),
+      resolve: (query, vm, _a, ctx) => ctx.app.db.prisma.migration.findMany({ ...query, where: { vmGuid: vm.vmId }, orderBy: { seq: "desc" } }),
+    },
+    MigrationConnection,
+  ),
+);

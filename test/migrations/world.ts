@@ -1,0 +1,44 @@
+// Worlds for migration tests, built from the simulator's test fixtures.
+import { GiB, testHost, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
+import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
+
+export const MOVE_GQL = /* GraphQL */ `
+  mutation($input: MoveVmInput!) {
+    moveVm(input: $input) {
+      migration { id state kind vmName queuePosition }
+      errors { __typename message ... on ValidationError { field } ... on PreflightFailedError { report { ok checks { name status message remedy } } } }
+    }
+  }`;
+
+export const MIGRATION_GQL = /* GraphQL */ `
+  query($id: ID!) {
+    node(id: $id) {
+      ... on Migration {
+        id state kind vmName percentComplete startedAt finishedAt durationSeconds queuePosition requestedBy
+        sourceHost { name } destinationHost { name }
+        vm { name host { name } }
+        failure { code message eventId diagnosis remedy }
+        timeline { at percentComplete state message }
+      }
+    }
+  }`;
+
+/** HV1 → HV2 (both Intel, CredSSP, enabled, limit `limit`), `count` small VMs on shared storage on HV1. */
+export function pairWorld(count: number, limit = 2, timeScale = 8): WorldDefinition {
+  const hv1 = testHost("HV1", 11);
+  const hv2 = testHost("HV2", 12);
+  for (const h of [hv1, hv2]) h.settings.maximumVirtualMachineMigrations = limit;
+  hv1.vms = Array.from({ length: count }, (_, i) =>
+    testVm(`vm-${i + 1}`, `aaaaaaaa-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, {
+      memoryAssignedBytes: 1n * GiB,
+      memoryStartupBytes: 1n * GiB,
+    }),
+  );
+  return {
+    seed: 5,
+    timeScale,
+    hosts: [hv1, hv2],
+    sharedVolumes: [{ root: "\\\\fs01\\vms", freeBytes: 10_000n * GiB }],
+    delegations: { HV1: [], HV2: [] },
+  };
+}
