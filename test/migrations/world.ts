@@ -42,3 +42,27 @@ export function pairWorld(count: number, limit = 2, timeScale = 8): WorldDefinit
     delegations: { HV1: [], HV2: [] },
   };
 }
+
+export const PREFLIGHT_GQL = /* GraphQL */ `
+  query($input: MoveVmInput!) { migrationPreflight(input: $input) { ok checks { name status message remedy } } }`;
+
+export const CANCEL_GQL = /* GraphQL */ `
+  mutation($id: ID!) { cancelMigration(id: $id) { migration { id state } errors { __typename message } } }`;
+
+export interface FleetIds {
+  hosts: Record<string, string>;
+  vms: Record<string, string>;
+}
+
+/** Global ids of every host and VM by name. */
+export async function fleetIds(gqlOk: <T>(q: string) => Promise<T>): Promise<FleetIds> {
+  const data = await gqlOk<{ hosts: { edges: { node: { id: string; name: string; vms: { edges: { node: { id: string; name: string } }[] } } }[] } }>(
+    "{ hosts(first: 20) { edges { node { id name vms(first: 200) { edges { node { id name } } } } } } }",
+  );
+  const ids: FleetIds = { hosts: {}, vms: {} };
+  for (const { node } of data.hosts.edges) {
+    ids.hosts[node.name] = node.id;
+    for (const vm of node.vms.edges) ids.vms[vm.node.name] = vm.node.id;
+  }
+  return ids;
+}

@@ -1,6 +1,7 @@
 // GraphQL types of the migrations domain.
 import { builder } from "../../builder.ts";
 import type { Migration } from "../../generated/prisma/client.ts";
+import { CheckStatus } from "../shared/checks.ts";
 import type { PreflightCheck, PreflightReport } from "./preflight.ts";
 
 export const MigrationKindEnum = builder.enumType("MigrationKind", {
@@ -24,20 +25,12 @@ export const MigrationStateEnum = builder.enumType("MigrationState", {
   },
 });
 
-export const CheckStatusEnum = builder.enumType("CheckStatus", {
-  description: "Outcome of one preflight or readiness check.",
-  values: {
-    PASS: { description: "Fine." },
-    WARN: { description: "Will not block, but may slow or endanger the move." },
-    FAIL: { description: "Blocks the move." },
-  },
-});
 
 export const PreflightCheckType = builder.objectRef<PreflightCheck>("PreflightCheck").implement({
   description: "One preflight check.",
   fields: (t) => ({
     name: t.exposeString("name", { description: "What was checked, e.g. switches, memory, authentication." }),
-    status: t.field({ type: CheckStatusEnum, description: "PASS, WARN or FAIL.", resolve: (c) => c.status }),
+    status: t.field({ type: CheckStatus, description: "PASS, WARN or FAIL.", resolve: (c) => c.status }),
     message: t.exposeString("message", { description: "What was found." }),
     remedy: t.exposeString("remedy", { nullable: true, description: "What to do about it (null on PASS)." }),
   }),
