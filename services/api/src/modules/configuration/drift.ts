@@ -1,0 +1,153 @@
+// Drift: every difference between a host's profile (desired) and its reported settings (actual).
+// Stored on Host.drift, recomputed after every inventory report and every profile change, and
+// announced with hostChanged when it changes.
+import type { App } from "../../context.ts";
+import type { Prisma } from "../../generated/prisma/client.ts";
+import { canonicalSubnet } from "./validation.ts";
+
+export interface NetworkSpec {
+  subnet: string;
+  priority: number | null;
+}
+
+/** A profile's desired settings; null = not managed by the profile. */
+export interface ProfileSpec {
+  enabled: boolean | null;
+  authenticationType: "CREDSSP" | "KERBEROS" | null;
+  performanceOption: "TCPIP" | "COMPRESSION" | "SMB" | null;
+  maximumVirtualMachineMigrations: number | null;
+  maximumStorageMigrations: number | null;
+  useAnyNetworkForMigration: boolean | null;
+  /** Exactly these networks; null = networks are not managed. */
+  networks: NetworkSpec[] | null;
+}
+
+export interface ActualSettings {
+  enabled: boolean;
+  authenticationType: string;
+  performanceOption: string;
+  maximumVirtualMachineMigrations: number;
+  maximumStorageMigrations: number;
+  useAnyNetworkForMigration: boolean;
+  networks: NetworkSpec[];
+}
+
+export interface DriftItem {
+  /** The setting, e.g. "authenticationType" or "networks[10.0.1.0/24]". */
+  field: string;
+  /** Desired value as text; null when the profile wants it absent. */
+  desired: string | null;
+  /** Reported value as text; null when absent. */
+  actual: string | null;
+  message: string;
+}
+
+const SCALARS = [
+  "enabled",
+  "authenticationType",
+  "performanceOption",
+  "maximumVirtualMachineMigrations",
+  "maximumStorageMigrations",
+  "useAnyNetworkForMigration",
+] as const;
+
+const show = (v: unknown) => (v === null || v === undefined ? null : String(v));
+const showNetwork = (n: NetworkSpec) =>
+  n.priority === null ? n.subnet : `${n.subnet} priority ${n.priority}`;
+
+/** Pure: the differences, in a stable order (scalar settings, then networks by subnet). */
+export function computeDrift(spec: ProfileSpec, actual: ActualSettings | null): DriftItem[] {
+  if (!actual) {
+    return [
+      {
+        field: "inventory",
+        desired: "reported",
+        actual: null,
+        message: "The host's agent has not reported its settings yet.",
+      },
+    ];
+  }
+  const items: DriftItem[] = [];
+  for (const key of SCALARS) {
+    const desired = spec[key];
+    if (desired === null || desired === actual[key]) continue;
+    items.push({
+      field: key,
+      desired: show(desired),
+      actual: show(actual[key]),
+      message: `${key} is ${show(actual[key])}, the profile wants ${show(desired)}.`,
+    });
+  }
+  if (spec.networks) {
+    const have = new Map(actual.networks.map((n) => [canonicalSubnet(n.subnet), n]));
+    const want = new Map(spec.networks.map((n) => [canonicalSubnet(n.subnet), n]));
+    const subnets = [...new Set([...want.keys(), ...have.keys()])].sort();
+    for (const subnet of subnets) {
+      const w = want.get(subnet);
+      const h = have.get(subnet);
+      if (w && h && w.priority === h.priority) continue;
+      items.push({
+        field: `networks[${subnet}]`,
+        desired: w ? showNetwork(w) : null,
+        actual: h ? showNetwork(h) : null,
+        message: !h
+          ? `Migration network ${showNetwork(w!)} is missing.`
+          : !w
+            ? `Migration network ${h.subnet} is not in the profile.`
+            : `Migration network ${subnet} has priority ${show(h.priority)}, the profile wants ${show(w.priority)}.`,
+      });
+    }
+  }
+  return items;
+}
+
+type ProfileRow = {
+  enabled: boolean | null;
+  authenticationType: "CREDSSP" | "KERBEROS" | null;
+  performanceOption: "TCPIP" | "COMPRESSION" | "SMB" | null;
+  maximumVirtualMachineMigrations: number | null;
+  maximumStorageMigrations: number | null;
+  useAnyNetworkForMigration: boolean | null;
+  networks: Prisma.JsonValue | null;
+};
+
+export function specOf(profile: ProfileRow): ProfileSpec {
+  return {
+    enabled: profile.enabled,
+    authenticationType: profile.authenticationType,
+    performanceOption: profile.performanceOption,
+    maximumVirtualMachineMigrations: profile.maximumVirtualMachineMigrations,
+    maximumStorageMigrations: profile.maximumStorageMigrations,
+    useAnyNetworkForMigration: profile.useAnyNetworkForMigration,
+    networks: Array.isArray(profile.networks) ? (profile.networks as unknown as NetworkSpec[]) : null,
+  };
+}
+
+/**
+ * Recomputes and stores the drift of these hosts (all hosts of `where`); publishes hostChanged for
+ * each host whose drift changed. Hosts without a profile have no drift.
+ */
+export async function recomputeDrift(app: App, where: Prisma.HostWhereInput): Promise<void> {
+  const hosts = await app.db.prisma.host.findMany({
+    where,
+    select: {
+      id: true,
+      drift: true,
+      profile: true,
+      migrationSettings: true,
+      migrationNetworks: { select: { subnet: true, priority: true } },
+    },
+  });
+  for (const host of hosts) {
+    const actual = host.migrationSettings
+      ? { ...host.migrationSettings, networks: host.migrationNetworks }
+      : null;
+    const drift = host.profile ? computeDrift(specOf(host.profile), actual) : [];
+    if (JSON.stringify(drift) === JSON.stringify(host.drift)) continue;
+    await app.db.prisma.host.update({
+      where: { id: host.id },
+      data: { drift: drift as unknown as Prisma.InputJsonValue },
+    });
+    app.pubsub.publish("hostChanged", { hostId: host.id });
+  }
+}

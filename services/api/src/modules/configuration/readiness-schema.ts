@@ -1,0 +1,85 @@
+// Host.readiness: the checks of readiness.ts over the stored inventory. The fleet (for the checks
+// that compare hosts) is loaded once per request, however many hosts the query lists.
+import { builder } from "../../builder.ts";
+import type { Context } from "../../context.ts";
+import { HostType } from "../hosts/schema.ts";
+import { CheckStatus } from "../shared/checks.ts";
+import { computeReadiness, type FleetHost, type ReadinessCheck } from "./readiness.ts";
+
+const ReadinessCheckType = builder.objectRef<ReadinessCheck>("ReadinessCheck").implement({
+  description: "One prerequisite of live migration (seed prerequisites and troubleshooting) for a host.",
+  fields: (t) => ({
+    name: t.exposeString("name", {
+      description:
+        "Stable check name: agentConnected, migrationEnabled, migrationNetworks, liveMigrationFirewallRule, smbFirewallRule, authenticationConsistent, kerberosDelegation, sameDomain, migrationLinkSpeed, smbRdma, cpuVendorPeers (inventoryReported before the first report).",
+    }),
+    status: t.field({ type: CheckStatus, description: "PASS, WARN or FAIL.", resolve: (c) => c.status }),
+    message: t.exposeString("message", { description: "What was found." }),
+    remedy: t.exposeString("remedy", { nullable: true, description: "How to fix it; null when it passes." }),
+  }),
+});
+
+const fleets = new WeakMap<Context, Promise<FleetHost[]>>();
+
+/** Every host's identity, domain, vendor and authentication, once per request. */
+export function loadFleet(ctx: Context): Promise<FleetHost[]> {
+  let fleet = fleets.get(ctx);
+  if (!fleet) {
+    fleet = ctx.app.db.prisma.host
+      .findMany({
+        select: {
+          id: true,
+          name: true,
+          fqdn: true,
+          domain: true,
+          cpuVendor: true,
+          migrationSettings: { select: { authenticationType: true } },
+        },
+        orderBy: { name: "asc" },
+      })
+      .then((rows) =>
+        rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          fqdn: r.fqdn,
+          domain: r.domain,
+          cpuVendor: r.cpuVendor,
+          authenticationType: r.migrationSettings?.authenticationType ?? null,
+        })),
+      );
+    fleets.set(ctx, fleet);
+  }
+  return fleet;
+}
+
+builder.prismaObjectFields(HostType, (t) => ({
+  readiness: t.field({
+    type: [ReadinessCheckType],
+    description:
+      "Is this host ready to send and receive live migrations, and why not: one check per prerequisite, with a remedy for each WARN/FAIL.",
+    select: {
+      id: true,
+      name: true,
+      fqdn: true,
+      domain: true,
+      cpuVendor: true,
+      agentConnected: true,
+      delegations: true,
+      delegationsKnown: true,
+      migrationSettings: true,
+      migrationNetworks: { select: { subnet: true, priority: true } },
+      firewallRules: { select: { name: true, enabled: true } },
+      networkAdapters: { select: { name: true, linkSpeedBps: true, rdmaCapable: true, ipAddresses: true } },
+    },
+    resolve: async (h, _args, ctx) =>
+      computeReadiness(
+        {
+          ...h,
+          settings: h.migrationSettings,
+          networks: h.migrationNetworks,
+          adapters: h.networkAdapters,
+        },
+        await loadFleet(ctx),
+      ),
+  }),
+}));
