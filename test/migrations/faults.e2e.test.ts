@@ -1,0 +1,133 @@
+// Issue 4 faults, with the API and agents as real processes sharing a file-backed simulated world:
+// an agent killed mid-migration, the API restarted mid-migration, an agent that never returns.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
+import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
+import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
+import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
+import { AGENT_MAIN, API_MAIN, freePort, type Proc, startProcess, waitForReady } from "../helpers/processes.ts";
+import { fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "./world.ts";
+
+let dir: string;
+let database: TestDatabaseEnv;
+let port: number;
+let url: string;
+let api: Proc;
+const agents: Record<string, Proc> = {};
+const LOST_AFTER_SECONDS = 8;
+
+function startApi() {
+  api = startProcess(API_MAIN, [], {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
+    FERRY_LOG_LEVEL: "warn",
+    FERRY_AGENT_LOST_AFTER_SECONDS: String(LOST_AFTER_SECONDS),
+    ...database.env,
+  });
+  return waitForReady(url, api);
+}
+
+function startAgent(host: string, token?: string) {
+  const args = ["--api", url, "--backend", "simulator", "--sim-world", path.join(dir, "world.json"), "--sim-host", host, "--state-dir", path.join(dir, host)];
+  agents[host] = startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args);
+}
+
+const connected = async (host: string) =>
+  (await gqlOk<{ host: { agent: { connected: boolean } } }>(url, "query($h: String!) { host(name: $h) { agent { connected } } }", { h: host })).host.agent.connected;
+
+const migration = async (id: string) =>
+  (await gqlOk<{ node: { state: string; percentComplete: number; failure: { code: string } | null; vm: { host: { name: string } } } }>(url, MIGRATION_GQL, { id })).node;
+
+/** Jobs Hyper-V (the simulated world) ran for this VM: a duplicate move would show up here. */
+const jobsFor = async (vmName: string) => {
+  const world = SimWorld.openFile(path.join(dir, "world.json"));
+  const vmId = world.definition().hosts.flatMap((h) => h.vms).find((v) => v.name === vmName)!.vmId;
+  return (await world.backend("HV1").listJobs()).filter((j) => j.vmId === vmId);
+};
+
+async function startMove(vmName: string): Promise<string> {
+  const ids = await fleetIds((q) => gqlOk(url, q));
+  const r = await gqlOk<{ moveVm: { migration: { id: string } | null; errors: unknown } }>(url, MOVE_GQL, {
+    input: { vm: ids.vms[vmName], destinationHost: ids.hosts.HV2 },
+  });
+  expect(r.moveVm.errors).toBeNull();
+  const id = r.moveVm.migration!.id;
+  await eventually(async () => (await migration(id)).percentComplete >= 10, 30_000, `${vmName} reaches 10 %`);
+  return id;
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-faults-"));
+  const world = pairWorld(0, 4, 4);
+  world.hosts[0]!.vms = ["vm-a", "vm-b", "vm-c"].map((name, i) =>
+    testVm(name, `dddddddd-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, { memoryAssignedBytes: 4n * GiB, memoryStartupBytes: 4n * GiB }),
+  );
+  SimWorld.openFile(path.join(dir, "world.json"), world);
+  database = await freshDatabase();
+  port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  await startApi();
+  for (const host of ["HV1", "HV2"]) {
+    const { createAgentEnrollment } = await gqlOk<{ createAgentEnrollment: { token: string } }>(
+      url,
+      "mutation($h: String!) { createAgentEnrollment(input: {hostName: $h}) { token } }",
+      { h: host },
+    );
+    startAgent(host, createAgentEnrollment.token);
+  }
+  await eventually(async () => (await connected("HV1")) && (await connected("HV2")), 30_000, "both agents connected");
+});
+
+afterAll(async () => {
+  await Promise.allSettled(Object.values(agents).map((a) => a.stop()));
+  await api?.stop().catch(() => {});
+  await database?.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("faults during a migration", () => {
+  it("an agent killed mid-migration and restarted reports the real outcome; the move ran once", async () => {
+    const id = await startMove("vm-a");
+    await agents.HV1!.stop("SIGKILL");
+    await eventually(async () => !(await connected("HV1")), 15_000, "HV1 shown disconnected");
+    expect((await migration(id)).state).toBe("RUNNING");
+    startAgent("HV1");
+    const done = await eventually(async () => {
+      const m = await migration(id);
+      return m.state === "SUCCEEDED" ? m : null;
+    }, 60_000, `vm-a succeeds after the agent returns\n${agents.HV1!.output()}`);
+    expect(done.vm.host.name).toBe("HV2");
+    expect(await jobsFor("vm-a")).toHaveLength(1);
+  });
+
+  it("restarting the API mid-migration loses nothing and starts nothing twice", async () => {
+    const id = await startMove("vm-b");
+    await api.stop();
+    await startApi();
+    const done = await eventually(async () => {
+      const m = await migration(id);
+      return m.state === "SUCCEEDED" ? m : null;
+    }, 60_000, "vm-b succeeds across the API restart");
+    expect(done.vm.host.name).toBe("HV2");
+    expect(await jobsFor("vm-b")).toHaveLength(1);
+  });
+
+  it("an agent that stays away longer than FERRY_AGENT_LOST_AFTER_SECONDS fails its migration with AGENT_LOST", async () => {
+    const id = await startMove("vm-c");
+    await agents.HV1!.stop("SIGKILL");
+    const failed = await eventually(async () => {
+      const m = await migration(id);
+      return m.state === "FAILED" ? m : null;
+    }, 40_000, "vm-c fails with AGENT_LOST");
+    expect(failed.failure!.code).toBe("AGENT_LOST");
+    // The agent's late report of the job's end does not change an ended migration.
+    startAgent("HV1");
+    await eventually(async () => connected("HV1"), 30_000, "HV1 back");
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await migration(id)).state).toBe("FAILED");
+  });
+});
