@@ -2,6 +2,7 @@
 // connect and whenever it changes, and runs the commands it receives. Factory with start/stop.
 import { createHash } from "node:crypto";
 import type { HyperVBackend } from "./backends/types.ts";
+import { createEventPump, type EventPump } from "./events/pump.ts";
 import { createJobTracker } from "./jobs/tracker.ts";
 import { COMMAND_RESULT, JOB_UPDATE, REPORT_INVENTORY } from "./link/documents.ts";
 import { enroll } from "./link/enroll.ts";
@@ -21,6 +22,8 @@ export interface AgentOptions {
   enrollmentToken?: string;
   /** How often to look for inventory changes (default 5 s). */
   inventoryIntervalMs?: number;
+  /** How often to look for new Hyper-V events (default 2 s). */
+  eventIntervalMs?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
   onFatal?: (reason: string) => void;
 }
@@ -44,6 +47,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   let timer: NodeJS.Timeout | null = null;
   let lastReportedHash: string | null = null;
   let reporting: Promise<void> | null = null;
+  let events: EventPump | null = null;
 
   async function ensureCredential() {
     const saved = store.credential();
@@ -60,7 +64,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   async function reportInventory(force = false) {
     if (!link) return;
-    if (reporting) return reporting;
+    if (reporting && !force) return reporting;
+    // A forced report (after a change) must read the inventory after the change, not join an older read.
+    while (reporting) await reporting;
     reporting = (async () => {
       try {
         const wire = toWire(await options.backend.getInventory());
@@ -123,7 +129,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         apiUrl: options.apiUrl,
         credential: credential.secret,
         log,
-        onConnected: () => void reportInventory(true),
+        onConnected: () => {
+          void reportInventory(true);
+          events?.reset();
+        },
         onCommand: (command) => void runner.handle(command),
         onFatal: (reason) => {
           log("fatal", { reason });
@@ -132,11 +141,20 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       });
       timer = setInterval(() => void reportInventory(), options.inventoryIntervalMs ?? 5000);
       jobs.resume();
+      const activeLink = link;
+      events = createEventPump({
+        backend: options.backend,
+        request: (query, variables) => activeLink.request(query, variables),
+        intervalMs: options.eventIntervalMs,
+        log,
+      });
     },
     reportInventory,
     async stop() {
       if (timer) clearInterval(timer);
       jobs.stop();
+      await events?.stop();
+      events = null;
       await reporting;
       await link?.close();
       link = null;

@@ -7,6 +7,11 @@ import "./modules/hosts/schema.ts";
 import "./modules/hosts/queries.ts";
 import "./modules/auth/schema.ts";
 import "./modules/agents/schema.ts";
+import "./modules/configuration/schema.ts";
+import "./modules/configuration/profiles-schema.ts";
+import "./modules/configuration/readiness-schema.ts";
+import "./modules/configuration/delegation-schema.ts";
+import "./modules/events/schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
 

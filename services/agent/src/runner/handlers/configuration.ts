@@ -45,10 +45,17 @@ function settingsChange(payload: Record<string, unknown>): HostSettingsChange {
 export function configurationHandlers(ctx: HandlerContext) {
   const { backend } = ctx;
 
-  /** Runs the change, reports the inventory, answers with the resulting settings. */
+  /**
+   * Runs the change, reports the inventory, answers with the resulting settings. The inventory is
+   * reported after a refusal too: the API validated against what it had stored, which was stale.
+   */
   async function apply(change: () => Promise<unknown>) {
-    const detail = await change();
-    await ctx.reportInventory();
+    let detail: unknown;
+    try {
+      detail = await change();
+    } finally {
+      await ctx.reportInventory();
+    }
     const { settings } = await backend.getInventory();
     return { settings, ...(detail && typeof detail === "object" ? detail : {}) };
   }
@@ -133,8 +140,11 @@ export function configurationHandlers(ctx: HandlerContext) {
       const vmId = str(payload, "vmId");
       if (typeof payload.enabled !== "boolean")
         throw new HyperVError("INVALID_PARAMETER", "enabled must be a boolean");
-      await backend.setProcessorCompatibility(vmId, payload.enabled);
-      await ctx.reportInventory();
+      try {
+        await backend.setProcessorCompatibility(vmId, payload.enabled);
+      } finally {
+        await ctx.reportInventory();
+      }
       return { vmId, processorCompatibilityForMigration: payload.enabled };
     },
   };

@@ -1,8 +1,9 @@
 // Command handlers by command type. Each domain adds its own file and spreads it in here.
 import type { HyperVBackend } from "../../backends/types.ts";
+import type { JobTracker } from "../../jobs/tracker.ts";
 import type { StateStore } from "../../state/store.ts";
 import type { CommandHandler } from "../runner.ts";
-import type { JobTracker } from "../../jobs/tracker.ts";
+import { configurationHandlers } from "./configuration.ts";
 import { inventoryHandlers } from "./inventory.ts";
 import { migrationHandlers } from "./migrations.ts";
 
@@ -21,5 +22,6 @@ export function createHandlers(ctx: HandlerContext): Record<string, CommandHandl
   return {
     ...inventoryHandlers(ctx),
     ...migrationHandlers(ctx),
+    ...configurationHandlers(ctx),
   };
 }

@@ -109,6 +109,22 @@ function hashOf(raw: unknown): string {
     .digest("hex");
 }
 
+type IngestListener = (app: App, hostId: string) => Promise<void>;
+const ingestListeners: IngestListener[] = [];
+
+/** Lets a domain react after every stored report, changed or not (e.g. recompute drift); failures are logged. */
+export function onInventoryIngested(listener: IngestListener): void {
+  ingestListeners.push(listener);
+}
+
+async function notifyIngested(app: App, hostId: string) {
+  for (const listener of ingestListeners) {
+    await listener(app, hostId).catch((err) =>
+      app.logger.error({ err, hostId }, "inventory listener failed"),
+    );
+  }
+}
+
 /** Stores the report for `hostId`. Returns false when nothing changed since the last report. */
 export async function ingestInventory(
   app: App,
@@ -130,6 +146,7 @@ export async function ingestInventory(
   });
   if (current.inventoryHash === hash) {
     await prisma.host.update({ where: { id: hostId }, data: { agentLastSeenAt: now } });
+    await notifyIngested(app, hostId);
     return false;
   }
   const { host: facts, settings } = report;
@@ -181,6 +198,7 @@ export async function ingestInventory(
     });
     await replaceVms(tx, hostId, report.vms);
   });
+  await notifyIngested(app, hostId);
   return true;
 }
 
