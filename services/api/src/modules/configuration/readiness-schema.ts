@@ -2,6 +2,7 @@
 // that compare hosts) is loaded once per request, however many hosts the query lists.
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
+import { isAgentLive } from "../agents/presence.ts";
 import { HostType } from "../hosts/schema.ts";
 import { CheckStatus } from "../shared/checks.ts";
 import { computeReadiness, type FleetHost, type ReadinessCheck } from "./readiness.ts";
@@ -64,6 +65,7 @@ builder.prismaObjectFields(HostType, (t) => ({
       domain: true,
       cpuVendor: true,
       agentConnected: true,
+      agentLastSeenAt: true,
       delegations: true,
       delegationsKnown: true,
       migrationSettings: true,
@@ -75,6 +77,7 @@ builder.prismaObjectFields(HostType, (t) => ({
       computeReadiness(
         {
           ...h,
+          agentConnected: isAgentLive(h),
           settings: h.migrationSettings,
           networks: h.migrationNetworks,
           adapters: h.networkAdapters,
