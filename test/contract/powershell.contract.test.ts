@@ -3,17 +3,13 @@
 // reused for the whole file; each test rewrites the stub's state file with its world.
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, it } from "vitest";
 import { createPowerShellBackend } from "../../services/agent/src/backends/powershell/index.ts";
 import type { HyperVBackend } from "../../services/agent/src/backends/types.ts";
 import { worldToJson } from "../../services/agent/src/backends/world.ts";
 import { type ContractHarness, defineBackendContract } from "./backend-contract.ts";
-import { findPwsh } from "./pwsh.ts";
-
-const here = dirname(fileURLToPath(import.meta.url));
-export const STUB_MODULE = resolve(here, "../stub-hyperv/FerryHyperVStub.psm1");
+import { findPwsh, STUB_MODULE } from "./pwsh.ts";
 
 const pwsh = findPwsh();
 const pwshAvailable = pwsh.path !== null;

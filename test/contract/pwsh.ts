@@ -24,3 +24,6 @@ export function findPwsh(): { path: string | null; searched: string[] } {
     .map((dir) => join(dir, "pwsh"));
   return { path: [...named, ...onPath].find(executable) ?? null, searched: named };
 }
+
+/** The stub Hyper-V module the PowerShell tests import in place of Hyper-V's. */
+export const STUB_MODULE = join(import.meta.dirname, "../stub-hyperv/FerryHyperVStub.psm1");

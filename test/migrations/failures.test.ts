@@ -26,7 +26,9 @@ beforeAll(async () => {
   api = await startTestApi();
   const world = pairWorld(0, 10, 60);
   world.hosts[0]!.vms = CASES.map((c, i) =>
-    testVm(`vm-${c.code.toLowerCase()}`, `cccccccc-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, { memoryAssignedBytes: 1n * GiB }),
+    testVm(`vm-${c.code.toLowerCase()}`, `cccccccc-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, {
+      memoryAssignedBytes: 1n * GiB,
+    }),
   );
   fleet = await startTestFleet(api, { definition: world });
   ids = await fleetIds(api.gqlOk);
@@ -38,7 +40,13 @@ afterAll(async () => {
 
 interface Failed {
   state: string;
-  failure: { code: string; message: string; eventId: number | null; diagnosis: string; remedy: string } | null;
+  failure: {
+    code: string;
+    message: string;
+    eventId: number | null;
+    diagnosis: string;
+    remedy: string;
+  } | null;
   vm: { host: { name: string } };
 }
 
@@ -55,10 +63,14 @@ describe("failure diagnosis", () => {
       started[c.code] = r.moveVm.migration!.id;
     }
     for (const c of CASES) {
-      const m = await eventually(async () => {
-        const node = (await api.gqlOk<{ node: Failed }>(MIGRATION_GQL, { id: started[c.code] })).node;
-        return node.state === "FAILED" ? node : null;
-      }, 30_000, `${c.code} fails`);
+      const m = await eventually(
+        async () => {
+          const node = (await api.gqlOk<{ node: Failed }>(MIGRATION_GQL, { id: started[c.code] })).node;
+          return node.state === "FAILED" ? node : null;
+        },
+        30_000,
+        `${c.code} fails`,
+      );
       expect(m.failure!.code).toBe(c.code);
       expect(m.failure!.eventId).toBe(c.eventId);
       expect(m.failure!.message.length).toBeGreaterThan(10);
@@ -66,11 +78,18 @@ describe("failure diagnosis", () => {
       expect(m.failure!.remedy).toMatch(c.remedy);
       expect(m.vm.host.name).toBe("HV1");
     }
-    const history = await api.gqlOk<{ migrations: { totalCount: number; edges: { node: { vmName: string; durationSeconds: number | null } }[] } }>(
+    const history = await api.gqlOk<{
+      migrations: {
+        totalCount: number;
+        edges: { node: { vmName: string; durationSeconds: number | null } }[];
+      };
+    }>(
       "{ migrations(filter: { states: [FAILED] }) { totalCount edges { node { vmName durationSeconds } } } }",
     );
     expect(history.migrations.totalCount).toBe(CASES.length);
     // Newest first.
-    expect(history.migrations.edges.map((e) => e.node.vmName)).toEqual(CASES.map((c) => `vm-${c.code.toLowerCase()}`).reverse());
+    expect(history.migrations.edges.map((e) => e.node.vmName)).toEqual(
+      CASES.map((c) => `vm-${c.code.toLowerCase()}`).reverse(),
+    );
   });
 });

@@ -8,7 +8,14 @@ import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
-import { AGENT_MAIN, API_MAIN, freePort, type Proc, startProcess, waitForReady } from "../helpers/processes.ts";
+import {
+  AGENT_MAIN,
+  API_MAIN,
+  freePort,
+  type Proc,
+  startProcess,
+  waitForReady,
+} from "../helpers/processes.ts";
 import { fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "./world.ts";
 
 let dir: string;
@@ -32,20 +39,49 @@ function startApi() {
 }
 
 function startAgent(host: string, token?: string) {
-  const args = ["--api", url, "--backend", "simulator", "--sim-world", path.join(dir, "world.json"), "--sim-host", host, "--state-dir", path.join(dir, host)];
+  const args = [
+    "--api",
+    url,
+    "--backend",
+    "simulator",
+    "--sim-world",
+    path.join(dir, "world.json"),
+    "--sim-host",
+    host,
+    "--state-dir",
+    path.join(dir, host),
+  ];
   agents[host] = startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args);
 }
 
 const connected = async (host: string) =>
-  (await gqlOk<{ host: { agent: { connected: boolean } } }>(url, "query($h: String!) { host(name: $h) { agent { connected } } }", { h: host })).host.agent.connected;
+  (
+    await gqlOk<{ host: { agent: { connected: boolean } } }>(
+      url,
+      "query($h: String!) { host(name: $h) { agent { connected } } }",
+      { h: host },
+    )
+  ).host.agent.connected;
 
 const migration = async (id: string) =>
-  (await gqlOk<{ node: { state: string; percentComplete: number; failure: { code: string } | null; vm: { host: { name: string } } } }>(url, MIGRATION_GQL, { id })).node;
+  (
+    await gqlOk<{
+      node: {
+        state: string;
+        percentComplete: number;
+        failure: { code: string } | null;
+        vm: { host: { name: string } };
+      };
+    }>(url, MIGRATION_GQL, { id })
+  ).node;
 
 /** Jobs Hyper-V (the simulated world) ran for this VM: a duplicate move would show up here. */
 const jobsFor = async (vmName: string) => {
   const world = SimWorld.openFile(path.join(dir, "world.json"));
-  const vmId = world.definition().hosts.flatMap((h) => h.vms).find((v) => v.name === vmName)!.vmId;
+  const vmId = world
+    .definition()
+    .hosts.flatMap((h) => h.vms)
+    .find((v) => v.name === vmName)!.vmId;
   return (await world.backend("HV1").listJobs()).filter((j) => j.vmId === vmId);
 };
 
@@ -64,7 +100,10 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-faults-"));
   const world = pairWorld(0, 4, 4);
   world.hosts[0]!.vms = ["vm-a", "vm-b", "vm-c"].map((name, i) =>
-    testVm(name, `dddddddd-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, { memoryAssignedBytes: 4n * GiB, memoryStartupBytes: 4n * GiB }),
+    testVm(name, `dddddddd-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, {
+      memoryAssignedBytes: 4n * GiB,
+      memoryStartupBytes: 4n * GiB,
+    }),
   );
   SimWorld.openFile(path.join(dir, "world.json"), world);
   database = await freshDatabase();
@@ -79,7 +118,11 @@ beforeAll(async () => {
     );
     startAgent(host, createAgentEnrollment.token);
   }
-  await eventually(async () => (await connected("HV1")) && (await connected("HV2")), 30_000, "both agents connected");
+  await eventually(
+    async () => (await connected("HV1")) && (await connected("HV2")),
+    30_000,
+    "both agents connected",
+  );
 });
 
 afterAll(async () => {
@@ -96,10 +139,14 @@ describe("faults during a migration", () => {
     await eventually(async () => !(await connected("HV1")), 15_000, "HV1 shown disconnected");
     expect((await migration(id)).state).toBe("RUNNING");
     startAgent("HV1");
-    const done = await eventually(async () => {
-      const m = await migration(id);
-      return m.state === "SUCCEEDED" ? m : null;
-    }, 60_000, `vm-a succeeds after the agent returns\n${agents.HV1!.output()}`);
+    const done = await eventually(
+      async () => {
+        const m = await migration(id);
+        return m.state === "SUCCEEDED" ? m : null;
+      },
+      60_000,
+      `vm-a succeeds after the agent returns\n${agents.HV1!.output()}`,
+    );
     expect(done.vm.host.name).toBe("HV2");
     expect(await jobsFor("vm-a")).toHaveLength(1);
   });
@@ -108,10 +155,14 @@ describe("faults during a migration", () => {
     const id = await startMove("vm-b");
     await api.stop();
     await startApi();
-    const done = await eventually(async () => {
-      const m = await migration(id);
-      return m.state === "SUCCEEDED" ? m : null;
-    }, 60_000, "vm-b succeeds across the API restart");
+    const done = await eventually(
+      async () => {
+        const m = await migration(id);
+        return m.state === "SUCCEEDED" ? m : null;
+      },
+      60_000,
+      "vm-b succeeds across the API restart",
+    );
     expect(done.vm.host.name).toBe("HV2");
     expect(await jobsFor("vm-b")).toHaveLength(1);
   });
@@ -119,10 +170,14 @@ describe("faults during a migration", () => {
   it("an agent that stays away longer than FERRY_AGENT_LOST_AFTER_SECONDS fails its migration with AGENT_LOST", async () => {
     const id = await startMove("vm-c");
     await agents.HV1!.stop("SIGKILL");
-    const failed = await eventually(async () => {
-      const m = await migration(id);
-      return m.state === "FAILED" ? m : null;
-    }, 40_000, "vm-c fails with AGENT_LOST");
+    const failed = await eventually(
+      async () => {
+        const m = await migration(id);
+        return m.state === "FAILED" ? m : null;
+      },
+      40_000,
+      "vm-c fails with AGENT_LOST",
+    );
     expect(failed.failure!.code).toBe("AGENT_LOST");
     // The agent's late report of the job's end does not change an ended migration.
     startAgent("HV1");

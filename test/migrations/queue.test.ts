@@ -16,7 +16,11 @@ afterAll(async () => {
   await api?.stop();
 });
 
-type Ids = { hosts: { edges: { node: { id: string; name: string; vms: { edges: { node: { id: string; name: string } }[] } } }[] } };
+type Ids = {
+  hosts: {
+    edges: { node: { id: string; name: string; vms: { edges: { node: { id: string; name: string } }[] } } }[];
+  };
+};
 
 interface MigrationView {
   id: string;
@@ -30,7 +34,9 @@ interface MigrationView {
 
 describe("queue within host limits", () => {
   it("runs six moves at most two at a time per host, in FIFO order, and all VMs end on the destination", async () => {
-    const ids = await api.gqlOk<Ids>("{ hosts { edges { node { id name vms(first: 50) { edges { node { id name } } } } } } }");
+    const ids = await api.gqlOk<Ids>(
+      "{ hosts { edges { node { id name vms(first: 50) { edges { node { id name } } } } } } }",
+    );
     const hv1 = ids.hosts.edges.find((e) => e.node.name === "HV1")!.node;
     const hv2 = ids.hosts.edges.find((e) => e.node.name === "HV2")!.node;
     const vms = hv1.vms.edges.map((e) => e.node).sort((a, b) => a.name.localeCompare(b.name));
@@ -38,17 +44,21 @@ describe("queue within host limits", () => {
 
     const requested: string[] = [];
     for (const vm of vms) {
-      const r = await api.gqlOk<{ moveVm: { migration: { id: string; state: string; queuePosition: number | null } | null; errors: unknown } }>(
-        MOVE_GQL,
-        { input: { vm: vm.id, destinationHost: hv2.id } },
-      );
+      const r = await api.gqlOk<{
+        moveVm: {
+          migration: { id: string; state: string; queuePosition: number | null } | null;
+          errors: unknown;
+        };
+      }>(MOVE_GQL, { input: { vm: vm.id, destinationHost: hv2.id } });
       expect(r.moveVm.errors).toBeNull();
       requested.push(r.moveVm.migration!.id);
     }
 
     const finished = await eventually(
       async () => {
-        const all = await Promise.all(requested.map((id) => api.gqlOk<{ node: MigrationView }>(MIGRATION_GQL, { id })));
+        const all = await Promise.all(
+          requested.map((id) => api.gqlOk<{ node: MigrationView }>(MIGRATION_GQL, { id })),
+        );
         return all.every((m) => m.node.state === "SUCCEEDED") ? all.map((m) => m.node) : null;
       },
       90_000,
@@ -80,6 +90,11 @@ describe("queue within host limits", () => {
     // The VMs are on HV2 now, in the API's inventory and in the (simulated) Hyper-V world.
     expect(finished.every((m) => m.vm.host.name === "HV2")).toBe(true);
     const worldNow = fleet.world.definition();
-    expect(worldNow.hosts.find((h) => h.facts.name === "HV2")!.vms.map((v) => v.name).sort()).toEqual(vms.map((v) => v.name));
+    expect(
+      worldNow.hosts
+        .find((h) => h.facts.name === "HV2")!
+        .vms.map((v) => v.name)
+        .sort(),
+    ).toEqual(vms.map((v) => v.name));
   });
 });

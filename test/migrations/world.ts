@@ -56,9 +56,13 @@ export interface FleetIds {
 
 /** Global ids of every host and VM by name. */
 export async function fleetIds(gqlOk: <T>(q: string) => Promise<T>): Promise<FleetIds> {
-  const data = await gqlOk<{ hosts: { edges: { node: { id: string; name: string; vms: { edges: { node: { id: string; name: string } }[] } } }[] } }>(
-    "{ hosts(first: 20) { edges { node { id name vms(first: 200) { edges { node { id name } } } } } } }",
-  );
+  const data = await gqlOk<{
+    hosts: {
+      edges: {
+        node: { id: string; name: string; vms: { edges: { node: { id: string; name: string } }[] } };
+      }[];
+    };
+  }>("{ hosts(first: 20) { edges { node { id name vms(first: 200) { edges { node { id name } } } } } } }");
   const ids: FleetIds = { hosts: {}, vms: {} };
   for (const { node } of data.hosts.edges) {
     ids.hosts[node.name] = node.id;

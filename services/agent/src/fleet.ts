@@ -50,12 +50,14 @@ export async function startFleet(
   options: FleetOptions,
 ): Promise<{ agents: Agent[]; world: SimWorld; stop(): Promise<void> }> {
   fs.mkdirSync(options.stateDir, { recursive: true });
-  const definition = options.definition ?? generateFleet({
-    hosts: options.hosts,
-    seed: options.seed,
-    timeScale: options.timeScale,
-    vmsPerHost: options.vmsPerHost,
-  });
+  const definition =
+    options.definition ??
+    generateFleet({
+      hosts: options.hosts,
+      seed: options.seed,
+      timeScale: options.timeScale,
+      vmsPerHost: options.vmsPerHost,
+    });
   const worldFile = path.join(options.stateDir, "world.json");
   const world =
     options.world === "memory" ? SimWorld.create(definition) : SimWorld.openFile(worldFile, definition);

@@ -38,7 +38,9 @@ const STORE_KEY = "jobs";
 const REPORT_EVERY_MS = 1000;
 
 export function createJobTracker(options: JobTrackerOptions) {
-  const jobs = new Map<string, TrackedJob>(Object.entries(options.store.get<Record<string, TrackedJob>>(STORE_KEY) ?? {}));
+  const jobs = new Map<string, TrackedJob>(
+    Object.entries(options.store.get<Record<string, TrackedJob>>(STORE_KEY) ?? {}),
+  );
   const watching = new Set<string>();
   let stopped = false;
   const save = () => options.store.set(STORE_KEY, Object.fromEntries(jobs));
@@ -56,14 +58,30 @@ export function createJobTracker(options: JobTrackerOptions) {
         let report: JobReport;
         try {
           const s = await options.backend.getJob(job.jobId);
-          report = { migrationId, jobId: s.jobId, state: s.state, percentComplete: s.percentComplete, errorCode: s.error?.code ?? null, errorMessage: s.error?.message ?? null, eventId: s.error?.eventId ?? null };
+          report = {
+            migrationId,
+            jobId: s.jobId,
+            state: s.state,
+            percentComplete: s.percentComplete,
+            errorCode: s.error?.code ?? null,
+            errorMessage: s.error?.message ?? null,
+            eventId: s.error?.eventId ?? null,
+          };
         } catch (error) {
           if (!(error instanceof HyperVError && error.code === "JOB_NOT_FOUND")) {
             options.log("job poll failed", { migrationId, error: (error as Error).message });
             await sleep(options.pollMs ?? 500);
             continue;
           }
-          report = { migrationId, jobId: job.jobId, state: "FAILED", percentComplete: 0, errorCode: "JOB_NOT_FOUND", errorMessage: "Hyper-V no longer knows this migration job.", eventId: null };
+          report = {
+            migrationId,
+            jobId: job.jobId,
+            state: "FAILED",
+            percentComplete: 0,
+            errorCode: "JOB_NOT_FOUND",
+            errorMessage: "Hyper-V no longer knows this migration job.",
+            eventId: null,
+          };
         }
         const key = `${report.state}/${report.percentComplete}`;
         const terminal = report.state !== "RUNNING";
@@ -93,7 +111,13 @@ export function createJobTracker(options: JobTrackerOptions) {
     get: (migrationId: string) => jobs.get(migrationId),
     /** Write-ahead: recorded before the backend is asked to start, so a crash cannot start it twice. */
     begin(migrationId: string, vmId: string) {
-      jobs.set(migrationId, { migrationId, vmId, jobId: null, cancelRequested: false, startedAt: new Date().toISOString() });
+      jobs.set(migrationId, {
+        migrationId,
+        vmId,
+        jobId: null,
+        cancelRequested: false,
+        startedAt: new Date().toISOString(),
+      });
       save();
     },
     forget(migrationId: string) {
@@ -113,7 +137,9 @@ export function createJobTracker(options: JobTrackerOptions) {
       const job = jobs.get(migrationId);
       if (!job) return null;
       const claimed = new Set([...jobs.values()].map((j) => j.jobId).filter(Boolean));
-      const found = (await options.backend.listJobs()).find((j) => j.vmId === job.vmId && j.state === "RUNNING" && !claimed.has(j.jobId));
+      const found = (await options.backend.listJobs()).find(
+        (j) => j.vmId === job.vmId && j.state === "RUNNING" && !claimed.has(j.jobId),
+      );
       if (!found) return null;
       await this.attach(migrationId, found.jobId);
       return found.jobId;

@@ -14,7 +14,8 @@ interface StartMove {
 }
 
 function str(value: unknown, name: string): string {
-  if (typeof value !== "string" || value.length === 0) throw new HyperVError("INVALID_PARAMETER", `${name} is required`);
+  if (typeof value !== "string" || value.length === 0)
+    throw new HyperVError("INVALID_PARAMETER", `${name} is required`);
   return value;
 }
 
@@ -58,7 +59,10 @@ export function migrationHandlers(ctx: HandlerContext & { jobs: JobTracker }) {
       return { requested: cancelled };
     },
     COMPARE_VM: async (payload: Record<string, unknown>) => ({
-      issues: await ctx.backend.compareVm(str(payload.vmId, "vmId"), str(payload.destinationHost, "destinationHost")),
+      issues: await ctx.backend.compareVm(
+        str(payload.vmId, "vmId"),
+        str(payload.destinationHost, "destinationHost"),
+      ),
     }),
   };
 }

@@ -10,10 +10,13 @@ const bigint = z
   .union([z.string().regex(/^\d{1,20}$/), z.number().int().nonnegative()])
   .transform((v) => BigInt(v));
 const text = (max = 1024) => z.string().max(max);
+// Hyper-V's own limits are generous (paths up to 32,767 characters); these only stop abuse.
+const NAME = 1024;
+const PATH = 4096;
 
 const vmSchema = z.object({
   vmId: z.string().min(1).max(64),
-  name: text(256),
+  name: text(NAME),
   state: z.enum([
     "RUNNING",
     "OFF",
@@ -34,9 +37,9 @@ const vmSchema = z.object({
   generation: z.number().int().min(1).max(2),
   configurationVersion: text(16),
   processorCompatibilityForMigration: z.boolean(),
-  path: text(),
-  hardDrives: z.array(z.object({ path: text(), sizeBytes: bigint })).max(256),
-  switchNames: z.array(text(256)).max(64),
+  path: text(PATH),
+  hardDrives: z.array(z.object({ path: text(PATH), sizeBytes: bigint })).max(256),
+  switchNames: z.array(text(NAME)).max(64),
 });
 
 export const inventorySchema = z.object({
@@ -50,8 +53,8 @@ export const inventorySchema = z.object({
     memoryCapacityBytes: bigint,
     memoryAvailableBytes: bigint,
     supportedVmVersions: z.array(text(16)).max(64),
-    virtualMachinePath: text(),
-    virtualHardDiskPath: text(),
+    virtualMachinePath: text(PATH),
+    virtualHardDiskPath: text(PATH),
     delegations: z.array(text(512)).max(4096).nullable(),
   }),
   settings: z.object({
@@ -66,7 +69,7 @@ export const inventorySchema = z.object({
       .max(256),
   }),
   switches: z
-    .array(z.object({ name: text(256), switchType: z.enum(["External", "Internal", "Private"]) }))
+    .array(z.object({ name: text(NAME), switchType: z.enum(["External", "Internal", "Private"]) }))
     .max(256),
   networkAdapters: z
     .array(

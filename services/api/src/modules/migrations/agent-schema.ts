@@ -17,7 +17,10 @@ const JobState = builder.enumType("AgentJobState", {
 const AgentJobUpdateInput = builder.inputType("AgentJobUpdateInput", {
   description: "A sample of a migration job on the agent's own host.",
   fields: (t) => ({
-    migrationId: t.string({ required: true, description: "The migration the job belongs to (from START_MOVE)." }),
+    migrationId: t.string({
+      required: true,
+      description: "The migration the job belongs to (from START_MOVE).",
+    }),
     jobId: t.string({ description: "Hyper-V's job id." }),
     state: t.field({ type: JobState, required: true, description: "Job state." }),
     percentComplete: t.int({ required: true, description: "0-100." }),
@@ -27,14 +30,23 @@ const AgentJobUpdateInput = builder.inputType("AgentJobUpdateInput", {
   }),
 });
 
-const AgentJobUpdatePayload = payloadType<boolean>("AgentJobUpdatePayload", "Whether the update was stored.", (t) => ({
-  accepted: t.boolean({ nullable: true, description: "True when recorded (or already known).", resolve: (p) => p.data }),
-}));
+const AgentJobUpdatePayload = payloadType<boolean>(
+  "AgentJobUpdatePayload",
+  "Whether the update was stored.",
+  (t) => ({
+    accepted: t.boolean({
+      nullable: true,
+      description: "True when recorded (or already known).",
+      resolve: (p) => p.data,
+    }),
+  }),
+);
 
 builder.mutationField("agentJobUpdate", (t) =>
   t.field({
     type: AgentJobUpdatePayload,
-    description: "Agent only: progress or outcome of a migration started on the agent's own host. Repeats are harmless.",
+    description:
+      "Agent only: progress or outcome of a migration started on the agent's own host. Repeats are harmless.",
     authScopes: { agent: true },
     args: { input: t.arg({ type: AgentJobUpdateInput, required: true }) },
     resolve: (_r, { input }, ctx) => {

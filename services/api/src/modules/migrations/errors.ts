@@ -15,10 +15,15 @@ export class PreflightFailedError extends AppError {
 
 builder.objectType(PreflightFailedError, {
   name: "PreflightFailedError",
-  description: "The move was not started because preflight checks failed; the report says why and what to do.",
+  description:
+    "The move was not started because preflight checks failed; the report says why and what to do.",
   interfaces: [ErrorInterface],
   isTypeOf: isError("PreflightFailedError"),
   fields: (t) => ({
-    report: t.field({ type: PreflightReportType, description: "Every check, with remedies.", resolve: (e) => e.report }),
+    report: t.field({
+      type: PreflightReportType,
+      description: "Every check, with remedies.",
+      resolve: (e) => e.report,
+    }),
   }),
 });

@@ -18,7 +18,10 @@ onCommandCompleted("START_MOVE", async (app, command) => {
   }
   const jobId = (command.result as { jobId?: string } | null)?.jobId;
   if (jobId) {
-    await app.db.prisma.migration.updateMany({ where: { id: command.migrationId, jobId: null }, data: { jobId } });
+    await app.db.prisma.migration.updateMany({
+      where: { id: command.migrationId, jobId: null },
+      data: { jobId },
+    });
   }
 });
 
@@ -50,7 +53,9 @@ export async function sweepLostAgents(app: App, now = Date.now()): Promise<numbe
 
 export function startLostAgentSweeper(app: App): { stop(): void } {
   const timer = setInterval(() => {
-    void app.inflight.track(sweepLostAgents(app)).catch((error) => app.logger.error({ err: error }, "sweep failed"));
+    void app.inflight
+      .track(sweepLostAgents(app))
+      .catch((error) => app.logger.error({ err: error }, "sweep failed"));
   }, SWEEP_MS);
   return { stop: () => clearInterval(timer) };
 }

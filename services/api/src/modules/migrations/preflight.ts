@@ -52,7 +52,11 @@ export const SMB_RULE = "FPS-SMB-In-TCP";
 
 /** A Windows absolute path (D:\VMs\x) or a UNC path (\\server\share\x), without characters Windows forbids. */
 export function isWindowsPath(path: string): boolean {
-  return (/^[A-Za-z]:\\/.test(path) || /^\\\\[^\\]+\\[^\\]+/.test(path)) && !/[<>"|?*\u0000-\u001f]/.test(path.slice(2)) && path.length <= 260;
+  return (
+    (/^[A-Za-z]:\\/.test(path) || /^\\\\[^\\]+\\[^\\]+/.test(path)) &&
+    !/[<>"|?*\u0000-\u001f]/.test(path.slice(2)) &&
+    path.length <= 260
+  );
 }
 
 /** Storage every host reaches: SMB shares and cluster shared volumes. */
@@ -60,9 +64,24 @@ export function isSharedPath(path: string): boolean {
   return path.startsWith("\\\\") || /^[A-Za-z]:\\ClusterStorage\\/i.test(path);
 }
 
-const pass = (name: string, message: string): PreflightCheck => ({ name, status: "PASS", message, remedy: null });
-const warn = (name: string, message: string, remedy: string): PreflightCheck => ({ name, status: "WARN", message, remedy });
-const fail = (name: string, message: string, remedy: string): PreflightCheck => ({ name, status: "FAIL", message, remedy });
+const pass = (name: string, message: string): PreflightCheck => ({
+  name,
+  status: "PASS",
+  message,
+  remedy: null,
+});
+const warn = (name: string, message: string, remedy: string): PreflightCheck => ({
+  name,
+  status: "WARN",
+  message,
+  remedy,
+});
+const fail = (name: string, message: string, remedy: string): PreflightCheck => ({
+  name,
+  status: "FAIL",
+  message,
+  remedy,
+});
 
 function delegationChecks(source: HostView, dest: HostView): PreflightCheck {
   const name = "authentication";
@@ -71,21 +90,44 @@ function delegationChecks(source: HostView, dest: HostView): PreflightCheck {
     return pass(name, `CredSSP: valid because the Ferry agent starts the move on ${source.name}.`);
   }
   const targets = [dest.name, dest.fqdn].filter(Boolean).map((n) => n!.toLowerCase());
-  const has = (service: string) => source.delegations.some((d) => targets.some((t) => d.toLowerCase() === `${service}/${t}`));
+  const has = (service: string) =>
+    source.delegations.some((d) => targets.some((t) => d.toLowerCase() === `${service}/${t}`));
   const remedy = `Configure constrained delegation from ${source.name} to ${dest.name} (query delegationPlan), then refresh tickets (klist purge -li 0x3e7).`;
   if (!source.delegationsKnown) {
-    return warn(name, `Kerberos: ${source.name}'s delegation entries could not be read; the move fails if cifs and Microsoft Virtual System Migration Service delegation to ${dest.name} is missing.`, remedy);
+    return warn(
+      name,
+      `Kerberos: ${source.name}'s delegation entries could not be read; the move fails if cifs and Microsoft Virtual System Migration Service delegation to ${dest.name} is missing.`,
+      remedy,
+    );
   }
   const missing = ["cifs", "Microsoft Virtual System Migration Service"].filter((s) => !has(s));
-  if (missing.length) return fail(name, `Kerberos: ${source.name} lacks constrained delegation to ${dest.name} for ${missing.join(" and ")}.`, remedy);
-  return pass(name, `Kerberos: ${source.name} may delegate to ${dest.name} (cifs and Microsoft Virtual System Migration Service).`);
+  if (missing.length)
+    return fail(
+      name,
+      `Kerberos: ${source.name} lacks constrained delegation to ${dest.name} for ${missing.join(" and ")}.`,
+      remedy,
+    );
+  return pass(
+    name,
+    `Kerberos: ${source.name} may delegate to ${dest.name} (cifs and Microsoft Virtual System Migration Service).`,
+  );
 }
 
 function firewallCheck(host: HostView, rule: string, label: string): PreflightCheck {
   const found = host.firewallRules.find((r) => r.name === rule);
   const remedy = `Enable-NetFirewallRule -Name ${rule} on ${host.name}.`;
-  if (!found) return warn(`firewall ${label}`, `${host.name} reports no firewall rule ${rule}; make sure the port is open.`, remedy);
-  if (!found.enabled) return fail(`firewall ${label}`, `The ${label} firewall rule ${rule} is disabled on ${host.name}.`, remedy);
+  if (!found)
+    return warn(
+      `firewall ${label}`,
+      `${host.name} reports no firewall rule ${rule}; make sure the port is open.`,
+      remedy,
+    );
+  if (!found.enabled)
+    return fail(
+      `firewall ${label}`,
+      `The ${label} firewall rule ${rule} is disabled on ${host.name}.`,
+      remedy,
+    );
   return pass(`firewall ${label}`, `${rule} is enabled on ${host.name}.`);
 }
 
@@ -103,73 +145,136 @@ export function runPreflight(
 
   if (live) {
     if (!dest) checks.push(fail("destination", "No destination host given.", "Pass destinationHost."));
-    else if (dest.id === source.id) checks.push(fail("destination", `${vm.name} is already on ${dest.name}.`, "Choose another destination host."));
+    else if (dest.id === source.id)
+      checks.push(
+        fail("destination", `${vm.name} is already on ${dest.name}.`, "Choose another destination host."),
+      );
     else checks.push(pass("destination", `${source.name} → ${dest.name}.`));
   }
   for (const host of live && dest && dest.id !== source.id ? [source, dest] : [source]) {
     checks.push(
       host.agentConnected
         ? pass(`agent ${host.name}`, `The agent of ${host.name} is connected.`)
-        : fail(`agent ${host.name}`, `The agent of ${host.name} is not connected.`, `Start the Ferry agent on ${host.name} and check it reaches the API.`),
+        : fail(
+            `agent ${host.name}`,
+            `The agent of ${host.name} is not connected.`,
+            `Start the Ferry agent on ${host.name} and check it reaches the API.`,
+          ),
     );
   }
   if (["STARTING", "STOPPING", "SAVING", "PAUSING", "RESUMING", "OTHER"].includes(vm.state)) {
-    checks.push(fail("vm state", `${vm.name} is ${vm.state.toLowerCase()}.`, "Wait until the VM is running, off or saved."));
+    checks.push(
+      fail(
+        "vm state",
+        `${vm.name} is ${vm.state.toLowerCase()}.`,
+        "Wait until the VM is running, off or saved.",
+      ),
+    );
   }
   if (live && dest && dest.id !== source.id) {
     for (const host of [source, dest]) {
       checks.push(
         host.settings?.enabled
           ? pass(`migration enabled ${host.name}`, `Live migration is enabled on ${host.name}.`)
-          : fail(`migration enabled ${host.name}`, `Live migration is not enabled on ${host.name}.`, `enableMigration(hosts: ["${host.id}"]) (Enable-VMMigration) on ${host.name}.`),
+          : fail(
+              `migration enabled ${host.name}`,
+              `Live migration is not enabled on ${host.name}.`,
+              `enableMigration(hosts: ["${host.id}"]) (Enable-VMMigration) on ${host.name}.`,
+            ),
       );
     }
     checks.push(delegationChecks(source, dest));
-    const sameDomain = source.domain && dest.domain && source.domain.toLowerCase() === dest.domain.toLowerCase();
+    const sameDomain =
+      source.domain && dest.domain && source.domain.toLowerCase() === dest.domain.toLowerCase();
     checks.push(
       sameDomain
         ? pass("domain", `Both hosts are in ${source.domain}.`)
-        : warn("domain", `${source.name} (${source.domain ?? "workgroup"}) and ${dest.name} (${dest.domain ?? "workgroup"}) are not in the same domain.`, "Join both hosts to the same domain, or configure constrained delegation between them."),
+        : warn(
+            "domain",
+            `${source.name} (${source.domain ?? "workgroup"}) and ${dest.name} (${dest.domain ?? "workgroup"}) are not in the same domain.`,
+            "Join both hosts to the same domain, or configure constrained delegation between them.",
+          ),
     );
     const missingSwitches = vm.switchNames.filter((s) => !dest.switches.includes(s));
     checks.push(
       missingSwitches.length
-        ? fail("switches", `${dest.name} has no virtual switch ${missingSwitches.map((s) => `'${s}'`).join(", ")}.`, `Create the switch on ${dest.name} (New-VMSwitch) or connect the VM to a switch both hosts have.`)
+        ? fail(
+            "switches",
+            `${dest.name} has no virtual switch ${missingSwitches.map((s) => `'${s}'`).join(", ")}.`,
+            `Create the switch on ${dest.name} (New-VMSwitch) or connect the VM to a switch both hosts have.`,
+          )
         : pass("switches", `${dest.name} has every switch the VM uses.`),
     );
     if (vm.state === "RUNNING" || vm.state === "PAUSED") {
       checks.push(
         dest.memoryAvailableBytes >= vm.memoryAssignedBytes
-          ? pass("memory", `${dest.name} has ${gib(dest.memoryAvailableBytes)} free for ${gib(vm.memoryAssignedBytes)}.`)
-          : fail("memory", `${dest.name} has ${gib(dest.memoryAvailableBytes)} free; the VM needs ${gib(vm.memoryAssignedBytes)}.`, "Free memory on the destination or choose another host."),
+          ? pass(
+              "memory",
+              `${dest.name} has ${gib(dest.memoryAvailableBytes)} free for ${gib(vm.memoryAssignedBytes)}.`,
+            )
+          : fail(
+              "memory",
+              `${dest.name} has ${gib(dest.memoryAvailableBytes)} free; the VM needs ${gib(vm.memoryAssignedBytes)}.`,
+              "Free memory on the destination or choose another host.",
+            ),
       );
     }
     const vendorsDiffer = source.cpuVendor !== dest.cpuVendor;
     if (vendorsDiffer && !vm.processorCompatibilityForMigration && vm.state !== "OFF") {
       checks.push(
-        fail("processor", `${source.name} is ${source.cpuVendor} and ${dest.name} is ${dest.cpuVendor}; ${vm.name} runs without processor compatibility.`, `Shut ${vm.name} down, run setProcessorCompatibility(input: {vm, enabled: true}), start it, then move it.`),
+        fail(
+          "processor",
+          `${source.name} is ${source.cpuVendor} and ${dest.name} is ${dest.cpuVendor}; ${vm.name} runs without processor compatibility.`,
+          `Shut ${vm.name} down, run setProcessorCompatibility(input: {vm, enabled: true}), start it, then move it.`,
+        ),
       );
     } else {
-      checks.push(pass("processor", vendorsDiffer ? "Processor compatibility mode allows the move across CPU vendors." : `Both hosts are ${source.cpuVendor}.`));
+      checks.push(
+        pass(
+          "processor",
+          vendorsDiffer
+            ? "Processor compatibility mode allows the move across CPU vendors."
+            : `Both hosts are ${source.cpuVendor}.`,
+        ),
+      );
     }
     checks.push(
       dest.supportedVmVersions.length === 0 || dest.supportedVmVersions.includes(vm.configurationVersion)
         ? pass("configuration version", `${dest.name} runs configuration version ${vm.configurationVersion}.`)
-        : fail("configuration version", `${dest.name} does not support configuration version ${vm.configurationVersion} (supports ${dest.supportedVmVersions.join(", ")}).`, "Choose a newer destination host, or keep the VM on a host that runs its version."),
+        : fail(
+            "configuration version",
+            `${dest.name} does not support configuration version ${vm.configurationVersion} (supports ${dest.supportedVmVersions.join(", ")}).`,
+            "Choose a newer destination host, or keep the VM on a host that runs its version.",
+          ),
     );
     checks.push(firewallCheck(dest, MIGRATION_RULE, "live migration"));
   }
-  if (target && (withStorage || target.settings?.performanceOption === "SMB" || source.settings?.performanceOption === "SMB")) {
+  if (
+    target &&
+    (withStorage ||
+      target.settings?.performanceOption === "SMB" ||
+      source.settings?.performanceOption === "SMB")
+  ) {
     checks.push(firewallCheck(target, SMB_RULE, "SMB"));
   }
   checks.push(...storageChecks(vm, request));
   if (compare === "unavailable") {
-    checks.push(warn("compare-vm", "The source agent did not answer Compare-VM in time.", "Check the source agent; the move will still report Hyper-V's own errors."));
+    checks.push(
+      warn(
+        "compare-vm",
+        "The source agent did not answer Compare-VM in time.",
+        "Check the source agent; the move will still report Hyper-V's own errors.",
+      ),
+    );
   } else if (compare) {
     checks.push(
       compare.issues.length === 0
         ? pass("compare-vm", "Compare-VM reports no incompatibility.")
-        : fail("compare-vm", compare.issues.map((i) => `${i.message} (${i.messageId})`).join(" "), "Resolve the incompatibilities Compare-VM lists."),
+        : fail(
+            "compare-vm",
+            compare.issues.map((i) => `${i.message} (${i.messageId})`).join(" "),
+            "Resolve the incompatibilities Compare-VM lists.",
+          ),
     );
   }
   return { ok: checks.every((c) => c.status !== "FAIL"), checks };
@@ -181,15 +286,38 @@ function storageChecks(vm: VmView, request: MoveRequest): PreflightCheck[] {
     const local = paths.filter((p) => !isSharedPath(p));
     return [
       local.length
-        ? fail("storage", `${vm.name} keeps files on host-local storage (${local[0]}); a live move without storage cannot reach them.`, "Move with includeStorage: true and a destinationStoragePath on the destination, or move the files to an SMB share first (moveVmStorage).")
+        ? fail(
+            "storage",
+            `${vm.name} keeps files on host-local storage (${local[0]}); a live move without storage cannot reach them.`,
+            "Move with includeStorage: true and a destinationStoragePath on the destination, or move the files to an SMB share first (moveVmStorage).",
+          )
         : pass("storage", "The VM's files are on shared storage both hosts reach."),
     ];
   }
   const targets = request.destinationStoragePath ? [request.destinationStoragePath] : request.vhdDestinations;
-  if (targets.length === 0) return [fail("storage path", "No destination storage path given.", "Pass destinationStoragePath (or vhds for moveVmStorage).")];
+  if (targets.length === 0)
+    return [
+      fail(
+        "storage path",
+        "No destination storage path given.",
+        "Pass destinationStoragePath (or vhds for moveVmStorage).",
+      ),
+    ];
   const bad = targets.filter((p) => !isWindowsPath(p));
-  if (bad.length) return [fail("storage path", `Not a valid Windows path: ${JSON.stringify(bad[0])}.`, "Use an absolute path like D:\\VMs\\name or \\\\server\\share\\name.")];
-  return [pass("storage path", `Files go to ${targets.join(", ")}; Hyper-V checks free space on the volume when the copy starts.`)];
+  if (bad.length)
+    return [
+      fail(
+        "storage path",
+        `Not a valid Windows path: ${JSON.stringify(bad[0])}.`,
+        "Use an absolute path like D:\\VMs\\name or \\\\server\\share\\name.",
+      ),
+    ];
+  return [
+    pass(
+      "storage path",
+      `Files go to ${targets.join(", ")}; Hyper-V checks free space on the volume when the copy starts.`,
+    ),
+  ];
 }
 
 function gib(bytes: bigint): string {

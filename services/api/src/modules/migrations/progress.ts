@@ -24,7 +24,12 @@ export async function recordSample(
   sample: { percentComplete: number; state: MigrationState; message?: string | null },
 ) {
   await app.db.prisma.migrationSample.create({
-    data: { migrationId, percentComplete: sample.percentComplete, state: sample.state, message: sample.message ?? null },
+    data: {
+      migrationId,
+      percentComplete: sample.percentComplete,
+      state: sample.state,
+      message: sample.message ?? null,
+    },
   });
 }
 
@@ -45,7 +50,13 @@ export interface Failure {
 }
 
 /** Ends a migration (if still active) with its outcome; returns false when it had already ended. */
-export async function finishMigration(app: App, migrationId: string, state: "SUCCEEDED" | "FAILED" | "CANCELLED", failure: Failure | null, percent?: number) {
+export async function finishMigration(
+  app: App,
+  migrationId: string,
+  state: "SUCCEEDED" | "FAILED" | "CANCELLED",
+  failure: Failure | null,
+  percent?: number,
+) {
   const prisma = app.db.prisma;
   const d = failure ? diagnose(failure.code) : null;
   const { count } = await prisma.migration.updateMany({
@@ -55,13 +66,23 @@ export async function finishMigration(app: App, migrationId: string, state: "SUC
       finishedAt: new Date(),
       ...(percent !== undefined ? { percentComplete: percent } : {}),
       ...(failure
-        ? { failureCode: failure.code, failureMessage: failure.message, failureEventId: failure.eventId, failureDiagnosis: d!.diagnosis, failureRemedy: d!.remedy }
+        ? {
+            failureCode: failure.code,
+            failureMessage: failure.message,
+            failureEventId: failure.eventId,
+            failureDiagnosis: d!.diagnosis,
+            failureRemedy: d!.remedy,
+          }
         : {}),
     },
   });
   if (count === 0) return false;
   const m = await prisma.migration.findUniqueOrThrow({ where: { id: migrationId } });
-  await recordSample(app, migrationId, { percentComplete: m.percentComplete, state, message: failure ? `${failure.code}: ${failure.message}` : state.toLowerCase() });
+  await recordSample(app, migrationId, {
+    percentComplete: m.percentComplete,
+    state,
+    message: failure ? `${failure.code}: ${failure.message}` : state.toLowerCase(),
+  });
   if (state === "SUCCEEDED") await afterSuccess(app, m);
   app.pubsub.publish("migrationChanged", migrationId, { at: Date.now() });
   app.pubsub.publish("migrationsChanged", { migrationId });
@@ -70,12 +91,30 @@ export async function finishMigration(app: App, migrationId: string, state: "SUC
 }
 
 /** The VM is on its new host now; ask both agents for fresh inventory (paths, memory). */
-async function afterSuccess(app: App, m: { id: string; vmGuid: string; sourceHostId: string; destinationHostId: string | null; requestedBy: string }) {
+async function afterSuccess(
+  app: App,
+  m: {
+    id: string;
+    vmGuid: string;
+    sourceHostId: string;
+    destinationHostId: string | null;
+    requestedBy: string;
+  },
+) {
   if (m.destinationHostId) {
-    await app.db.prisma.virtualMachine.updateMany({ where: { vmId: m.vmGuid }, data: { hostId: m.destinationHostId } });
+    await app.db.prisma.virtualMachine.updateMany({
+      where: { vmId: m.vmGuid },
+      data: { hostId: m.destinationHostId },
+    });
   }
   for (const hostId of new Set([m.sourceHostId, m.destinationHostId].filter((h): h is string => !!h))) {
-    await issueCommand(app, { hostId, type: "REFRESH_INVENTORY", payload: {}, requestedBy: "ferry", migrationId: m.id });
+    await issueCommand(app, {
+      hostId,
+      type: "REFRESH_INVENTORY",
+      payload: {},
+      requestedBy: "ferry",
+      migrationId: m.id,
+    });
     app.pubsub.publish("hostChanged", { hostId });
   }
 }
@@ -102,7 +141,11 @@ export async function recordJobUpdate(app: App, hostId: string, update: JobUpdat
     return;
   }
   if (update.state === "FAILED") {
-    const failure = { code: update.errorCode ?? "UNKNOWN", message: update.errorMessage ?? "the move failed", eventId: update.eventId };
+    const failure = {
+      code: update.errorCode ?? "UNKNOWN",
+      message: update.errorMessage ?? "the move failed",
+      eventId: update.eventId,
+    };
     await finishMigration(app, m.id, "FAILED", failure, percent);
     return;
   }
@@ -112,7 +155,8 @@ export async function recordJobUpdate(app: App, hostId: string, update: JobUpdat
     data: { percentComplete: percent, jobId: update.jobId ?? m.jobId },
   });
   if (count === 0) return;
-  if (percent !== m.percentComplete) await recordSample(app, m.id, { percentComplete: percent, state: m.state });
+  if (percent !== m.percentComplete)
+    await recordSample(app, m.id, { percentComplete: percent, state: m.state });
   app.pubsub.publish("migrationChanged", m.id, { at: Date.now() });
   app.pubsub.publish("migrationsChanged", { migrationId: m.id });
 }

@@ -7,7 +7,7 @@ import { decodeId } from "../shared/ids.ts";
 import { compareOnSource } from "./compare.ts";
 import { PreflightFailedError } from "./errors.ts";
 import { loadHostView, loadVm } from "./loaders.ts";
-import { type MoveRequest, type PreflightReport, isWindowsPath, runPreflight } from "./preflight.ts";
+import { isWindowsPath, type MoveRequest, type PreflightReport, runPreflight } from "./preflight.ts";
 import { ACTIVE_STATES, recordSample, requestScheduling } from "./progress.ts";
 
 export interface MoveVmArgs {
@@ -32,24 +32,40 @@ const fileName = (p: string) => p.split("\\").pop()!.toLowerCase();
 /** Checks the input's shape; ValidationError naming the field, before anything is read or written. */
 function plan(input: MoveVmArgs, storageOnly: boolean): Plan {
   const vmRowId = decodeId("VirtualMachine", input.vm, "input.vm");
-  if (input.idempotencyKey != null && (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 200)) {
+  if (
+    input.idempotencyKey != null &&
+    (input.idempotencyKey.length === 0 || input.idempotencyKey.length > 200)
+  ) {
     throw new ValidationError("input.idempotencyKey", "must be 1-200 characters");
   }
   const path = input.destinationStoragePath ?? null;
   if (path !== null && !isWindowsPath(path)) {
-    throw new ValidationError("input.destinationStoragePath", "must be an absolute Windows path (D:\\VMs\\name) or a UNC path (\\\\server\\share\\name)");
+    throw new ValidationError(
+      "input.destinationStoragePath",
+      "must be an absolute Windows path (D:\\VMs\\name) or a UNC path (\\\\server\\share\\name)",
+    );
   }
   if (storageOnly) {
     const vhds = input.vhds ?? [];
     if ((path === null) === (vhds.length === 0)) {
-      throw new ValidationError("input.destinationStoragePath", "give either destinationStoragePath or vhds, not both and not neither");
+      throw new ValidationError(
+        "input.destinationStoragePath",
+        "give either destinationStoragePath or vhds, not both and not neither",
+      );
     }
     vhds.forEach((v, i) => {
-      for (const [key, value] of [["sourcePath", v.sourcePath], ["destinationPath", v.destinationPath]] as const) {
-        if (!isWindowsPath(value)) throw new ValidationError(`input.vhds.${i}.${key}`, "must be an absolute Windows or UNC path");
+      for (const [key, value] of [
+        ["sourcePath", v.sourcePath],
+        ["destinationPath", v.destinationPath],
+      ] as const) {
+        if (!isWindowsPath(value))
+          throw new ValidationError(`input.vhds.${i}.${key}`, "must be an absolute Windows or UNC path");
       }
       if (fileName(v.sourcePath) !== fileName(v.destinationPath)) {
-        throw new ValidationError(`input.vhds.${i}.destinationPath`, "the file name must be the same as the source's (Move-VMStorage -Vhds)");
+        throw new ValidationError(
+          `input.vhds.${i}.destinationPath`,
+          "the file name must be the same as the source's (Move-VMStorage -Vhds)",
+        );
       }
     });
     return { kind: "STORAGE", vmRowId, destinationHostId: null, destinationStoragePath: path, vhds };
@@ -60,9 +76,18 @@ function plan(input: MoveVmArgs, storageOnly: boolean): Plan {
     throw new ValidationError("input.destinationStoragePath", "required with includeStorage");
   }
   if (!input.includeStorage && path !== null) {
-    throw new ValidationError("input.includeStorage", "destinationStoragePath is only used with includeStorage: true");
+    throw new ValidationError(
+      "input.includeStorage",
+      "destinationStoragePath is only used with includeStorage: true",
+    );
   }
-  return { kind: input.includeStorage ? "LIVE_WITH_STORAGE" : "LIVE", vmRowId, destinationHostId, destinationStoragePath: path, vhds: [] };
+  return {
+    kind: input.includeStorage ? "LIVE_WITH_STORAGE" : "LIVE",
+    vmRowId,
+    destinationHostId,
+    destinationStoragePath: path,
+    vhds: [],
+  };
 }
 
 async function preflightFor(app: App, p: Plan, requestedBy: string) {
@@ -72,10 +97,19 @@ async function preflightFor(app: App, p: Plan, requestedBy: string) {
   if (!source) throw new NotFoundError("Host", vm.row.hostId);
   const dest = p.destinationHostId ? await loadHostView(app, p.destinationHostId) : null;
   if (p.destinationHostId && !dest) throw new NotFoundError("Host", p.destinationHostId);
-  const request: MoveRequest = { kind: p.kind, destinationStoragePath: p.destinationStoragePath, vhdDestinations: p.vhds.map((v) => v.destinationPath) };
+  const request: MoveRequest = {
+    kind: p.kind,
+    destinationStoragePath: p.destinationStoragePath,
+    vhdDestinations: p.vhds.map((v) => v.destinationPath),
+  };
   const compare =
     dest && dest.id !== source.id && source.agentConnected
-      ? await compareOnSource(app, { sourceHostId: source.id, vmGuid: vm.row.vmId, destinationHost: dest.name, requestedBy })
+      ? await compareOnSource(app, {
+          sourceHostId: source.id,
+          vmGuid: vm.row.vmId,
+          destinationHost: dest.name,
+          requestedBy,
+        })
       : null;
   return { vm, source, dest, report: runPreflight(vm.view, source, dest, request, compare) };
 }
@@ -88,14 +122,21 @@ export async function preflight(app: App, input: MoveVmArgs, requestedBy: string
  * Queues a move after its preflight passes. With an idempotency key a retry returns the migration
  * of the first call and starts nothing new.
  */
-export async function requestMove(app: App, input: MoveVmArgs, requestedBy: string, storageOnly: boolean): Promise<Migration> {
+export async function requestMove(
+  app: App,
+  input: MoveVmArgs,
+  requestedBy: string,
+  storageOnly: boolean,
+): Promise<Migration> {
   const p = plan(input, storageOnly);
   const prisma = app.db.prisma;
   if (input.idempotencyKey) {
     const existing = await prisma.migration.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing) return existing;
   }
-  const vmGuid = (await prisma.virtualMachine.findUnique({ where: { id: p.vmRowId }, select: { vmId: true } }))?.vmId;
+  const vmGuid = (
+    await prisma.virtualMachine.findUnique({ where: { id: p.vmRowId }, select: { vmId: true } })
+  )?.vmId;
   if (vmGuid && (await prisma.migration.count({ where: { vmGuid, state: { in: ACTIVE_STATES } } })) > 0) {
     throw new ConflictError("this VM already has an active migration");
   }
@@ -120,7 +161,9 @@ export async function requestMove(app: App, input: MoveVmArgs, requestedBy: stri
   } catch (error) {
     if ((error as { code?: string }).code !== "P2002") throw error;
     // A concurrent call won the idempotency key, or the VM already has an active migration.
-    const byKey = input.idempotencyKey ? await prisma.migration.findUnique({ where: { idempotencyKey: input.idempotencyKey } }) : null;
+    const byKey = input.idempotencyKey
+      ? await prisma.migration.findUnique({ where: { idempotencyKey: input.idempotencyKey } })
+      : null;
     if (byKey) return byKey;
     throw new ConflictError(`${vm.row.name} already has an active migration`);
   }

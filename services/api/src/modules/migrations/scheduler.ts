@@ -13,7 +13,9 @@ const SAFETY_TICK_MS = 2_000;
 type SlotKind = "vm" | "storage";
 
 /** Which slots a move takes on which hosts. */
-export function slotsOf(m: Pick<Migration, "kind" | "sourceHostId" | "destinationHostId">): { hostId: string; slot: SlotKind }[] {
+export function slotsOf(
+  m: Pick<Migration, "kind" | "sourceHostId" | "destinationHostId">,
+): { hostId: string; slot: SlotKind }[] {
   if (m.kind === "STORAGE") return [{ hostId: m.sourceHostId, slot: "storage" }];
   return [
     { hostId: m.sourceHostId, slot: "vm" },
@@ -38,22 +40,37 @@ export async function scheduleOnce(app: App): Promise<string[]> {
   const prisma = app.db.prisma;
   const started = await prisma.$transaction(async (tx) => {
     await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SCHEDULER_LOCK})`);
-    const queued = await tx.migration.findMany({ where: { state: "QUEUED" }, orderBy: { seq: "asc" }, take: 1000 });
+    const queued = await tx.migration.findMany({
+      where: { state: "QUEUED" },
+      orderBy: { seq: "asc" },
+      take: 1000,
+    });
     if (queued.length === 0) return [];
     const active = await tx.migration.findMany({
       where: { state: { in: ["RUNNING", "CANCELLING"] } },
       select: { kind: true, sourceHostId: true, destinationHostId: true },
     });
-    const hostIds = [...new Set([...queued, ...active].flatMap((m) => [m.sourceHostId, m.destinationHostId]).filter((h): h is string => !!h))];
+    const hostIds = [
+      ...new Set(
+        [...queued, ...active]
+          .flatMap((m) => [m.sourceHostId, m.destinationHostId])
+          .filter((h): h is string => !!h),
+      ),
+    ];
     const hosts = new Map(
-      (await tx.host.findMany({ where: { id: { in: hostIds } }, include: { migrationSettings: true } })).map((h) => [h.id, h]),
+      (await tx.host.findMany({ where: { id: { in: hostIds } }, include: { migrationSettings: true } })).map(
+        (h) => [h.id, h],
+      ),
     );
     const used = new Map<string, number>();
     const key = (hostId: string, slot: SlotKind) => `${hostId}/${slot}`;
-    for (const m of active) for (const s of slotsOf(m)) used.set(key(s.hostId, s.slot), (used.get(key(s.hostId, s.slot)) ?? 0) + 1);
+    for (const m of active)
+      for (const s of slotsOf(m)) used.set(key(s.hostId, s.slot), (used.get(key(s.hostId, s.slot)) ?? 0) + 1);
     const limit = (hostId: string, slot: SlotKind) => {
       const settings = hosts.get(hostId)?.migrationSettings;
-      return slot === "vm" ? (settings?.maximumVirtualMachineMigrations ?? 2) : (settings?.maximumStorageMigrations ?? 2);
+      return slot === "vm"
+        ? (settings?.maximumVirtualMachineMigrations ?? 2)
+        : (settings?.maximumStorageMigrations ?? 2);
     };
     const now = Date.now();
     const connected = (hostId: string) => {
@@ -66,15 +83,21 @@ export async function scheduleOnce(app: App): Promise<string[]> {
     for (const m of queued) {
       const slots = slotsOf(m);
       const free =
-        slots.every((s) => !blocked.has(key(s.hostId, s.slot)) && (used.get(key(s.hostId, s.slot)) ?? 0) < limit(s.hostId, s.slot)) &&
-        connected(m.sourceHostId);
+        slots.every(
+          (s) =>
+            !blocked.has(key(s.hostId, s.slot)) &&
+            (used.get(key(s.hostId, s.slot)) ?? 0) < limit(s.hostId, s.slot),
+        ) && connected(m.sourceHostId);
       if (!free) {
         for (const s of slots) blocked.add(key(s.hostId, s.slot));
         continue;
       }
       for (const s of slots) used.set(key(s.hostId, s.slot), (used.get(key(s.hostId, s.slot)) ?? 0) + 1);
       const destinationHost = m.destinationHostId ? (hosts.get(m.destinationHostId)?.name ?? null) : null;
-      const running = await tx.migration.update({ where: { id: m.id }, data: { state: "RUNNING", startedAt: new Date() } });
+      const running = await tx.migration.update({
+        where: { id: m.id },
+        data: { state: "RUNNING", startedAt: new Date() },
+      });
       await tx.agentCommand.create({
         data: {
           hostId: m.sourceHostId,
@@ -84,14 +107,19 @@ export async function scheduleOnce(app: App): Promise<string[]> {
           migrationId: m.id,
         },
       });
-      await tx.migrationSample.create({ data: { migrationId: m.id, percentComplete: 0, state: "RUNNING", message: "started" } });
+      await tx.migrationSample.create({
+        data: { migrationId: m.id, percentComplete: 0, state: "RUNNING", message: "started" },
+      });
       startedNow.push(running);
     }
     return startedNow;
   });
   // Published only after the transaction committed (messages are hints; the rows are the truth).
   for (const m of started) {
-    const command = await prisma.agentCommand.findFirst({ where: { migrationId: m.id, type: "START_MOVE" }, select: { id: true } });
+    const command = await prisma.agentCommand.findFirst({
+      where: { migrationId: m.id, type: "START_MOVE" },
+      select: { id: true },
+    });
     if (command) app.pubsub.publish("agentCommand", m.sourceHostId, { commandId: command.id });
     app.pubsub.publish("migrationChanged", m.id, { at: Date.now() });
     app.pubsub.publish("migrationsChanged", { migrationId: m.id });

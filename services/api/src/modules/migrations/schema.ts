@@ -26,8 +26,13 @@ const MoveVmInput = builder.inputType("MoveVmInput", {
   fields: (t) => ({
     vm: t.id({ required: true, description: "VirtualMachine id." }),
     destinationHost: t.id({ required: true, description: "Host id to move to." }),
-    includeStorage: t.boolean({ defaultValue: false, description: "Move the VM's files too (Move-VM -IncludeStorage)." }),
-    destinationStoragePath: t.string({ description: "Folder on the destination for the files; required with includeStorage." }),
+    includeStorage: t.boolean({
+      defaultValue: false,
+      description: "Move the VM's files too (Move-VM -IncludeStorage).",
+    }),
+    destinationStoragePath: t.string({
+      description: "Folder on the destination for the files; required with includeStorage.",
+    }),
     idempotencyKey: t.string({ description: "Retries with the same key return the first call's migration." }),
   }),
 });
@@ -36,7 +41,9 @@ const MoveVmStorageInput = builder.inputType("MoveVmStorageInput", {
   description: "A storage migration (seed step 7): a whole VM to a folder, or chosen disks.",
   fields: (t) => ({
     vm: t.id({ required: true, description: "VirtualMachine id." }),
-    destinationStoragePath: t.string({ description: "Move every file of the VM to this folder (either this)." }),
+    destinationStoragePath: t.string({
+      description: "Move every file of the VM to this folder (either this).",
+    }),
     vhds: t.field({ type: [VhdMoveInput], description: "Move these disks (or these)." }),
     idempotencyKey: t.string({ description: "Retries with the same key return the first call's migration." }),
   }),
@@ -58,7 +65,10 @@ const MigrationFilter = builder.inputType("MigrationFilter", {
 
 type FilterInput = typeof MigrationFilter.$inferInput;
 
-export async function migrationWhere(ctx: Context, filter: FilterInput | null | undefined): Promise<Prisma.MigrationWhereInput> {
+export async function migrationWhere(
+  ctx: Context,
+  filter: FilterInput | null | undefined,
+): Promise<Prisma.MigrationWhereInput> {
   if (!filter) return {};
   const and: Prisma.MigrationWhereInput[] = [];
   if (filter.states?.length) and.push({ state: { in: filter.states } });
@@ -66,7 +76,10 @@ export async function migrationWhere(ctx: Context, filter: FilterInput | null | 
   if (filter.kind) and.push({ kind: filter.kind });
   if (filter.vmName != null) and.push({ vmName: filter.vmName });
   if (filter.vm != null) {
-    const vm = await ctx.app.db.prisma.virtualMachine.findUnique({ where: { id: decodeId("VirtualMachine", String(filter.vm), "filter.vm") }, select: { vmId: true } });
+    const vm = await ctx.app.db.prisma.virtualMachine.findUnique({
+      where: { id: decodeId("VirtualMachine", String(filter.vm), "filter.vm") },
+      select: { vmId: true },
+    });
     and.push({ vmGuid: vm?.vmId ?? "-" });
   }
   if (filter.host != null) {
@@ -86,9 +99,14 @@ builder.queryField("migrations", (t) =>
       description: "Migration history and queue, newest first.",
       authScopes: { viewer: true },
       args: { filter: t.arg({ type: MigrationFilter, description: "Filter the migrations." }) },
-      totalCount: async (_p, args, ctx) => ctx.app.db.prisma.migration.count({ where: await migrationWhere(ctx, args.filter) }),
+      totalCount: async (_p, args, ctx) =>
+        ctx.app.db.prisma.migration.count({ where: await migrationWhere(ctx, args.filter) }),
       resolve: async (query, _p, args, ctx) =>
-        ctx.app.db.prisma.migration.findMany({ ...query, where: await migrationWhere(ctx, args.filter), orderBy: [{ seq: "desc" }] }),
+        ctx.app.db.prisma.migration.findMany({
+          ...query,
+          where: await migrationWhere(ctx, args.filter),
+          orderBy: [{ seq: "desc" }],
+        }),
     },
     MigrationConnection,
   ),
@@ -100,37 +118,58 @@ builder.queryField("migrationPreflight", (t) =>
     description: "Dry run of moveVm: every check that would block or slow it, nothing started.",
     authScopes: { viewer: true },
     args: { input: t.arg({ type: MoveVmInput, required: true, description: "The move to check." }) },
-    resolve: (_r, { input }, ctx) => preflight(ctx.app, { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) }, principalName(ctx.principal)),
+    resolve: (_r, { input }, ctx) =>
+      preflight(
+        ctx.app,
+        { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) },
+        principalName(ctx.principal),
+      ),
   }),
 );
 
-const MoveVmPayload = payloadType<Migration>("MoveVmPayload", "The queued migration, or why it was refused.", (t) => ({
-  migration: t.prismaField({
-    type: "Migration",
-    nullable: true,
-    description: "The migration (QUEUED, or already further when an idempotency key matched).",
-    resolve: (query, p, _a, ctx) => (p.data ? ctx.app.db.prisma.migration.findUnique({ ...query, where: { id: p.data.id } }) : null),
+const MoveVmPayload = payloadType<Migration>(
+  "MoveVmPayload",
+  "The queued migration, or why it was refused.",
+  (t) => ({
+    migration: t.prismaField({
+      type: "Migration",
+      nullable: true,
+      description: "The migration (QUEUED, or already further when an idempotency key matched).",
+      resolve: (query, p, _a, ctx) =>
+        p.data ? ctx.app.db.prisma.migration.findUnique({ ...query, where: { id: p.data.id } }) : null,
+    }),
   }),
-}));
+);
 
-const MigrationPayload = payloadType<Migration>("MigrationPayload", "The migration after the change, or why not.", (t) => ({
-  migration: t.prismaField({
-    type: "Migration",
-    nullable: true,
-    description: "The migration.",
-    resolve: (query, p, _a, ctx) => (p.data ? ctx.app.db.prisma.migration.findUnique({ ...query, where: { id: p.data.id } }) : null),
+const MigrationPayload = payloadType<Migration>(
+  "MigrationPayload",
+  "The migration after the change, or why not.",
+  (t) => ({
+    migration: t.prismaField({
+      type: "Migration",
+      nullable: true,
+      description: "The migration.",
+      resolve: (query, p, _a, ctx) =>
+        p.data ? ctx.app.db.prisma.migration.findUnique({ ...query, where: { id: p.data.id } }) : null,
+    }),
   }),
-}));
+);
 
 builder.mutationField("moveVm", (t) =>
   t.field({
     type: MoveVmPayload,
-    description: "Live-migrates a VM (seed step 6): preflight, then queued within both hosts' limits. Errors: ValidationError, NotFoundError, PreflightFailedError, ConflictError.",
+    description:
+      "Live-migrates a VM (seed step 6): preflight, then queued within both hosts' limits. Errors: ValidationError, NotFoundError, PreflightFailedError, ConflictError.",
     authScopes: { operator: true },
     args: { input: t.arg({ type: MoveVmInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       runMutation(ctx, { operation: "moveVm", target: String(input.vm), input }, () =>
-        requestMove(ctx.app, { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) }, principalName(ctx.principal), false),
+        requestMove(
+          ctx.app,
+          { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) },
+          principalName(ctx.principal),
+          false,
+        ),
       ),
   }),
 );
@@ -138,7 +177,8 @@ builder.mutationField("moveVm", (t) =>
 builder.mutationField("moveVmStorage", (t) =>
   t.field({
     type: MoveVmPayload,
-    description: "Moves a VM's storage (seed step 7), whole or per disk, queued within the host's storage limit.",
+    description:
+      "Moves a VM's storage (seed step 7), whole or per disk, queued within the host's storage limit.",
     authScopes: { operator: true },
     args: { input: t.arg({ type: MoveVmStorageInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
@@ -151,7 +191,8 @@ builder.mutationField("moveVmStorage", (t) =>
 builder.mutationField("cancelMigration", (t) =>
   t.field({
     type: MigrationPayload,
-    description: "Cancels a migration: QUEUED ends at once; RUNNING becomes CANCELLING until Hyper-V stops (or finishes) the job. Ended migrations: ConflictError.",
+    description:
+      "Cancels a migration: QUEUED ends at once; RUNNING becomes CANCELLING until Hyper-V stops (or finishes) the job. Ended migrations: ConflictError.",
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true, description: "Migration id." }) },
     resolve: (_r, { id }, ctx) =>
@@ -164,12 +205,16 @@ builder.mutationField("cancelMigration", (t) =>
 builder.subscriptionField("migrationProgress", (t) =>
   t.prismaField({
     type: "Migration",
-    description: "Emits the migration on every progress sample and state change; completes after a terminal state.",
+    description:
+      "Emits the migration on every progress sample and state change; completes after a terminal state.",
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true, description: "Migration id." }) },
     subscribe: (_r, args, ctx) => progressStream(ctx, decodeId("Migration", String(args.id), "id")),
     resolve: (query, payload, _a, ctx) =>
-      ctx.app.db.prisma.migration.findUniqueOrThrow({ ...query, where: { id: (payload as unknown as { id: string }).id } }),
+      ctx.app.db.prisma.migration.findUniqueOrThrow({
+        ...query,
+        where: { id: (payload as unknown as { id: string }).id },
+      }),
   }),
 );
 
@@ -180,7 +225,10 @@ async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: s
   try {
     let last = "";
     while (true) {
-      const m = await prisma.migration.findUnique({ where: { id }, select: { state: true, percentComplete: true } });
+      const m = await prisma.migration.findUnique({
+        where: { id },
+        select: { state: true, percentComplete: true },
+      });
       if (!m) return;
       const key = `${m.state}/${m.percentComplete}`;
       if (key !== last) {
@@ -203,14 +251,22 @@ builder.subscriptionField("migrationsChanged", (t) =>
     args: { filter: t.arg({ type: MigrationFilter, description: "Only migrations matching this." }) },
     subscribe: (_r, args, ctx) => changedStream(ctx, args.filter),
     resolve: (query, payload, _a, ctx) =>
-      ctx.app.db.prisma.migration.findUniqueOrThrow({ ...query, where: { id: (payload as unknown as { migrationId: string }).migrationId } }),
+      ctx.app.db.prisma.migration.findUniqueOrThrow({
+        ...query,
+        where: { id: (payload as unknown as { migrationId: string }).migrationId },
+      }),
   }),
 );
 
-async function* changedStream(ctx: Context, filter: FilterInput | null | undefined): AsyncGenerator<{ migrationId: string }> {
+async function* changedStream(
+  ctx: Context,
+  filter: FilterInput | null | undefined,
+): AsyncGenerator<{ migrationId: string }> {
   const where = await migrationWhere(ctx, filter);
   for await (const event of ctx.app.pubsub.subscribe("migrationsChanged")) {
-    const match = await ctx.app.db.prisma.migration.count({ where: { AND: [where, { id: event.migrationId }] } });
+    const match = await ctx.app.db.prisma.migration.count({
+      where: { AND: [where, { id: event.migrationId }] },
+    });
     if (match) yield event;
   }
 }
@@ -223,7 +279,10 @@ builder.prismaObjectField("Host", "activeMigrations", (t) =>
     resolve: (query, host, _a, ctx) =>
       ctx.app.db.prisma.migration.findMany({
         ...query,
-        where: { state: { in: ACTIVE_STATES }, OR: [{ sourceHostId: host.id }, { destinationHostId: host.id }] },
+        where: {
+          state: { in: ACTIVE_STATES },
+          OR: [{ sourceHostId: host.id }, { destinationHostId: host.id }],
+        },
         orderBy: { seq: "asc" },
       }),
   }),
@@ -236,7 +295,12 @@ builder.prismaObjectField("VirtualMachine", "migrations", (t) =>
       cursor: "id",
       description: "This VM's migrations (by its Hyper-V id, across hosts), newest first.",
       totalCount: (vm, _a, ctx) => ctx.app.db.prisma.migration.count({ where: { vmGuid: vm.vmId } }),
-      resolve: (query, vm, _a, ctx) => ctx.app.db.prisma.migration.findMany({ ...query, where: { vmGuid: vm.vmId }, orderBy: { seq: "desc" } }),
+      resolve: (query, vm, _a, ctx) =>
+        ctx.app.db.prisma.migration.findMany({
+          ...query,
+          where: { vmGuid: vm.vmId },
+          orderBy: { seq: "desc" },
+        }),
     },
     MigrationConnection,
   ),

@@ -25,7 +25,6 @@ export const MigrationStateEnum = builder.enumType("MigrationState", {
   },
 });
 
-
 export const PreflightCheckType = builder.objectRef<PreflightCheck>("PreflightCheck").implement({
   description: "One preflight check.",
   fields: (t) => ({
@@ -40,7 +39,11 @@ export const PreflightReportType = builder.objectRef<PreflightReport>("Preflight
   description: "Every check that would block (FAIL) or slow (WARN) a move.",
   fields: (t) => ({
     ok: t.exposeBoolean("ok", { description: "No check failed: the move would be queued." }),
-    checks: t.field({ type: [PreflightCheckType], description: "All checks, in order.", resolve: (r) => r.checks }),
+    checks: t.field({
+      type: [PreflightCheckType],
+      description: "All checks, in order.",
+      resolve: (r) => r.checks,
+    }),
   }),
 });
 
@@ -55,9 +58,16 @@ const VhdMove = builder.objectRef<{ sourcePath: string; destinationPath: string 
 const MigrationFailure = builder.objectRef<Migration>("MigrationFailure").implement({
   description: "Why a migration failed, in Hyper-V's words and in plain language.",
   fields: (t) => ({
-    code: t.string({ description: "Typed code, e.g. SWITCH_NOT_FOUND, AUTHENTICATION_FAILED, AGENT_LOST.", resolve: (m) => m.failureCode ?? "UNKNOWN" }),
+    code: t.string({
+      description: "Typed code, e.g. SWITCH_NOT_FOUND, AUTHENTICATION_FAILED, AGENT_LOST.",
+      resolve: (m) => m.failureCode ?? "UNKNOWN",
+    }),
     message: t.string({ description: "Hyper-V's message.", resolve: (m) => m.failureMessage ?? "" }),
-    eventId: t.int({ nullable: true, description: "Hyper-V-VMMS-Admin event id (21502, 21125, 20413, 21501...).", resolve: (m) => m.failureEventId }),
+    eventId: t.int({
+      nullable: true,
+      description: "Hyper-V-VMMS-Admin event id (21502, 21125, 20413, 21501...).",
+      resolve: (m) => m.failureEventId,
+    }),
     diagnosis: t.string({ description: "What it means.", resolve: (m) => m.failureDiagnosis ?? "" }),
     remedy: t.string({ description: "What to do.", resolve: (m) => m.failureRemedy ?? "" }),
   }),
@@ -84,30 +94,48 @@ export const MigrationType = builder.prismaNode("Migration", {
       nullable: true,
       description: "The VM as the inventory shows it now (null if it no longer exists).",
       select: { vmGuid: true },
-      resolve: (query, m, _args, ctx) => ctx.app.db.prisma.virtualMachine.findUnique({ ...query, where: { vmId: m.vmGuid } }),
+      resolve: (query, m, _args, ctx) =>
+        ctx.app.db.prisma.virtualMachine.findUnique({ ...query, where: { vmId: m.vmGuid } }),
     }),
     vmName: t.exposeString("vmName", { description: "The VM's name when the move was requested." }),
     sourceHost: t.relation("sourceHost", { description: "Where the VM was." }),
-    destinationHost: t.relation("destinationHost", { nullable: true, description: "Where it goes; null for STORAGE." }),
-    destinationStoragePath: t.exposeString("destinationStoragePath", { nullable: true, description: "Target folder for the VM's files, when storage moves." }),
-    vhdMoves: t.field({ type: [VhdMove], description: "Per-disk moves (moveVmStorage with vhds).", resolve: (m) => m.vhdMoves as { sourcePath: string; destinationPath: string }[] }),
+    destinationHost: t.relation("destinationHost", {
+      nullable: true,
+      description: "Where it goes; null for STORAGE.",
+    }),
+    destinationStoragePath: t.exposeString("destinationStoragePath", {
+      nullable: true,
+      description: "Target folder for the VM's files, when storage moves.",
+    }),
+    vhdMoves: t.field({
+      type: [VhdMove],
+      description: "Per-disk moves (moveVmStorage with vhds).",
+      resolve: (m) => m.vhdMoves as { sourcePath: string; destinationPath: string }[],
+    }),
     percentComplete: t.exposeInt("percentComplete", { description: "0-100, never decreasing." }),
     requestedBy: t.exposeString("requestedBy", { description: "Who asked for it (token name)." }),
     requestedAt: t.expose("requestedAt", { type: "DateTime", description: "When it was requested." }),
-    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true, description: "When Hyper-V started it." }),
+    startedAt: t.expose("startedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When Hyper-V started it.",
+    }),
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true, description: "When it ended." }),
     durationSeconds: t.float({
       nullable: true,
       description: "finishedAt - startedAt (or until now while running), in seconds.",
       select: { startedAt: true, finishedAt: true },
-      resolve: (m) => (m.startedAt ? ((m.finishedAt ?? new Date()).getTime() - m.startedAt.getTime()) / 1000 : null),
+      resolve: (m) =>
+        m.startedAt ? ((m.finishedAt ?? new Date()).getTime() - m.startedAt.getTime()) / 1000 : null,
     }),
     queuePosition: t.int({
       nullable: true,
       description: "1 = next to start; null unless QUEUED.",
       select: { state: true, seq: true },
       resolve: async (m, _args, ctx) =>
-        m.state === "QUEUED" ? 1 + (await ctx.app.db.prisma.migration.count({ where: { state: "QUEUED", seq: { lt: m.seq } } })) : null,
+        m.state === "QUEUED"
+          ? 1 + (await ctx.app.db.prisma.migration.count({ where: { state: "QUEUED", seq: { lt: m.seq } } }))
+          : null,
     }),
     failure: t.field({
       type: MigrationFailure,
@@ -115,7 +143,10 @@ export const MigrationType = builder.prismaNode("Migration", {
       description: "Why it failed (null unless FAILED).",
       resolve: (m) => (m.state === "FAILED" ? m : null),
     }),
-    timeline: t.relation("samples", { description: "Progress and state changes, oldest first.", query: { orderBy: [{ at: "asc" }, { id: "asc" }] } }),
+    timeline: t.relation("samples", {
+      description: "Progress and state changes, oldest first.",
+      query: { orderBy: [{ at: "asc" }, { id: "asc" }] },
+    }),
   }),
 });
 
