@@ -125,7 +125,11 @@ export async function* commandStream(
  * Waits for an agent's answer to a command, up to `timeoutMs`; null when it did not come in time.
  * Reads the database (the source of truth) and uses the pubsub hint only to wake up early.
  */
-export async function awaitCommand(app: App, commandId: string, timeoutMs: number): Promise<AgentCommand | null> {
+export async function awaitCommand(
+  app: App,
+  commandId: string,
+  timeoutMs: number,
+): Promise<AgentCommand | null> {
   const hints = app.pubsub.subscribe("commandCompleted", commandId)[Symbol.asyncIterator]();
   const deadline = Date.now() + timeoutMs;
   try {

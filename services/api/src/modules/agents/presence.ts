@@ -29,10 +29,18 @@ export const STALE_AFTER_MS = 3 * HEARTBEAT_MS;
 
 /** Refreshes lastSeenAt while this session holds the agent (so a crashed replica's flag goes stale). */
 export async function heartbeat(app: App, hostId: string, session: string): Promise<void> {
-  await app.db.prisma.host.updateMany({ where: { id: hostId, agentReplica: session }, data: { agentLastSeenAt: new Date() } });
+  await app.db.prisma.host.updateMany({
+    where: { id: hostId, agentReplica: session },
+    data: { agentLastSeenAt: new Date() },
+  });
 }
 
 /** Connected now: the flag is set and fresh (a replica that died cannot clear its flags). */
-export function isAgentLive(host: { agentConnected: boolean; agentLastSeenAt: Date | null }, now = Date.now()): boolean {
-  return host.agentConnected && !!host.agentLastSeenAt && now - host.agentLastSeenAt.getTime() < STALE_AFTER_MS;
+export function isAgentLive(
+  host: { agentConnected: boolean; agentLastSeenAt: Date | null },
+  now = Date.now(),
+): boolean {
+  return (
+    host.agentConnected && !!host.agentLastSeenAt && now - host.agentLastSeenAt.getTime() < STALE_AFTER_MS
+  );
 }

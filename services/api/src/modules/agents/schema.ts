@@ -183,7 +183,10 @@ function agentSession(ctx: Context): AsyncIterableIterator<AgentCommand> {
   const abort = new AbortController();
   async function* run(): AsyncGenerator<AgentCommand> {
     const session = await markConnected(ctx.app, agent.hostId);
-    const beat = setInterval(() => void heartbeat(ctx.app, agent.hostId, session).catch(() => {}), HEARTBEAT_MS);
+    const beat = setInterval(
+      () => void heartbeat(ctx.app, agent.hostId, session).catch(() => {}),
+      HEARTBEAT_MS,
+    );
     const disconnects = ctx.app.pubsub.subscribe("agentDisconnect", agent.hostId)[Symbol.asyncIterator]();
     void disconnects.next().then((r) => !r.done && abort.abort());
     try {

@@ -54,7 +54,8 @@ export const SMB_RULE = "FPS-SMB-In-TCP";
 export function isWindowsPath(path: string): boolean {
   return (
     (/^[A-Za-z]:\\/.test(path) || /^\\\\[^\\]+\\[^\\]+/.test(path)) &&
-    !/[<>"|?*\u0000-\u001f]/.test(path.slice(2)) &&
+    !/[<>"|?*]/.test(path.slice(2)) &&
+    ![...path].some((c) => c.charCodeAt(0) < 32) &&
     path.length <= 260
   );
 }
