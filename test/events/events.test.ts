@@ -137,7 +137,7 @@ describe("a failed migration's Hyper-V events", () => {
     const now = new Date();
     for (let i = 0; i < 3; i++) {
       fleet.world.run((m) => {
-        appendEvent(m.host(source)!, now.getTime() + i, 20417, "Warning", `long blackout ${i}`, "web-01");
+        appendEvent(m.host(source)!, now.getTime() + i, 20417, "Warning", `long blackout ${i}`, "bo-vm-1");
         m.dirty = true;
       });
     }
@@ -154,7 +154,7 @@ describe("a failed migration's Hyper-V events", () => {
     expect(
       (await events({ eventId: 20417, until: new Date(now.getTime() + 1).toISOString() })).totalCount,
     ).toBe(1);
-    expect((await events({ eventId: 20417, vmName: "web-01" })).totalCount).toBe(3);
+    expect((await events({ eventId: 20417, vmName: "bo-vm-1" })).totalCount).toBe(3);
 
     const page1 = await events({ eventId: 20417 }, 2);
     expect(page1.edges.map((e) => e.node.message)).toEqual(["long blackout 2", "long blackout 1"]);
@@ -165,6 +165,25 @@ describe("a failed migration's Hyper-V events", () => {
       after: page1.pageInfo.endCursor,
     });
     expect(page2.hostEvents.edges.map((e) => e.node.message)).toEqual(["long blackout 0"]);
+
+    // Events that came before their migration was recorded are linked when asked.
+    const prisma = api.server.app.db.prisma;
+    const sourceRow = await prisma.host.findFirstOrThrow({ where: { name: source } });
+    const late = await prisma.migration.create({
+      data: {
+        kind: "STORAGE",
+        state: "SUCCEEDED",
+        vmGuid: "00000000-0000-4000-8000-00000000beef",
+        vmName: "bo-vm-1",
+        sourceHostId: sourceRow.id,
+        requestedBy: "test",
+        requestedAt: new Date(now.getTime() - 1000),
+        finishedAt: new Date(now.getTime() + 1000),
+      },
+    });
+    const { linkEventsToMigration } = await import("../../services/api/src/modules/events/service.ts");
+    expect(await linkEventsToMigration(api.server.app, late.id)).toBe(3);
+    expect((await events({ migration: encodeGlobalID("Migration", late.id) })).totalCount).toBe(3);
 
     const bad = await api.gql(EVENTS, { filter: { host: "not-an-id" } });
     expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");

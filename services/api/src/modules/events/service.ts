@@ -111,6 +111,30 @@ export async function ingestEvents(app: App, hostId: string, raw: unknown) {
   return { stored: created.length, bookmark: host.eventBookmark };
 }
 
+/**
+ * Links events that arrived before their migration was known (or before it ended): unlinked events
+ * of the migration's VM (GUID in the message, or name) on its hosts within its time window. The
+ * migrations module may call this when a migration ends. Returns how many were linked.
+ */
+export async function linkEventsToMigration(app: App, migrationId: string): Promise<number> {
+  const m = await app.db.prisma.migration.findUnique({ where: { id: migrationId } });
+  if (!m) return 0;
+  const hostIds = [m.sourceHostId, ...(m.destinationHostId ? [m.destinationHostId] : [])];
+  const { count } = await app.db.prisma.hostEvent.updateMany({
+    where: {
+      hostId: { in: hostIds },
+      migrationId: null,
+      OR: [{ vmName: m.vmName }, { message: { contains: m.vmGuid, mode: "insensitive" } }],
+      timeCreated: {
+        gte: new Date(m.requestedAt.getTime() - LINK_SLACK_MS),
+        lte: new Date((m.finishedAt ?? new Date()).getTime() + LINK_SLACK_MS),
+      },
+    },
+    data: { migrationId },
+  });
+  return count;
+}
+
 /** Events linked to a migration, oldest first (for Migration.events, owned by the migrations module). */
 export function eventsForMigration(app: App, migrationId: string): Promise<HostEvent[]> {
   return app.db.prisma.hostEvent.findMany({
