@@ -8,6 +8,7 @@ import { GraphQLError, Kind } from "graphql";
 import type { Context } from "./context.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
+import { deniedInput, recordDenied, targetOf } from "./modules/audit/denied.ts";
 import { forbidden } from "./modules/shared/errors.ts";
 
 export interface AuthScopes {
@@ -43,8 +44,21 @@ export const builder = new SchemaBuilder<SchemaTypes>({
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
-    unauthorizedError: (_parent, _context, info) =>
-      forbidden(`Forbidden: your role may not use ${info.parentType.name}.${info.fieldName}`),
+    unauthorizedError: (_parent, context, info) => {
+      const error = forbidden(`Forbidden: your role may not use ${info.parentType.name}.${info.fieldName}`);
+      // A denied mutation call is audited too (awaited before the response; security/authentication.ts).
+      if (info.parentType === info.schema.getMutationType()) {
+        const input = deniedInput(info);
+        recordDenied(context, {
+          operation: info.fieldName,
+          target: targetOf(input),
+          input,
+          errorCode: "FORBIDDEN",
+          errorMessage: error.message,
+        });
+      }
+      return error;
+    },
     authScopes: (ctx) => {
       const p = ctx.principal;
       const role = p?.kind === "user" ? p.role : null;
@@ -70,8 +84,11 @@ export const builder = new SchemaBuilder<SchemaTypes>({
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
-    nodeQueryOptions: { description: "Any object by its opaque global id." },
-    nodesQueryOptions: { description: "Objects by their opaque global ids, null where not found." },
+    nodeQueryOptions: { description: "Any object by its opaque global id.", authScopes: { viewer: true } },
+    nodesQueryOptions: {
+      description: "Objects by their opaque global ids, null where not found.",
+      authScopes: { viewer: true },
+    },
     nodeTypeOptions: { description: "An object with an opaque global id (Relay)." },
     idFieldOptions: { description: "Opaque global id; use it with node(id:) and as a mutation argument." },
     pageInfoTypeOptions: { description: "Where a page sits in the whole list (Relay)." },

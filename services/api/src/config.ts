@@ -1,4 +1,5 @@
 // Configuration is parsed once at boot; nothing else reads process.env (STYLE.md 11).
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -7,6 +8,19 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+
+function readable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+const boolish = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"], { message: "must be true or false" })
+  .transform((v) => ["true", "1", "yes", "on"].includes(v));
 
 const schema = z.object({
   PORT: port.default(4000),
@@ -29,6 +43,20 @@ const schema = z.object({
   FERRY_REPLICA_ID: optionalString,
   FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).optional(),
   FERRY_AGENT_LOST_AFTER_SECONDS: z.coerce.number().int().min(5).default(300),
+  FERRY_TLS_CERT: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
+  FERRY_TLS_KEY: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
+  FERRY_INTROSPECTION: boolish.default(true),
+  FERRY_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(15),
+  FERRY_MAX_COST: z.coerce.number().int().min(10).default(50_000),
+  FERRY_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  FERRY_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  FERRY_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
+  FERRY_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
+  FERRY_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
 });
 
 export interface Config {
@@ -41,6 +69,22 @@ export interface Config {
   replicaId: string;
   dbPoolSize: number | undefined;
   agentLostAfterSeconds: number;
+  /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
+  tls: { certFile: string; keyFile: string } | null;
+  security: SecurityConfig;
+}
+
+/** Limits of the hardened GraphQL endpoint (services/api/src/security). */
+export interface SecurityConfig {
+  introspection: boolean;
+  maxDepth: number;
+  maxCost: number;
+  maxPageSize: number;
+  maxBodyBytes: number;
+  maxTokens: number;
+  /** Token-bucket refill per token (requests per second); 0 disables rate limiting. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +99,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if (Boolean(e.FERRY_TLS_CERT) !== Boolean(e.FERRY_TLS_KEY)) {
+    throw new ConfigError(
+      "Invalid configuration:\n  FERRY_TLS_CERT, FERRY_TLS_KEY: set both (https/wss) or neither (plain http)",
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -67,6 +116,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     replicaId: e.FERRY_REPLICA_ID ?? `replica-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     dbPoolSize: e.FERRY_DB_POOL_SIZE,
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
+    tls:
+      e.FERRY_TLS_CERT && e.FERRY_TLS_KEY ? { certFile: e.FERRY_TLS_CERT, keyFile: e.FERRY_TLS_KEY } : null,
+    security: {
+      introspection: e.FERRY_INTROSPECTION,
+      maxDepth: e.FERRY_MAX_DEPTH,
+      maxCost: e.FERRY_MAX_COST,
+      maxPageSize: e.FERRY_MAX_PAGE_SIZE,
+      maxBodyBytes: e.FERRY_MAX_BODY_BYTES,
+      maxTokens: e.FERRY_MAX_TOKENS,
+      rateLimitPerSecond: e.FERRY_RATE_LIMIT_PER_SECOND,
+      rateLimitBurst: e.FERRY_RATE_LIMIT_BURST,
+    },
   };
 }
 

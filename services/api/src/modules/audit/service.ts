@@ -1,47 +1,160 @@
-// Audit: one entry per mutation call, allowed or denied, and per agent command outcome.
-import type { Context } from "../../context.ts";
+// Audit: one entry per mutation call, allowed or denied, and per agent command outcome. Writes never
+// fail the caller: a failed write is retried, then queued in memory and retried in the background
+// (and flushed at shutdown), so an entry for a mutation that succeeded does not go missing.
+import type { App, Context, Principal } from "../../context.ts";
 import { principalName } from "../../context.ts";
+import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
 
-const SECRET_KEYS = /token|secret|password|credential|authorization/i;
+const SECRET_KEYS = /token|secret|password|credential|authorization|cookie|privatekey/i;
+const MAX_STRING = 2000;
 
 /** Copies the input with every secret-looking value replaced, so the audit log never holds secrets. */
 export function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === "object" && !(value instanceof Date)) {
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === "object") {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.test(k) ? "[redacted]" : redact(v)]),
     );
   }
+  if (typeof value === "string" && value.length > MAX_STRING) return `${value.slice(0, MAX_STRING)}…`;
   return typeof value === "bigint" ? value.toString() : value;
 }
+
+export type AuditOutcome = "SUCCEEDED" | "FAILED" | "DENIED";
 
 export interface AuditRecord {
   operation: string;
   target?: string | null;
   input?: unknown;
-  outcome: "SUCCEEDED" | "FAILED" | "DENIED";
+  outcome: AuditOutcome;
   errorCode?: string | null;
   errorMessage?: string | null;
 }
 
-/** Writes the entry; a failing audit write is logged, never thrown into the caller's mutation. */
-export async function recordAudit(ctx: Context, record: AuditRecord): Promise<void> {
-  const p = ctx.principal;
-  try {
-    await ctx.app.db.prisma.auditEntry.create({
-      data: {
-        actor: principalName(p),
-        role: p?.kind === "user" ? p.role : p?.kind === "agent" ? "AGENT" : null,
-        operation: record.operation,
-        target: record.target ?? null,
-        input: (redact(record.input ?? null) ?? undefined) as object | undefined,
-        outcome: record.outcome,
-        errorCode: record.errorCode ?? null,
-        errorMessage: record.errorMessage ?? null,
-        requestId: ctx.requestId,
-      },
-    });
-  } catch (error) {
-    ctx.app.logger.error({ err: error, operation: record.operation }, "audit write failed");
+type AuditRow = Prisma.AuditEntryCreateManyInput;
+
+export function roleOf(p: Principal | null): string | null {
+  if (!p) return null;
+  if (p.kind === "user") return p.role;
+  return p.kind === "agent" ? "AGENT" : "ENROLLMENT";
+}
+
+function rowFor(ctx: Context, record: AuditRecord, kind = "MUTATION"): AuditRow {
+  return {
+    at: new Date(),
+    kind,
+    actor: principalName(ctx.principal),
+    role: roleOf(ctx.principal),
+    operation: record.operation,
+    target: record.target ?? null,
+    input: (redact(record.input ?? null) ?? undefined) as Prisma.InputJsonValue | undefined,
+    outcome: record.outcome,
+    errorCode: record.errorCode ?? null,
+    errorMessage: record.errorMessage?.slice(0, MAX_STRING) ?? null,
+    requestId: ctx.requestId,
+  };
+}
+
+/** Test hook: makes the next `n` audit writes fail, to prove retries and the outbox. */
+let injectedFailures = 0;
+export function failNextAuditWrites(n: number): void {
+  injectedFailures = n;
+}
+
+const outboxes = new WeakMap<App, { rows: AuditRow[]; timer: NodeJS.Timeout | null }>();
+const RETRIES = [0, 50, 250];
+
+async function insert(app: App, row: AuditRow): Promise<void> {
+  if (injectedFailures > 0) {
+    injectedFailures -= 1;
+    throw new Error("injected audit write failure");
   }
+  await app.db.prisma.auditEntry.create({ data: row });
+}
+
+/** Writes one row: a few quick retries, then the outbox. Never throws. */
+export async function writeAudit(app: App, row: AuditRow): Promise<void> {
+  let lastError: unknown;
+  for (const delay of RETRIES) {
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    try {
+      await insert(app, row);
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  app.logger.error({ err: lastError, audit: row }, "audit write failed; queued for retry");
+  const box = outboxes.get(app) ?? { rows: [], timer: null };
+  outboxes.set(app, box);
+  box.rows.push(row);
+  if (!box.timer) {
+    box.timer = setInterval(() => void flushAuditOutbox(app), 1000);
+    box.timer.unref();
+  }
+}
+
+/** Retries queued audit rows (in their original order and time); returns how many are still queued. */
+export async function flushAuditOutbox(app: App): Promise<number> {
+  const box = outboxes.get(app);
+  if (!box) return 0;
+  while (box.rows.length > 0) {
+    try {
+      await insert(app, box.rows[0]!);
+      box.rows.shift();
+    } catch {
+      return box.rows.length;
+    }
+  }
+  if (box.timer) clearInterval(box.timer);
+  box.timer = null;
+  return 0;
+}
+
+/** Writes the entry of a mutation call; never throws into the caller's mutation. */
+export async function recordAudit(ctx: Context, record: AuditRecord): Promise<void> {
+  await ctx.app.inflight.track(writeAudit(ctx.app, rowFor(ctx, record)));
+}
+
+// Denied calls are recorded from scope-auth's (synchronous) unauthorizedError; the writes are
+// collected per request and awaited before the response is sent (security/authentication.ts).
+const pendingByContext = new WeakMap<object, Promise<void>[]>();
+
+/** Starts the entry of a denied mutation call and keeps its promise for `awaitPendingAudits`. */
+export function recordDenied(ctx: Context, record: Omit<AuditRecord, "outcome">): void {
+  const write = ctx.app.inflight.track(writeAudit(ctx.app, rowFor(ctx, { ...record, outcome: "DENIED" })));
+  pendingByContext.set(ctx, [...(pendingByContext.get(ctx) ?? []), write]);
+}
+
+export async function awaitPendingAudits(ctx: object): Promise<void> {
+  const pending = pendingByContext.get(ctx);
+  if (!pending) return;
+  pendingByContext.delete(ctx);
+  await Promise.all(pending);
+}
+
+/** The outcome of an agent command, as a COMMAND entry (the agent's mutation has its own entry). */
+export async function recordCommandOutcome(app: App, command: AgentCommand, requestId: string | null = null) {
+  const work = async () => {
+    const host = await app.db.prisma.host
+      .findUnique({ where: { id: command.hostId }, select: { name: true } })
+      .catch(() => null);
+    await writeAudit(app, {
+      at: new Date(),
+      kind: "COMMAND",
+      actor: `agent:${host?.name ?? command.hostId}`,
+      role: "AGENT",
+      operation: `command:${command.type}`,
+      target: command.migrationId ? `migration:${command.migrationId}` : `command:${command.id}`,
+      input: redact({ commandId: command.id, requestedBy: command.requestedBy, payload: command.payload }) as
+        | Prisma.InputJsonValue
+        | undefined,
+      outcome: command.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED",
+      errorCode: command.errorCode,
+      errorMessage: command.errorMessage?.slice(0, MAX_STRING) ?? null,
+      requestId,
+    });
+  };
+  await app.inflight.track(work());
 }

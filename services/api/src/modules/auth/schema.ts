@@ -1,8 +1,10 @@
-// viewer, and enrollments of new agents.
+// Auth GraphQL: the viewer, enrollments of new agents, API tokens, revocation of agent credentials.
 import { builder } from "../../builder.ts";
 import { principalName } from "../../context.ts";
+import { decodeId } from "../shared/ids.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
 import { createEnrollment } from "./service.ts";
+import { createApiToken, revokeAgentCredentials, revokeApiToken } from "./tokens.ts";
 
 export const Role = builder.enumType("Role", {
   description: "What a token may do.",
@@ -88,6 +90,197 @@ builder.mutationField("createAgentEnrollment", (t) =>
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, { operation: "createAgentEnrollment", target: input.hostName, input }, () =>
         createEnrollment(ctx.app, principalName(ctx.principal), input),
+      ),
+  }),
+);
+
+// --- API tokens (ADMIN) ---------------------------------------------------------------------------
+
+const ClientRole = builder.enumType("ClientRole", {
+  description: "Roles a client token may have (AGENT credentials come only from enrollments).",
+  values: {
+    VIEWER: { description: "Reads inventory, migrations, events." },
+    OPERATOR: { description: "VIEWER, plus moves and cancels migrations and sets processor compatibility." },
+    ADMIN: { description: "OPERATOR, plus host configuration, profiles, tokens and enrollments." },
+  },
+});
+
+export const ApiTokenType = builder.prismaNode("ApiToken", {
+  description: "A client's bearer token. Its secret is shown once at creation; Ferry keeps only a hash.",
+  id: { field: "id" },
+  authScopes: { admin: true },
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Name given at creation (who or what uses it)." }),
+    role: t.field({ type: Role, description: "What the token may do.", resolve: (tk) => tk.role }),
+    createdBy: t.exposeString("createdBy", { description: "Who created it (token:<name>)." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
+    expiresAt: t.expose("expiresAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it stops working; null = never.",
+    }),
+    revokedAt: t.expose("revokedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it was revoked; null = active.",
+    }),
+    lastUsedAt: t.expose("lastUsedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Last authenticated use (to the minute).",
+    }),
+    active: t.boolean({
+      description: "Neither revoked nor expired.",
+      resolve: (tk) => !tk.revokedAt && (!tk.expiresAt || tk.expiresAt > new Date()),
+    }),
+  }),
+});
+
+const ApiTokenFilter = builder.inputType("ApiTokenFilter", {
+  description: "Filters for API tokens.",
+  fields: (t) => ({
+    active: t.boolean({ description: "Only active (true) or only revoked/expired (false) tokens." }),
+    role: t.field({ type: Role, description: "Only tokens with this role." }),
+  }),
+});
+
+const ApiTokenConnection = builder.connectionObject({
+  type: ApiTokenType,
+  name: "ApiTokenConnection",
+  description: "A page of API tokens.",
+});
+
+builder.queryField("apiTokens", (t) =>
+  t.prismaConnection(
+    {
+      type: "ApiToken",
+      cursor: "id",
+      description: "ADMIN: client tokens, newest first (never their secrets).",
+      authScopes: { admin: true },
+      args: { filter: t.arg({ type: ApiTokenFilter, description: "Filter the tokens." }) },
+      totalCount: (_parent, args, ctx) =>
+        ctx.app.db.prisma.apiToken.count({ where: apiTokenWhere(args.filter) }),
+      resolve: (query, _parent, args, ctx) =>
+        ctx.app.db.prisma.apiToken.findMany({
+          ...query,
+          where: apiTokenWhere(args.filter),
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        }),
+    },
+    ApiTokenConnection,
+  ),
+);
+
+function apiTokenWhere(filter: { active?: boolean | null; role?: string | null } | null | undefined) {
+  const now = new Date();
+  const active = { revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+  const inactive = { OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }] };
+  return {
+    role: filter?.role ? (filter.role as "VIEWER") : { not: "AGENT" as const },
+    ...(filter?.active === true ? active : filter?.active === false ? inactive : {}),
+  };
+}
+
+const CreateApiTokenInput = builder.inputType("CreateApiTokenInput", {
+  description: "A new client token.",
+  fields: (t) => ({
+    name: t.string({
+      required: true,
+      description: "1-64 letters, digits, or . _ @ : - (who or what uses it).",
+    }),
+    role: t.field({ type: ClientRole, required: true, description: "What the token may do." }),
+    expiresAt: t.field({ type: "DateTime", description: "When it stops working (optional)." }),
+    expiresInSeconds: t.int({ description: "Or: validity in seconds from now (at least 60)." }),
+  }),
+});
+
+type CreatedToken = Awaited<ReturnType<typeof createApiToken>>;
+
+const CreateApiTokenPayload = payloadType<CreatedToken>(
+  "CreateApiTokenPayload",
+  "The new token and its secret (shown once).",
+  (t) => ({
+    apiToken: t.field({
+      type: ApiTokenType,
+      nullable: true,
+      description: "The token.",
+      resolve: (p) => p.data?.token ?? null,
+    }),
+    secret: t.string({
+      nullable: true,
+      description: "Send as `Authorization: Bearer <secret>`. Shown only here; Ferry keeps only its hash.",
+      resolve: (p) => p.data?.secret ?? null,
+    }),
+  }),
+);
+
+builder.mutationField("createApiToken", (t) =>
+  t.field({
+    type: CreateApiTokenPayload,
+    description:
+      "ADMIN: creates a client token with a role and an optional expiry; the secret is shown once.",
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, { operation: "createApiToken", target: input.name, input }, () =>
+        createApiToken(ctx.app, principalName(ctx.principal), input),
+      ),
+  }),
+);
+
+const RevokeApiTokenPayload = payloadType<Awaited<ReturnType<typeof revokeApiToken>>>(
+  "RevokeApiTokenPayload",
+  "The revoked token.",
+  (t) => ({
+    apiToken: t.field({
+      type: ApiTokenType,
+      nullable: true,
+      description: "The token, now revoked.",
+      resolve: (p) => p.data ?? null,
+    }),
+  }),
+);
+
+builder.mutationField("revokeApiToken", (t) =>
+  t.field({
+    type: RevokeApiTokenPayload,
+    description: "ADMIN: revokes a token at once; its open WebSockets are closed (code 4403).",
+    authScopes: { admin: true },
+    args: { id: t.arg.id({ required: true, description: "The token's global id." }) },
+    resolve: (_root, { id }, ctx) =>
+      runMutation(ctx, { operation: "revokeApiToken", target: String(id), input: { id } }, () =>
+        revokeApiToken(ctx.app, decodeId("ApiToken", String(id), "id")),
+      ),
+  }),
+);
+
+const RevokeAgentCredentialPayload = payloadType<Awaited<ReturnType<typeof revokeAgentCredentials>>>(
+  "RevokeAgentCredentialPayload",
+  "The host whose agent lost its credential.",
+  (t) => ({
+    hostName: t.string({
+      nullable: true,
+      description: "The host.",
+      resolve: (p) => p.data?.host.name ?? null,
+    }),
+    revokedCount: t.int({
+      nullable: true,
+      description: "Credentials revoked (normally 1).",
+      resolve: (p) => p.data?.revokedCount ?? null,
+    }),
+  }),
+);
+
+builder.mutationField("revokeAgentCredential", (t) =>
+  t.field({
+    type: RevokeAgentCredentialPayload,
+    description:
+      "ADMIN: revokes the agent credential of a host and disconnects its agent (WebSocket close 4403). The host needs a new enrollment to report again.",
+    authScopes: { admin: true },
+    args: { host: t.arg.id({ required: true, description: "The host's global id." }) },
+    resolve: (_root, { host }, ctx) =>
+      runMutation(ctx, { operation: "revokeAgentCredential", target: String(host), input: { host } }, () =>
+        revokeAgentCredentials(ctx.app, decodeId("Host", String(host), "host")),
       ),
   }),
 );

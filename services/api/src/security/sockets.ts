@@ -1,0 +1,115 @@
+// Open WebSockets per principal, so revoking a token or an agent credential closes its sockets.
+// Revocation closes them at once on the replica that revoked; a periodic sweep of the database (the
+// source of truth) closes the ones held by other replicas, and those whose token expired.
+import type { App, Principal } from "../context.ts";
+
+/** Close code sent to a socket whose token was revoked or expired (graphql-ws: Forbidden). */
+export const CLOSE_REVOKED = 4403;
+
+interface Closable {
+  close(code: number, reason: string): void;
+}
+
+export interface SocketRegistry {
+  add(principal: Principal, socket: Closable): () => void;
+  /** Closes every socket of `key` (see principalKey); returns how many. */
+  close(key: string, reason: string): number;
+  /** Checks every tracked principal against the database and closes the revoked or expired. */
+  sweep(): Promise<number>;
+  size(): number;
+  stop(): void;
+}
+
+export function principalKey(p: Principal): string {
+  if (p.kind === "user") return `token:${p.tokenId}`;
+  if (p.kind === "agent") return `agent:${p.credentialId}`;
+  return `enrollment:${p.enrollmentId}`;
+}
+
+const registries = new WeakMap<App, SocketRegistry>();
+
+/** Closes the sockets of `key` on this replica (no-op when the app has no socket registry). */
+export function closeSocketsOf(app: App, key: string, reason: string): number {
+  return registries.get(app)?.close(key, reason) ?? 0;
+}
+
+export function createSocketRegistry(app: App, sweepMs = 5000): SocketRegistry {
+  const byKey = new Map<string, Set<Closable>>();
+  const close = (key: string, reason: string) => {
+    const sockets = byKey.get(key);
+    if (!sockets) return 0;
+    byKey.delete(key);
+    for (const s of sockets) s.close(CLOSE_REVOKED, `Forbidden: ${reason}`);
+    return sockets.size;
+  };
+  const registry: SocketRegistry = {
+    add(principal, socket) {
+      const key = principalKey(principal);
+      const set = byKey.get(key) ?? new Set();
+      set.add(socket);
+      byKey.set(key, set);
+      return () => {
+        set.delete(socket);
+        if (set.size === 0 && byKey.get(key) === set) byKey.delete(key);
+      };
+    },
+    close,
+    async sweep() {
+      const ids = (prefix: string) =>
+        [...byKey.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+      const tokenIds = ids("token:");
+      const credentialIds = ids("agent:");
+      const enrollmentIds = ids("enrollment:");
+      const prisma = app.db.prisma;
+      const now = new Date();
+      const [tokens, credentials, enrollments] = await Promise.all([
+        tokenIds.length
+          ? prisma.apiToken.findMany({
+              where: {
+                id: { in: tokenIds },
+                OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }],
+              },
+              select: { id: true },
+            })
+          : [],
+        credentialIds.length
+          ? prisma.agentCredential.findMany({
+              where: { id: { in: credentialIds }, revokedAt: { not: null } },
+              select: { id: true },
+            })
+          : [],
+        enrollmentIds.length
+          ? prisma.agentEnrollment.findMany({
+              where: {
+                id: { in: enrollmentIds },
+                OR: [{ usedAt: { not: null } }, { expiresAt: { lte: now } }],
+              },
+              select: { id: true },
+            })
+          : [],
+      ]);
+      let closed = 0;
+      for (const t of tokens) closed += close(`token:${t.id}`, "token revoked or expired");
+      for (const c of credentials) closed += close(`agent:${c.id}`, "agent credential revoked");
+      for (const e of enrollments) closed += close(`enrollment:${e.id}`, "enrollment used or expired");
+      return closed;
+    },
+    size: () => [...byKey.values()].reduce((n, s) => n + s.size, 0),
+    stop() {
+      clearInterval(timer);
+      registries.delete(app);
+    },
+  };
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping || byKey.size === 0) return;
+    sweeping = true;
+    void app.inflight
+      .track(registry.sweep())
+      .catch((err) => app.logger.warn({ err }, "socket sweep failed"))
+      .finally(() => (sweeping = false));
+  }, sweepMs);
+  timer.unref();
+  registries.set(app, registry);
+  return registry;
+}
