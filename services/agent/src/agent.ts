@@ -5,7 +5,7 @@ import type { HyperVBackend } from "./backends/types.ts";
 import { createEventPump, type EventPump } from "./events/pump.ts";
 import { createJobTracker } from "./jobs/tracker.ts";
 import { COMMAND_RESULT, JOB_UPDATE, REPORT_INVENTORY } from "./link/documents.ts";
-import { enroll } from "./link/enroll.ts";
+import { enrollAny } from "./link/enroll.ts";
 import { toWire } from "./link/json.ts";
 import { type Link, openLink } from "./link/link.ts";
 import { createHandlers } from "./runner/handlers/index.ts";
@@ -15,7 +15,8 @@ import { StateStore } from "./state/store.ts";
 export const AGENT_VERSION = "0.1.0";
 
 export interface AgentOptions {
-  apiUrl: string;
+  /** The API's base URL, or several (replicas): the agent fails over between them. */
+  apiUrl: string | string[];
   stateDir: string;
   backend: HyperVBackend;
   /** Needed only the first time, before a credential is stored. */
@@ -38,6 +39,7 @@ export interface Agent {
 
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const store = new StateStore(options.stateDir);
+  const apiUrls = Array.isArray(options.apiUrl) ? options.apiUrl : [options.apiUrl];
   const log =
     options.log ??
     ((msg, extra) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...extra })));
@@ -51,12 +53,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   async function ensureCredential() {
     const saved = store.credential();
-    if (saved && saved.apiUrl === options.apiUrl && saved.hostName === hostName) return saved;
+    // The credential is the cluster's (one database), whichever replica URLs are configured.
+    if (saved && saved.hostName === hostName) return saved;
     if (!options.enrollmentToken) {
       throw new Error(`no credential in ${options.stateDir}: pass --enrollment-token to enroll this agent`);
     }
-    const { credential, hostId } = await enroll(options.apiUrl, options.enrollmentToken, hostName);
-    const record = { apiUrl: options.apiUrl, hostName, hostId, secret: credential };
+    const { credential, hostId } = await enrollAny(apiUrls, options.enrollmentToken, hostName);
+    const record = { apiUrl: apiUrls.join(","), hostName, hostId, secret: credential };
     store.saveCredential(record);
     log("enrolled", { hostName, hostId });
     return record;
@@ -126,7 +129,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     async start() {
       const credential = await ensureCredential();
       link = openLink({
-        apiUrl: options.apiUrl,
+        apiUrls,
         credential: credential.secret,
         log,
         onConnected: () => {

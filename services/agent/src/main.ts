@@ -8,7 +8,7 @@ const USAGE = `ferry-agent --api <url> [--enrollment-token <t>] [--state-dir <di
             [--backend simulator|powershell] [--ps-module <path>] [--pwsh <path>]
             [--sim-world <file>] [--sim-host <name>] [--sim-seed <n>] [--sim-hosts <n>] [--sim-time-scale <x>]
 
-  --api               Ferry API base URL, e.g. https://ferry.example:4000
+  --api               Ferry API base URL, e.g. https://ferry.example:4000 (comma-separated for replicas)
   --enrollment-token  single-use token from createAgentEnrollment (first start only)
   --state-dir         where the credential and command journal live (default ./.ferry-agent)
   --backend           powershell on a Hyper-V host (default), simulator for demos and tests
@@ -55,8 +55,13 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  const api = values.api as string | undefined;
-  if (!api || !/^https?:\/\//.test(api)) fail("--api must be an http:// or https:// URL");
+  const api = ((values.api as string | undefined) ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  if (api.length === 0 || !api.every((u) => /^https?:\/\//.test(u))) {
+    fail("--api must be an http:// or https:// URL (or several, comma-separated, for API replicas)");
+  }
   const backendName = values.backend as string;
   if (backendName !== "simulator" && backendName !== "powershell")
     fail("--backend must be simulator or powershell");

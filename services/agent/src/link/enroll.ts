@@ -28,3 +28,19 @@ export async function enroll(apiUrl: string, enrollmentToken: string, hostName: 
   }
   return { credential: payload.credential, hostId: payload.hostId };
 }
+
+/** Enrolls through the first replica that answers; a refusal (not an outage) is final. */
+export async function enrollAny(apiUrls: string[], enrollmentToken: string, hostName: string) {
+  let lastError: unknown = null;
+  for (const url of apiUrls) {
+    try {
+      return await enroll(url, enrollmentToken, hostName);
+    } catch (error) {
+      if (error instanceof EnrollmentError) throw error;
+      lastError = error;
+    }
+  }
+  throw new Error(
+    `no API replica reachable for enrollment: ${(lastError as Error)?.message ?? "none configured"}`,
+  );
+}

@@ -5,7 +5,8 @@ import WebSocket from "ws";
 import { type AgentCommand, COMMANDS } from "./documents.ts";
 
 export interface LinkOptions {
-  apiUrl: string;
+  /** One or more API replicas; each (re)connect attempt takes the next, so a dead replica is skipped. */
+  apiUrls: string[];
   credential: string;
   /** Called after every (re)connect, e.g. to report inventory. */
   onConnected: () => void;
@@ -40,8 +41,9 @@ export function wsUrl(apiUrl: string): string {
 
 export function openLink(options: LinkOptions): Link {
   let closed = false;
+  let attempt = 0;
   const client: Client = createClient({
-    url: wsUrl(options.apiUrl),
+    url: () => wsUrl(options.apiUrls[attempt++ % options.apiUrls.length]!),
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${options.credential}` },
     lazy: false,
