@@ -6,12 +6,14 @@ import "./modules/vms/schema.ts";
 import "./modules/hosts/schema.ts";
 import "./modules/hosts/queries.ts";
 import "./modules/auth/schema.ts";
+import "./modules/audit/schema.ts";
 import "./modules/agents/schema.ts";
 import "./modules/configuration/schema.ts";
 import "./modules/configuration/profiles-schema.ts";
 import "./modules/configuration/readiness-schema.ts";
 import "./modules/configuration/delegation-schema.ts";
 import "./modules/events/schema.ts";
+import "./modules/migrations/schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
 
