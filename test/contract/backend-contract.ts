@@ -112,6 +112,8 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
         expect(inv.switches).toEqual(hv1.switches);
         expect(inv.networkAdapters).toEqual(hv1.networkAdapters);
         expect(inv.firewallRules).toEqual(hv1.firewallRules);
+        expect(inv.volumes).toEqual(hv1.volumes.filter((v) => /^[A-Za-z]:\\/.test(v.root)));
+        expect(inv.volumes.length).toBeGreaterThan(0);
         expect(inv.vms.map((v) => v.name)).toEqual(hv1.vms.map((v) => v.name));
         for (const expected of hv1.vms) {
           const actual = inv.vms.find((v) => v.vmId === expected.vmId)!;

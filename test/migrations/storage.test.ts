@@ -58,6 +58,28 @@ async function succeeded(id: string) {
 }
 
 describe("storage migrations", () => {
+  it("refuses a destination folder on a volume the host does not have (preflight: storage room)", async () => {
+    const r = await api.gqlOk<{
+      moveVmStorage: {
+        migration: unknown;
+        errors: {
+          __typename: string;
+          report?: { checks: { name: string; status: string; message: string }[] };
+        }[];
+      };
+    }>(
+      STORAGE_GQL.replace(
+        "errors { __typename message",
+        "errors { __typename message ... on PreflightFailedError { report { checks { name status message } } }",
+      ),
+      { input: { vm: ids.vms["vm-files"], destinationStoragePath: "E:\\Fast\\vm-files" } },
+    );
+    expect(r.moveVmStorage.migration).toBeNull();
+    const room = r.moveVmStorage.errors[0]!.report!.checks.find((c) => c.name === "storage room")!;
+    expect(room).toMatchObject({ status: "FAIL" });
+    expect(room.message).toMatch(/no volume E:/);
+  });
+
   it("moves a whole VM's storage to a new folder on its host", async () => {
     const r = await api.gqlOk<{ moveVmStorage: { migration: { id: string; kind: string } } }>(STORAGE_GQL, {
       input: { vm: ids.vms["vm-files"], destinationStoragePath: "D:\\Fast\\vm-files" },

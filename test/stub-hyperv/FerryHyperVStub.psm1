@@ -1033,6 +1033,16 @@ function Get-NetFirewallPortFilter {
   process { [pscustomobject]@{ Protocol = $AssociatedNetFirewallRule.Protocol; LocalPort = $AssociatedNetFirewallRule.LocalPort; RemotePort = 'Any' } }
 }
 
+function Get-Volume {
+  [CmdletBinding()] param()
+  $volumes = Use-StubState { param($state) @((Get-StubLocalHost $state).volumes) }
+  foreach ($v in $volumes) {
+    if ([string]$v.root -match '^([A-Za-z]):\\') {
+      [pscustomobject]@{ DriveLetter = [char]$Matches[1]; SizeRemaining = [uint64][string]$v.freeBytes; FileSystemType = 'NTFS' }
+    }
+  }
+}
+
 function Get-NetAdapter {
   [CmdletBinding()] param([string[]]$Name, [switch]$Physical)
   $adapters = Use-StubState { param($state) @((Get-StubLocalHost $state).networkAdapters) }
@@ -1084,5 +1094,5 @@ Export-ModuleMember -Function @(
   'Get-VMMigrationNetwork', 'Add-VMMigrationNetwork', 'Set-VMMigrationNetwork', 'Remove-VMMigrationNetwork',
   'Get-VMSwitch', 'Get-VM', 'Get-VMHardDiskDrive', 'Get-VHD', 'Get-VMNetworkAdapter', 'Get-VMProcessor', 'Set-VMProcessor',
   'Compare-VM', 'Move-VM', 'Move-VMStorage', 'Get-CimInstance', 'Invoke-CimMethod', 'Get-WinEvent',
-  'Get-NetFirewallRule', 'Get-NetFirewallPortFilter', 'Get-NetAdapter', 'Get-NetAdapterRdma', 'Get-NetIPAddress', 'Get-ADComputer'
+  'Get-NetFirewallRule', 'Get-NetFirewallPortFilter', 'Get-NetAdapter', 'Get-NetAdapterRdma', 'Get-NetIPAddress', 'Get-Volume', 'Get-ADComputer'
 )

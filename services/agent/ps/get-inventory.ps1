@@ -93,6 +93,13 @@ try {
       })
   }
 
+  $volumes = New-Object -TypeName System.Collections.ArrayList
+  foreach ($v in @(Get-Volume -ErrorAction SilentlyContinue)) {
+    if ($v.DriveLetter) {
+      [void]$volumes.Add([pscustomobject]@{ root = ([string]$v.DriveLetter + ':\'); freeBytes = [uint64]$v.SizeRemaining })
+    }
+  }
+
   $vms = New-Object -TypeName System.Collections.ArrayList
   foreach ($vm in @(Get-VM)) {
     $drives = New-Object -TypeName System.Collections.ArrayList
@@ -132,6 +139,7 @@ try {
       switches = @($switches)
       networkAdapters = @($adapters)
       firewallRules = @($rules)
+      volumes = @($volumes)
       vms = @($vms)
     })
 }

@@ -73,6 +73,13 @@ export interface FirewallRule {
   localPort: string;
 }
 
+/** A local volume with a drive letter (Get-Volume): where moved storage can land, and its room. */
+export interface Volume {
+  /** "D:\\" */
+  root: string;
+  freeBytes: bigint;
+}
+
 export interface HardDrive {
   path: string;
   sizeBytes: bigint;
@@ -104,6 +111,7 @@ export interface Inventory {
   switches: VirtualSwitch[];
   networkAdapters: NetworkAdapter[];
   firewallRules: FirewallRule[];
+  volumes: Volume[];
   vms: Vm[];
 }
 

@@ -22,6 +22,7 @@ import type {
   VirtualSwitch,
   Vm,
   VmState,
+  Volume,
 } from "../types.ts";
 import { HyperVError } from "../types.ts";
 import { type RawPowerShellError, toErrorInfo } from "./errors.ts";
@@ -241,7 +242,19 @@ export function parseInventory(data: unknown): Inventory {
       localPort: str(o.localPort),
     };
   });
-  return { host, settings, switches, networkAdapters, firewallRules, vms: asArray(root.vms).map(parseVm) };
+  const volumes: Volume[] = asArray(root.volumes).map((v) => {
+    const o = obj(v, "volume");
+    return { root: str(o.root), freeBytes: big(o.freeBytes) };
+  });
+  return {
+    host,
+    settings,
+    switches,
+    networkAdapters,
+    firewallRules,
+    volumes,
+    vms: asArray(root.vms).map(parseVm),
+  };
 }
 
 export function parseVm(value: unknown): Vm {

@@ -57,6 +57,7 @@ export class SimulatorBackend implements HyperVBackend {
         switches: h.switches,
         networkAdapters: h.networkAdapters,
         firewallRules: h.firewallRules,
+        volumes: h.volumes.map((v) => ({ root: v.root, freeBytes: v.freeBytes })),
         vms: h.vms.map((vm) => ({
           ...vm,
           uptimeSeconds: uptimeAt(m.state, vm.uptimeSeconds, vm.state, now),

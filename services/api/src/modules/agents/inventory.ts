@@ -92,6 +92,11 @@ export const inventorySchema = z.object({
       }),
     )
     .max(1024),
+  // Absent from agents older than volume reporting: then nothing is known about free space.
+  volumes: z
+    .array(z.object({ root: text(PATH), freeBytes: bigint }))
+    .max(256)
+    .default([]),
   vms: z.array(vmSchema).max(5000),
 });
 
@@ -199,6 +204,8 @@ export async function ingestInventory(
       data: report.firewallRules.map((r) => ({ hostId, ...r })),
       skipDuplicates: true,
     });
+    await tx.volume.deleteMany({ where: { hostId } });
+    await tx.volume.createMany({ data: report.volumes.map((v) => ({ hostId, ...v })), skipDuplicates: true });
     await replaceVms(tx, hostId, report.vms);
   });
   await notifyIngested(app, hostId);

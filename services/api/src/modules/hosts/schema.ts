@@ -138,6 +138,14 @@ const AgentStatus = builder
     }),
   });
 
+builder.prismaObject("Volume", {
+  description: "A local volume of the host (Get-Volume) where moved storage can land.",
+  fields: (t) => ({
+    root: t.exposeString("root", { description: "Root path, e.g. D:\\." }),
+    freeBytes: t.expose("freeBytes", { type: "BigInt", description: "Free space in bytes." }),
+  }),
+});
+
 export const HostFilter = builder.inputType("HostFilter", {
   description: "Filters for hosts; all given conditions must hold.",
   fields: (t) => ({
@@ -213,6 +221,10 @@ export const HostType = builder.prismaNode("Host", {
     networkAdapters: t.relation("networkAdapters", {
       description: "Physical network adapters.",
       query: { orderBy: { name: "asc" } },
+    }),
+    volumes: t.relation("volumes", {
+      description: "Local volumes and their free space.",
+      query: { orderBy: { root: "asc" } },
     }),
     firewallRules: t.relation("firewallRules", {
       description: "Firewall rules relevant to migration.",

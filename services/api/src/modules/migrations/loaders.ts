@@ -7,6 +7,7 @@ const hostInclude = {
   migrationSettings: true,
   virtualSwitches: { select: { name: true } },
   firewallRules: { select: { name: true, enabled: true } },
+  volumes: { select: { root: true, freeBytes: true } },
 } as const;
 
 export async function loadHostView(app: App, hostId: string): Promise<HostView | null> {
@@ -26,6 +27,7 @@ export async function loadHostView(app: App, hostId: string): Promise<HostView |
     settings: h.migrationSettings,
     switches: h.virtualSwitches.map((s) => s.name),
     firewallRules: h.firewallRules,
+    volumes: h.volumes,
   };
 }
 
@@ -42,7 +44,7 @@ export async function loadVm(app: App, vmRowId: string) {
     configurationVersion: vm.configurationVersion,
     processorCompatibilityForMigration: vm.processorCompatibilityForMigration,
     path: vm.path,
-    hardDrives: vm.hardDrives.map((d) => d.path),
+    hardDrives: vm.hardDrives.map((d) => ({ path: d.path, sizeBytes: d.sizeBytes })),
     switchNames: vm.switchNames,
   };
   return { row: vm, view };

@@ -28,6 +28,8 @@ export interface HostView {
   settings: { enabled: boolean; authenticationType: string; performanceOption: string } | null;
   switches: string[];
   firewallRules: { name: string; enabled: boolean }[];
+  /** Local volumes with a drive letter and their free bytes (Get-Volume). */
+  volumes: { root: string; freeBytes: bigint }[];
 }
 
 export interface VmView {
@@ -37,7 +39,7 @@ export interface VmView {
   configurationVersion: string;
   processorCompatibilityForMigration: boolean;
   path: string;
-  hardDrives: string[];
+  hardDrives: { path: string; sizeBytes: bigint }[];
   switchNames: string[];
 }
 
@@ -45,6 +47,8 @@ export interface MoveRequest {
   kind: "LIVE" | "LIVE_WITH_STORAGE" | "STORAGE";
   destinationStoragePath: string | null;
   vhdDestinations: string[];
+  /** For per-disk moves: which disks move (their source paths). */
+  vhdSources?: string[];
 }
 
 export const MIGRATION_RULE = "VIRT-MIGL-In-TCP-NoScope";
@@ -258,7 +262,7 @@ export function runPreflight(
   ) {
     checks.push(firewallCheck(target, SMB_RULE, "SMB"));
   }
-  checks.push(...storageChecks(vm, request));
+  checks.push(...storageChecks(vm, request, target));
   if (compare === "unavailable") {
     checks.push(
       warn(
@@ -281,8 +285,8 @@ export function runPreflight(
   return { ok: checks.every((c) => c.status !== "FAIL"), checks };
 }
 
-function storageChecks(vm: VmView, request: MoveRequest): PreflightCheck[] {
-  const paths = [vm.path, ...vm.hardDrives];
+function storageChecks(vm: VmView, request: MoveRequest, target: HostView | null): PreflightCheck[] {
+  const paths = [vm.path, ...vm.hardDrives.map((d) => d.path)];
   if (request.kind === "LIVE") {
     const local = paths.filter((p) => !isSharedPath(p));
     return [
@@ -296,7 +300,7 @@ function storageChecks(vm: VmView, request: MoveRequest): PreflightCheck[] {
     ];
   }
   const targets = request.destinationStoragePath ? [request.destinationStoragePath] : request.vhdDestinations;
-  if (targets.length === 0)
+  if (targets.length === 0) {
     return [
       fail(
         "storage path",
@@ -304,8 +308,9 @@ function storageChecks(vm: VmView, request: MoveRequest): PreflightCheck[] {
         "Pass destinationStoragePath (or vhds for moveVmStorage).",
       ),
     ];
+  }
   const bad = targets.filter((p) => !isWindowsPath(p));
-  if (bad.length)
+  if (bad.length) {
     return [
       fail(
         "storage path",
@@ -313,12 +318,55 @@ function storageChecks(vm: VmView, request: MoveRequest): PreflightCheck[] {
         "Use an absolute path like D:\\VMs\\name or \\\\server\\share\\name.",
       ),
     ];
+  }
   return [
-    pass(
-      "storage path",
-      `Files go to ${targets.join(", ")}; Hyper-V checks free space on the volume when the copy starts.`,
-    ),
+    pass("storage path", `Files go to ${targets.join(", ")}.`),
+    roomCheck(vm, request, targets, target),
   ];
+}
+
+/** The destination folder's volume exists on the target host and holds the disks that move. */
+function roomCheck(
+  vm: VmView,
+  request: MoveRequest,
+  targets: string[],
+  target: HostView | null,
+): PreflightCheck {
+  const name = "storage room";
+  if (targets.every(isSharedPath)) {
+    return warn(
+      name,
+      `${targets[0]} is a share; its free space is not reported.`,
+      "Make sure the share has room for the VM's disks.",
+    );
+  }
+  if (!target || target.volumes.length === 0) {
+    return warn(
+      name,
+      "The destination's volumes are not known yet.",
+      "Wait for the agent's next inventory report.",
+    );
+  }
+  const moving = request.vhdSources?.length
+    ? vm.hardDrives.filter((d) => request.vhdSources!.some((s) => s.toLowerCase() === d.path.toLowerCase()))
+    : vm.hardDrives;
+  const needed = moving.reduce((sum, d) => sum + d.sizeBytes, 0n);
+  const root = targets[0]!.slice(0, 3).toLowerCase();
+  const volume = target.volumes.find((v) => v.root.toLowerCase() === root);
+  if (!volume) {
+    return fail(
+      name,
+      `${target.name} has no volume ${targets[0]!.slice(0, 2)}.`,
+      `Choose a folder on one of ${target.volumes.map((v) => v.root).join(", ")}.`,
+    );
+  }
+  return volume.freeBytes >= needed
+    ? pass(name, `${volume.root} on ${target.name} has ${gib(volume.freeBytes)} free for ${gib(needed)}.`)
+    : fail(
+        name,
+        `${volume.root} on ${target.name} has ${gib(volume.freeBytes)} free; the disks need ${gib(needed)}.`,
+        "Free space there or choose another volume.",
+      );
 }
 
 function gib(bytes: bigint): string {

@@ -101,6 +101,7 @@ async function preflightFor(app: App, p: Plan, requestedBy: string) {
     kind: p.kind,
     destinationStoragePath: p.destinationStoragePath,
     vhdDestinations: p.vhds.map((v) => v.destinationPath),
+    vhdSources: p.vhds.map((v) => v.sourcePath),
   };
   const compare =
     dest && dest.id !== source.id && source.agentConnected
