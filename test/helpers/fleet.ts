@@ -16,7 +16,13 @@ export interface TestFleet {
 /** Starts one agent per simulated host and waits until every host's inventory is in the API. */
 export async function startTestFleet(
   api: TestApi,
-  options: { hosts?: number; seed?: number; timeScale?: number; vmsPerHost?: number; definition?: WorldDefinition } = {},
+  options: {
+    hosts?: number;
+    seed?: number;
+    timeScale?: number;
+    vmsPerHost?: number;
+    definition?: WorldDefinition;
+  } = {},
 ): Promise<TestFleet> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-fleet-"));
   const fleet = await startFleet({

@@ -173,7 +173,10 @@ describe.skipIf(!postgresUrl || !redisUrl)(
         .sort((a, b) => a.t - b.t || a.d - b.d);
       let running = 0;
       let peak = 0;
-      for (const e of edges) peak = Math.max(peak, (running += e.d));
+      for (const e of edges) {
+        running += e.d;
+        peak = Math.max(peak, running);
+      }
       expect(peak).toBeLessThanOrEqual(2);
       await eventually(async () => progress.completed, 30_000, "progress stream on B completes");
       const percents = progress.events.map((e) => e.migrationProgress.percentComplete);
