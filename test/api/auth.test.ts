@@ -41,7 +41,7 @@ describe("authentication", () => {
 
   it("closes a WebSocket whose connection_init has no valid token with 4401", async () => {
     const client = createClient({
-      url: api.url.replace("http", "ws") + "/graphql",
+      url: `${api.url.replace("http", "ws")}/graphql`,
       webSocketImpl: WebSocket,
       connectionParams: { authorization: "Bearer wrong" },
       retryAttempts: 0,

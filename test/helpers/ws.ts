@@ -44,7 +44,13 @@ export function collect<T>(
             ),
           timeoutMs,
         );
-        waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+        waiters.push({
+          match,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
       });
     },
     stop: () => unsubscribe(),

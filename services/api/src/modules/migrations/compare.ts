@@ -17,7 +17,7 @@ export async function compareOnSource(
     requestedBy: input.requestedBy,
   });
   const answered = await awaitCommand(app, command.id, COMPARE_TIMEOUT_MS);
-  if (!answered || answered.status !== "SUCCEEDED") return "unavailable";
+  if (answered?.status !== "SUCCEEDED") return "unavailable";
   const result = answered.result as { issues?: { message: string; messageId: number }[] } | null;
   return { issues: result?.issues ?? [] };
 }
