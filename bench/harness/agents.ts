@@ -1,0 +1,182 @@
+// Lightweight simulated agents for load: many per process, each with its own real WebSocket.
+//
+// Built from the real agent's protocol code (services/agent/src/link: openLink = the graphql-ws
+// client with reconnect and the agentCommands subscription, enroll, the GraphQL documents, toWire)
+// and the real simulator backend (SimWorld over generateFleet), but without the rest of
+// createAgent(): its on-disk state store and command journal per agent, its 5 s inventory poll and
+// 2 s event poll. 2,000 full agents in one process on a 2-core machine would spend the CPU in the
+// harness instead of the API, and the benchmarks need to decide (and time) when reports are sent.
+import type { HyperVBackend } from "../../services/agent/src/backends/types.ts";
+import type { AgentCommand } from "../../services/agent/src/link/documents.ts";
+import { COMMAND_RESULT, JOB_UPDATE, REPORT_INVENTORY } from "../../services/agent/src/link/documents.ts";
+import { enroll } from "../../services/agent/src/link/enroll.ts";
+import { toWire } from "../../services/agent/src/link/json.ts";
+import { type Link, openLink } from "../../services/agent/src/link/link.ts";
+import { gql } from "./api.ts";
+
+export const BENCH_AGENT_VERSION = "bench-0.1.0";
+
+const CREATE_ENROLLMENT = /* GraphQL */ `
+  mutation($input: CreateAgentEnrollmentInput!) {
+    createAgentEnrollment(input: $input) { token errors { message } }
+  }`;
+
+export interface Credential {
+  hostName: string;
+  /** Host row id (uuid). */
+  hostId: string;
+  secret: string;
+}
+
+/** Enrolls one host the way an operator and a new agent do: an enrollment token, then enrollAgent. */
+export async function enrollHost(apiUrl: string, hostName: string): Promise<Credential> {
+  const data = await gql<{
+    createAgentEnrollment: { token: string | null; errors: { message: string }[] | null };
+  }>(apiUrl, CREATE_ENROLLMENT, { input: { hostName } });
+  const token = data.createAgentEnrollment.token;
+  if (!token)
+    throw new Error(`createAgentEnrollment(${hostName}): ${data.createAgentEnrollment.errors?.[0]?.message}`);
+  const { credential, hostId } = await enroll(apiUrl, token, hostName);
+  // enrollAgent answers a global id ("Host:<uuid>" in base64); the raw SQL baselines need the row id.
+  const decoded = Buffer.from(hostId, "base64").toString("utf8");
+  return { hostName, hostId: decoded.startsWith("Host:") ? decoded.slice(5) : hostId, secret: credential };
+}
+
+export type Wire = Record<string, unknown> & { vms: Record<string, unknown>[] };
+
+export interface SimAgent {
+  hostName: string;
+  credential: Credential;
+  backend: HyperVBackend;
+  /** Resolves when the first inventory report after the first connect was acknowledged. */
+  ready: Promise<void>;
+  /** Jobs started by START_MOVE (migrationId → jobId), answered without running a simulated move. */
+  startedMoves: Map<string, string>;
+  onStartMove?: (migrationId: string) => void;
+  reconnects: number;
+  /** performance.now() at start, first connection_ack, first acknowledged report. */
+  times: { start: number; connected: number; reported: number };
+  currentWire(): Promise<Wire>;
+  /** Sends agentReportInventory over this agent's socket; returns the API's `changed`. */
+  report(wire: Wire): Promise<boolean>;
+  jobUpdate(input: {
+    migrationId: string;
+    jobId: string;
+    state: "RUNNING";
+    percentComplete: number;
+  }): Promise<void>;
+  close(): Promise<void>;
+}
+
+type ReportResult = {
+  agentReportInventory: { changed: boolean | null; errors: { message: string }[] | null };
+};
+
+export function startSimAgent(apiUrl: string, credential: Credential, backend: HyperVBackend): SimAgent {
+  let link: Link | null = null;
+  let connects = 0;
+  let resolveReady!: () => void;
+  let rejectReady!: (e: Error) => void;
+  const ready = new Promise<void>((res, rej) => {
+    resolveReady = res;
+    rejectReady = rej;
+  });
+  ready.catch(() => {});
+
+  const agent: SimAgent = {
+    hostName: credential.hostName,
+    credential,
+    backend,
+    ready,
+    startedMoves: new Map(),
+    reconnects: 0,
+    times: { start: performance.now(), connected: 0, reported: 0 },
+    async currentWire() {
+      return toWire(await backend.getInventory()) as Wire;
+    },
+    async report(wire) {
+      if (!link) throw new Error("not started");
+      const r = await link.request<ReportResult>(REPORT_INVENTORY, {
+        input: { inventory: wire, agentVersion: BENCH_AGENT_VERSION, backend: backend.kind },
+      });
+      const errors = r.agentReportInventory.errors;
+      if (errors?.length)
+        throw new Error(`agentReportInventory(${credential.hostName}): ${errors[0]!.message}`);
+      return r.agentReportInventory.changed === true;
+    },
+    async jobUpdate(input) {
+      if (!link) throw new Error("not started");
+      const r = await link.request<{
+        agentJobUpdate: { accepted: boolean | null; errors: { message: string }[] | null };
+      }>(JOB_UPDATE, { input });
+      if (r.agentJobUpdate.errors?.length)
+        throw new Error(`agentJobUpdate: ${r.agentJobUpdate.errors[0]!.message}`);
+    },
+    async close() {
+      await link?.close();
+      link = null;
+    },
+  };
+
+  const answer = (command: AgentCommand, succeeded: boolean, result: unknown, error?: string) =>
+    link
+      ?.request(COMMAND_RESULT, {
+        input: {
+          commandId: command.id,
+          succeeded,
+          result,
+          errorCode: succeeded ? null : "NOT_SUPPORTED",
+          errorMessage: error ?? null,
+        },
+      })
+      .catch(() => {});
+
+  const onCommand = async (command: AgentCommand) => {
+    try {
+      if (command.type === "COMPARE_VM") {
+        const p = command.payload as { vmId: string; destinationHost: string };
+        return answer(command, true, { issues: await backend.compareVm(p.vmId, p.destinationHost) });
+      }
+      if (command.type === "START_MOVE") {
+        const migrationId = String((command.payload as { migrationId: string }).migrationId);
+        const jobId = agent.startedMoves.get(migrationId) ?? `bench-job-${migrationId.slice(0, 8)}`;
+        agent.startedMoves.set(migrationId, jobId);
+        await answer(command, true, { jobId });
+        agent.onStartMove?.(migrationId);
+        return;
+      }
+      if (command.type === "REFRESH_INVENTORY") {
+        await agent.report(await agent.currentWire());
+        return answer(command, true, null);
+      }
+      return answer(command, false, null, `the bench agent does not run ${command.type}`);
+    } catch (error) {
+      return answer(command, false, null, (error as Error).message);
+    }
+  };
+
+  link = openLink({
+    apiUrls: [apiUrl],
+    credential: credential.secret,
+    log: () => {},
+    onConnected: () => {
+      connects++;
+      if (connects > 1) agent.reconnects++;
+      else agent.times.connected = performance.now();
+      // Like the real agent: a full inventory report on every connect.
+      void agent
+        .currentWire()
+        .then((wire) => agent.report(wire))
+        .then(
+          () => {
+            agent.times.reported ||= performance.now();
+            resolveReady();
+          },
+          (e: Error) => rejectReady(e),
+        );
+    },
+    onCommand: (command) => void onCommand(command),
+    onFatal: (reason) => rejectReady(new Error(`${credential.hostName}: ${reason}`)),
+  });
+  return agent;
+}

@@ -1,0 +1,1 @@
+export async function runReadBench(): Promise<void> {}
