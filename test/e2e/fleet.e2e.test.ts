@@ -23,7 +23,7 @@ let url: string;
 let dir: string;
 const agents: Proc[] = [];
 
-const HOSTS_QUERY = `{ hosts { totalCount edges { node { id name cpuVendor agent { connected backend }
+const HOSTS_QUERY = `{ hosts(first: 10) { totalCount edges { node { id name cpuVendor agent { connected backend }
   virtualSwitches migrationSettings { enabled maximumVirtualMachineMigrations }
   vms(first: 100) { totalCount edges { node { vmId name state memoryAssignedBytes hardDrives { path } host { name } } } } } } } }`;
 

@@ -78,6 +78,24 @@ describe("failure diagnosis", () => {
       expect(m.failure!.remedy).toMatch(c.remedy);
       expect(m.vm.host.name).toBe("HV1");
     }
+    // Hyper-V's events of each failure reach the API through the agent's event pump and are linked
+    // to the migration (hostEvents shows them too).
+    for (const c of CASES) {
+      const events = await eventually(
+        async () => {
+          const node = (
+            await api.gqlOk<{ node: { events: { eventId: number; message: string }[] } }>(
+              "query($id: ID!) { node(id: $id) { ... on Migration { events { eventId message } } } }",
+              { id: started[c.code] },
+            )
+          ).node;
+          return node.events.some((e) => e.eventId === c.eventId) ? node.events : null;
+        },
+        30_000,
+        `${c.code}: event ${c.eventId} linked to the migration`,
+      );
+      expect(events.every((e) => e.message.length > 0)).toBe(true);
+    }
     const history = await api.gqlOk<{
       migrations: {
         totalCount: number;

@@ -133,7 +133,9 @@ afterAll(async () => {
 });
 
 describe("faults during a migration", () => {
-  it("an agent killed mid-migration and restarted reports the real outcome; the move ran once", async () => {
+  it("an agent killed mid-migration and restarted reports the real outcome; the move ran once", {
+    timeout: 150_000,
+  }, async () => {
     const id = await startMove("vm-a");
     await agents.HV1!.stop("SIGKILL");
     await eventually(async () => !(await connected("HV1")), 15_000, "HV1 shown disconnected");
@@ -151,7 +153,9 @@ describe("faults during a migration", () => {
     expect(await jobsFor("vm-a")).toHaveLength(1);
   });
 
-  it("restarting the API mid-migration loses nothing and starts nothing twice", async () => {
+  it("restarting the API mid-migration loses nothing and starts nothing twice", {
+    timeout: 150_000,
+  }, async () => {
     const id = await startMove("vm-b");
     await api.stop();
     await startApi();
@@ -167,7 +171,9 @@ describe("faults during a migration", () => {
     expect(await jobsFor("vm-b")).toHaveLength(1);
   });
 
-  it("an agent that stays away longer than FERRY_AGENT_LOST_AFTER_SECONDS fails its migration with AGENT_LOST", async () => {
+  it("an agent that stays away longer than FERRY_AGENT_LOST_AFTER_SECONDS fails its migration with AGENT_LOST", {
+    timeout: 150_000,
+  }, async () => {
     const id = await startMove("vm-c");
     await agents.HV1!.stop("SIGKILL");
     const failed = await eventually(

@@ -3,6 +3,7 @@
 import type { App } from "../../context.ts";
 import type { MigrationState } from "../../generated/prisma/client.ts";
 import { issueCommand } from "../agents/commands.ts";
+import { linkEventsToMigration } from "../events/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
 import { diagnose } from "./diagnosis.ts";
 
@@ -84,6 +85,7 @@ export async function finishMigration(
     message: failure ? `${failure.code}: ${failure.message}` : state.toLowerCase(),
   });
   if (state === "SUCCEEDED") await afterSuccess(app, m);
+  await linkEventsToMigration(app, migrationId);
   app.pubsub.publish("migrationChanged", migrationId, { at: Date.now() });
   app.pubsub.publish("migrationsChanged", { migrationId });
   requestScheduling();

@@ -143,6 +143,10 @@ export const MigrationType = builder.prismaNode("Migration", {
       description: "Why it failed (null unless FAILED).",
       resolve: (m) => (m.state === "FAILED" ? m : null),
     }),
+    events: t.relation("events", {
+      description: "Hyper-V-VMMS-Admin events of the hosts that concern this migration, oldest first.",
+      query: { orderBy: [{ timeCreated: "asc" }, { id: "asc" }] },
+    }),
     timeline: t.relation("samples", {
       description: "Progress and state changes, oldest first.",
       query: { orderBy: [{ at: "asc" }, { id: "asc" }] },
