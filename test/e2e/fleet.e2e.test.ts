@@ -8,11 +8,12 @@ import { generateFleet, SimWorld } from "../../services/agent/src/backends/simul
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
-  AGENT_MAIN,
   API_MAIN,
+  enrollmentToken,
   freePort,
   type Proc,
   startProcess,
+  startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
@@ -45,19 +46,7 @@ type HostsResult = {
 };
 
 function startAgent(host: string, token?: string) {
-  const args = [
-    "--api",
-    url,
-    "--backend",
-    "simulator",
-    "--sim-world",
-    path.join(dir, "world.json"),
-    "--sim-host",
-    host,
-    "--state-dir",
-    path.join(dir, host),
-  ];
-  const proc = startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args);
+  const proc = startSimulatedAgent(url, dir, host, token);
   agents.push(proc);
   return proc;
 }
@@ -96,12 +85,7 @@ describe("walking skeleton end to end", () => {
 
     const world = SimWorld.openFile(path.join(dir, "world.json")).definition();
     for (const host of world.hosts) {
-      const { createAgentEnrollment } = await gqlOk<{ createAgentEnrollment: { token: string } }>(
-        url,
-        "mutation($h: String!) { createAgentEnrollment(input: {hostName: $h}) { token errors { message } } }",
-        { h: host.facts.name },
-      );
-      startAgent(host.facts.name, createAgentEnrollment.token);
+      startAgent(host.facts.name, await enrollmentToken(url, host.facts.name, ADMIN_TOKEN));
     }
 
     const data = await eventually(

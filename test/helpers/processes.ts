@@ -69,3 +69,30 @@ export async function waitForReady(url: string, proc: Proc, timeoutMs = 60_000):
   }
   throw new Error(`not ready after ${timeoutMs} ms:\n${proc.output()}`);
 }
+
+/**
+ * A simulated agent as its own process: host `host` of the world file in `dir`, state in `dir/<host>`.
+ * `api` may list several replicas (comma-separated); `token` enrolls it the first time.
+ */
+export function startSimulatedAgent(api: string, dir: string, host: string, token?: string): Proc {
+  const args = ["--api", api, "--backend", "simulator", "--sim-world", path.join(dir, "world.json")];
+  args.push("--sim-host", host, "--state-dir", path.join(dir, host));
+  return startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args);
+}
+
+/** A single-use enrollment token for `host`, created through the API with the admin token. */
+export async function enrollmentToken(apiUrl: string, host: string, adminToken: string): Promise<string> {
+  const response = await fetch(`${apiUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({
+      query:
+        "mutation($h: String!) { createAgentEnrollment(input: {hostName: $h}) { token errors { message } } }",
+      variables: { h: host },
+    }),
+  });
+  const body = (await response.json()) as { data?: { createAgentEnrollment?: { token: string | null } } };
+  const token = body.data?.createAgentEnrollment?.token;
+  if (!token) throw new Error(`createAgentEnrollment(${host}) failed: ${JSON.stringify(body)}`);
+  return token;
+}

@@ -9,11 +9,12 @@ import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-wo
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
-  AGENT_MAIN,
   API_MAIN,
+  enrollmentToken,
   freePort,
   type Proc,
   startProcess,
+  startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
 import { fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "./world.ts";
@@ -39,19 +40,7 @@ function startApi() {
 }
 
 function startAgent(host: string, token?: string) {
-  const args = [
-    "--api",
-    url,
-    "--backend",
-    "simulator",
-    "--sim-world",
-    path.join(dir, "world.json"),
-    "--sim-host",
-    host,
-    "--state-dir",
-    path.join(dir, host),
-  ];
-  agents[host] = startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args);
+  agents[host] = startSimulatedAgent(url, dir, host, token);
 }
 
 const connected = async (host: string) =>
@@ -110,14 +99,7 @@ beforeAll(async () => {
   port = await freePort();
   url = `http://127.0.0.1:${port}`;
   await startApi();
-  for (const host of ["HV1", "HV2"]) {
-    const { createAgentEnrollment } = await gqlOk<{ createAgentEnrollment: { token: string } }>(
-      url,
-      "mutation($h: String!) { createAgentEnrollment(input: {hostName: $h}) { token } }",
-      { h: host },
-    );
-    startAgent(host, createAgentEnrollment.token);
-  }
+  for (const host of ["HV1", "HV2"]) startAgent(host, await enrollmentToken(url, host, ADMIN_TOKEN));
   await eventually(
     async () => (await connected("HV1")) && (await connected("HV2")),
     30_000,

@@ -7,11 +7,12 @@ import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, postgresUrl, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
-  AGENT_MAIN,
   API_MAIN,
+  enrollmentToken,
   freePort,
   type Proc,
   startProcess,
+  startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
@@ -65,27 +66,7 @@ beforeAll(async () => {
     ["HV2", url(B)],
   ];
   for (const [host, api] of plan) {
-    const { createAgentEnrollment } = await gqlOk<{ createAgentEnrollment: { token: string } }>(
-      url(B),
-      "mutation($h: String!) { createAgentEnrollment(input: {hostName: $h}) { token } }",
-      { h: host },
-    );
-    agents.push(
-      startProcess(AGENT_MAIN, [
-        "--api",
-        api,
-        "--backend",
-        "simulator",
-        "--sim-world",
-        path.join(dir, "world.json"),
-        "--sim-host",
-        host,
-        "--state-dir",
-        path.join(dir, host),
-        "--enrollment-token",
-        createAgentEnrollment.token,
-      ]),
-    );
+    agents.push(startSimulatedAgent(api, dir, host, await enrollmentToken(url(B), host, ADMIN_TOKEN)));
   }
   await eventually(
     async () => (await hostReplica("HV1")) === "replica-a" && (await hostReplica("HV2")) === "replica-b",

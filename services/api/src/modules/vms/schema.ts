@@ -1,21 +1,11 @@
 // Virtual machine inventory types and the `vms` query.
 import { builder } from "../../builder.ts";
+import { VmState as VmStates } from "../../generated/prisma/enums.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 
-export const VmState = builder.enumType("VmState", {
+export const VmState = builder.enumType(VmStates, {
+  name: "VmState",
   description: "Get-VM State.",
-  values: [
-    "RUNNING",
-    "OFF",
-    "SAVED",
-    "PAUSED",
-    "STARTING",
-    "STOPPING",
-    "SAVING",
-    "PAUSING",
-    "RESUMING",
-    "OTHER",
-  ] as const,
 });
 
 builder.prismaObject("HardDrive", {
@@ -113,12 +103,25 @@ builder.queryField("vms", (t) =>
       args: { filter: t.arg({ type: VmFilter, description: "Filter the VMs." }) },
       totalCount: (_parent, args, ctx) =>
         ctx.app.db.prisma.virtualMachine.count({ where: vmWhere(args.filter) }),
-      resolve: (query, _parent, args, ctx) =>
-        ctx.app.db.prisma.virtualMachine.findMany({
-          ...query,
-          where: vmWhere(args.filter),
-          orderBy: [{ name: "asc" }, { id: "asc" }],
-        }),
+      resolve: async (query, _parent, args, ctx) => {
+        const prisma = ctx.app.db.prisma;
+        const where = vmWhere(args.filter);
+        const orderBy: Prisma.VirtualMachineOrderByWithRelationInput[] = [{ name: "asc" }, { id: "asc" }];
+        // Forward pages (`after`) as a keyset on (name, id), served by that index: Prisma's own cursor
+        // costs more than reading the page. Other shapes (`before`/`last`) keep Prisma's cursor.
+        const { cursor, skip, ...rest } = query as typeof query & { cursor?: { id: string }; skip?: number };
+        if (cursor && skip === 1 && (rest.take ?? 0) > 0) {
+          const at = await prisma.virtualMachine.findUnique({
+            where: { id: cursor.id },
+            select: { name: true },
+          });
+          if (at) {
+            const after = { OR: [{ name: { gt: at.name } }, { name: at.name, id: { gt: cursor.id } }] };
+            return prisma.virtualMachine.findMany({ ...rest, where: { AND: [where, after] }, orderBy });
+          }
+        }
+        return prisma.virtualMachine.findMany({ ...query, where, orderBy });
+      },
     },
     VirtualMachineConnection,
   ),
