@@ -223,6 +223,13 @@ describe("hostile request corpus", () => {
         }),
       ),
     ).toBe("QUERY_TOO_COMPLEX");
+    const anonymous = await raw({
+      token: null,
+      body: JSON.stringify({
+        query: "{ hosts(first: 500) { edges { node { vms(first: 500) { edges { node { name } } } } } } }",
+      }),
+    });
+    expect(codeOf(anonymous)).toBe("UNAUTHENTICATED");
     const big = await post({ query: `{ viewer { name } } # ${"x".repeat(200_000)}` });
     expect(big.status).toBe(413);
     expect(codeOf(big)).toBe("PAYLOAD_TOO_LARGE");

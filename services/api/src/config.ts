@@ -47,7 +47,7 @@ const schema = z.object({
   FERRY_TLS_KEY: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_INTROSPECTION: boolish.default(true),
   FERRY_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(15),
-  FERRY_MAX_COST: z.coerce.number().int().min(10).default(50_000),
+  FERRY_MAX_COST: z.coerce.number().int().min(10).default(200_000),
   FERRY_MAX_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   FERRY_MAX_BODY_BYTES: z.coerce
     .number()

@@ -195,7 +195,10 @@ export function useQueryLimits(config: SecurityConfig): Plugin {
     document: DocumentNode;
     operationName?: string | null;
     variableValues?: Record<string, unknown> | null;
+    contextValue?: unknown;
   }): GraphQLError | null => {
+    // Anonymous callers are answered UNAUTHENTICATED (security/authentication.ts), whatever they ask.
+    if (!(args.contextValue as { principal?: unknown } | undefined)?.principal) return null;
     if (!wellFormedStrings(args.variableValues) || !documentStringsWellFormed(args.document)) {
       return limitError(
         "BAD_USER_INPUT",
