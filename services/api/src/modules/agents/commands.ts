@@ -4,6 +4,7 @@ import type { App } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
 import { recordCommandOutcome } from "../audit/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
+import { isUuid } from "../shared/ids.ts";
 
 /** A command type the agent knows (services/agent/src/runner/handlers/), e.g. REFRESH_INVENTORY. */
 export type CommandType = string;
@@ -56,6 +57,7 @@ export async function completeCommand(
   input: CommandResultInput,
 ): Promise<AgentCommand> {
   const prisma = app.db.prisma;
+  if (!isUuid(input.commandId)) throw new NotFoundError("command", input.commandId);
   const updated = await prisma.agentCommand.updateMany({
     where: { id: input.commandId, hostId, status: { in: ["PENDING", "DELIVERED"] } },
     data: {

@@ -1,10 +1,12 @@
 // Ingests an agent's inventory report: validates it (the agent is trusted with its own host only),
-// then replaces the host's facts, settings, switches, adapters, firewall rules and VMs in one
-// transaction. An unchanged report (same hash) only refreshes lastSeen.
+// then replaces the host's facts, settings, switches, adapters, firewall rules, volumes and VMs in
+// one SQL statement (inventory-sql.ts). An unchanged report (same hash) only refreshes lastSeen.
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { App } from "../../context.ts";
+import { VmState } from "../../generated/prisma/enums.ts";
 import { ValidationError } from "../shared/errors.ts";
+import { storeInventory } from "./inventory-sql.ts";
 
 const bigint = z
   .union([z.string().regex(/^\d{1,20}$/), z.number().int().nonnegative()])
@@ -17,18 +19,7 @@ const PATH = 4096;
 const vmSchema = z.object({
   vmId: z.string().min(1).max(64),
   name: text(NAME),
-  state: z.enum([
-    "RUNNING",
-    "OFF",
-    "SAVED",
-    "PAUSED",
-    "STARTING",
-    "STOPPING",
-    "SAVING",
-    "PAUSING",
-    "RESUMING",
-    "OTHER",
-  ]),
+  state: z.enum(VmState),
   status: text().nullable(),
   cpuUsage: z.number().int().min(0).max(100),
   memoryAssignedBytes: bigint,
@@ -157,91 +148,8 @@ export async function ingestInventory(
     await notifyIngested(app, hostId);
     return false;
   }
-  const { host: facts, settings } = report;
-  await prisma.$transaction(async (tx) => {
-    await tx.host.update({
-      where: { id: hostId },
-      data: {
-        fqdn: facts.fqdn,
-        domain: facts.domain,
-        cpuVendor: facts.cpuVendor,
-        cpuModel: facts.cpuModel,
-        logicalProcessorCount: facts.logicalProcessorCount,
-        memoryCapacityBytes: facts.memoryCapacityBytes,
-        memoryAvailableBytes: facts.memoryAvailableBytes,
-        supportedVmVersions: facts.supportedVmVersions,
-        virtualMachinePath: facts.virtualMachinePath,
-        virtualHardDiskPath: facts.virtualHardDiskPath,
-        delegations: facts.delegations ?? [],
-        delegationsKnown: facts.delegations !== null,
-        agentLastSeenAt: now,
-        agentVersion: agent.version,
-        agentBackend: agent.backend,
-        inventoryReportedAt: now,
-        inventoryHash: hash,
-      },
-    });
-    const { networks, ...scalarSettings } = settings;
-    await tx.migrationSettings.upsert({
-      where: { hostId },
-      update: scalarSettings,
-      create: { hostId, ...scalarSettings },
-    });
-    await tx.migrationNetwork.deleteMany({ where: { hostId } });
-    await tx.migrationNetwork.createMany({ data: networks.map((n) => ({ hostId, ...n })) });
-    await tx.virtualSwitch.deleteMany({ where: { hostId } });
-    await tx.virtualSwitch.createMany({
-      data: report.switches.map((s) => ({ hostId, ...s })),
-      skipDuplicates: true,
-    });
-    await tx.networkAdapter.deleteMany({ where: { hostId } });
-    await tx.networkAdapter.createMany({
-      data: report.networkAdapters.map((a) => ({ hostId, ...a })),
-      skipDuplicates: true,
-    });
-    await tx.firewallRule.deleteMany({ where: { hostId } });
-    await tx.firewallRule.createMany({
-      data: report.firewallRules.map((r) => ({ hostId, ...r })),
-      skipDuplicates: true,
-    });
-    await tx.volume.deleteMany({ where: { hostId } });
-    await tx.volume.createMany({ data: report.volumes.map((v) => ({ hostId, ...v })), skipDuplicates: true });
-    await replaceVms(tx, hostId, report.vms);
-  });
+  const stored = await storeInventory(prisma, { hostId, report, hash, agent, now });
+  if (!stored) throw new ValidationError("input.inventory", "this agent's host no longer exists");
   await notifyIngested(app, hostId);
   return true;
-}
-
-type Tx = Parameters<Parameters<App["db"]["prisma"]["$transaction"]>[0]>[0];
-
-/** VMs follow their GUID: a VM that moved here keeps its row (and its migration history). */
-async function replaceVms(tx: Tx, hostId: string, vms: InventoryReport["vms"]) {
-  const reported = new Set(vms.map((v) => v.vmId));
-  await tx.virtualMachine.deleteMany({ where: { hostId, vmId: { notIn: [...reported] } } });
-  const existing = new Map(
-    (
-      await tx.virtualMachine.findMany({
-        where: { vmId: { in: [...reported] } },
-        select: { id: true, vmId: true },
-      })
-    ).map((v) => [v.vmId, v.id]),
-  );
-  const toCreate = vms.filter((v) => !existing.has(v.vmId));
-  await tx.virtualMachine.createMany({
-    data: toCreate.map(({ hardDrives: _drives, ...vm }) => ({ ...vm, hostId })),
-  });
-  for (const { hardDrives: _drives, ...vm } of vms.filter((v) => existing.has(v.vmId))) {
-    await tx.virtualMachine.update({ where: { vmId: vm.vmId }, data: { ...vm, hostId } });
-  }
-  const rows = await tx.virtualMachine.findMany({
-    where: { vmId: { in: [...reported] } },
-    select: { id: true, vmId: true },
-  });
-  const rowId = new Map(rows.map((r) => [r.vmId, r.id]));
-  await tx.hardDrive.deleteMany({ where: { vmRowId: { in: rows.map((r) => r.id) } } });
-  await tx.hardDrive.createMany({
-    data: vms.flatMap((v) =>
-      v.hardDrives.map((d, position) => ({ vmRowId: rowId.get(v.vmId)!, position, ...d })),
-    ),
-  });
 }

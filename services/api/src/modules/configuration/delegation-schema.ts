@@ -117,8 +117,8 @@ builder.queryField("delegationPlan", (t) =>
   t.field({
     type: DelegationPlanType,
     description:
-      "The constrained-delegation entries (seed step 2) for every ordered pair of these hosts, and a script to apply them on a domain controller.",
-    authScopes: { admin: true },
+      "The constrained-delegation entries (seed step 2) for every ordered pair of these hosts, and a script to apply them on a domain controller. A read (nothing changes): VIEWER.",
+    authScopes: { viewer: true },
     args: { hosts: t.arg.idList({ required: true, description: "Global ids of at least two hosts." }) },
     resolve: async (_root, args, ctx) => {
       const ids = args.hosts.map((id, i) => decodeId("Host", String(id), `hosts[${i}]`));

@@ -5,6 +5,7 @@ import type { MigrationState } from "../../generated/prisma/client.ts";
 import { issueCommand } from "../agents/commands.ts";
 import { linkEventsToMigration } from "../events/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
+import { isUuid } from "../shared/ids.ts";
 import { diagnose } from "./diagnosis.ts";
 
 export const ACTIVE_STATES: MigrationState[] = ["QUEUED", "RUNNING", "CANCELLING"];
@@ -127,8 +128,7 @@ async function afterSuccess(
  */
 export async function recordJobUpdate(app: App, hostId: string, update: JobUpdate): Promise<void> {
   const prisma = app.db.prisma;
-  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  const m = UUID.test(update.migrationId)
+  const m = isUuid(update.migrationId)
     ? await prisma.migration.findFirst({ where: { id: update.migrationId, sourceHostId: hostId } })
     : null;
   if (!m) throw new NotFoundError("Migration", update.migrationId);

@@ -210,33 +210,57 @@ builder.subscriptionField("migrationProgress", (t) =>
     authScopes: { viewer: true },
     args: { id: t.arg.id({ required: true, description: "Migration id." }) },
     subscribe: (_r, args, ctx) => progressStream(ctx, decodeId("Migration", String(args.id), "id")),
-    resolve: (query, payload, _a, ctx) =>
-      ctx.app.db.prisma.migration.findUniqueOrThrow({
-        ...query,
-        where: { id: (payload as unknown as { id: string }).id },
-      }),
+    resolve: (query, payload, _a, ctx) => {
+      const { id, event } = payload as unknown as { id: string; event: object };
+      return oncePerEvent(event, JSON.stringify(query), () =>
+        ctx.app.db.prisma.migration.findUniqueOrThrow({ ...query, where: { id } }),
+      );
+    },
   }),
 );
 
-/** Current state first, then one event per change (deduplicated), ending after a terminal state. */
-async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: string }> {
+/**
+ * One database read per published event (and query shape), shared by every subscriber on this
+ * replica that the event woke: with 500 subscribers a progress sample costs one read, not 500.
+ * Reads start after the event was published (after its transaction committed), so they are fresh.
+ */
+const readsPerEvent = new WeakMap<object, Map<string, Promise<unknown>>>();
+function oncePerEvent<T>(event: object, key: string, read: () => Promise<T>): Promise<T> {
+  let reads = readsPerEvent.get(event);
+  if (!reads) readsPerEvent.set(event, (reads = new Map()));
+  let pending = reads.get(key) as Promise<T> | undefined;
+  if (!pending) {
+    pending = read();
+    reads.set(key, pending);
+  }
+  return pending;
+}
+
+/**
+ * Current state first, then one event per change (deduplicated), ending after a terminal state.
+ * `event` is the pubsub message that woke the stream (a fresh object for the first read): reads
+ * for the same message are shared by all subscribers (oncePerEvent).
+ */
+async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: string; event: object }> {
   const prisma = ctx.app.db.prisma;
   const changes = ctx.app.pubsub.subscribe("migrationChanged", id)[Symbol.asyncIterator]();
   try {
     let last = "";
+    let event: object = {};
     while (true) {
-      const m = await prisma.migration.findUnique({
-        where: { id },
-        select: { state: true, percentComplete: true },
-      });
+      const m = await oncePerEvent(event, "progress", () =>
+        prisma.migration.findUnique({ where: { id }, select: { state: true, percentComplete: true } }),
+      );
       if (!m) return;
       const key = `${m.state}/${m.percentComplete}`;
       if (key !== last) {
         last = key;
-        yield { id };
+        yield { id, event };
       }
       if (TERMINAL_STATES.includes(m.state)) return;
-      if ((await changes.next()).done) return;
+      const next = await changes.next();
+      if (next.done) return;
+      event = next.value;
     }
   } finally {
     await changes.return?.();
@@ -250,11 +274,12 @@ builder.subscriptionField("migrationsChanged", (t) =>
     authScopes: { viewer: true },
     args: { filter: t.arg({ type: MigrationFilter, description: "Only migrations matching this." }) },
     subscribe: (_r, args, ctx) => changedStream(ctx, args.filter),
-    resolve: (query, payload, _a, ctx) =>
-      ctx.app.db.prisma.migration.findUniqueOrThrow({
-        ...query,
-        where: { id: (payload as unknown as { migrationId: string }).migrationId },
-      }),
+    resolve: (query, payload, _a, ctx) => {
+      const event = payload as unknown as { migrationId: string };
+      return oncePerEvent(event, JSON.stringify(query), () =>
+        ctx.app.db.prisma.migration.findUniqueOrThrow({ ...query, where: { id: event.migrationId } }),
+      );
+    },
   }),
 );
 
@@ -263,10 +288,11 @@ async function* changedStream(
   filter: FilterInput | null | undefined,
 ): AsyncGenerator<{ migrationId: string }> {
   const where = await migrationWhere(ctx, filter);
+  const whereKey = `match:${JSON.stringify(where)}`;
   for await (const event of ctx.app.pubsub.subscribe("migrationsChanged")) {
-    const match = await ctx.app.db.prisma.migration.count({
-      where: { AND: [where, { id: event.migrationId }] },
-    });
+    const match = await oncePerEvent(event, whereKey, () =>
+      ctx.app.db.prisma.migration.count({ where: { AND: [where, { id: event.migrationId }] } }),
+    );
     if (match) yield event;
   }
 }

@@ -12,3 +12,10 @@ export function decodeId(typename: string, id: string, field: string): string {
   }
   throw new ValidationError(field, `not a ${typename} id: ${JSON.stringify(id).slice(0, 80)}`);
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Database ids are UUIDs; anything else can be answered "not found" without asking the database. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

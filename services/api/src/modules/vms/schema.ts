@@ -1,7 +1,7 @@
 // Virtual machine inventory types and the `vms` query.
 import { builder } from "../../builder.ts";
-import { VmState as VmStates } from "../../generated/prisma/enums.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
+import { VmState as VmStates } from "../../generated/prisma/enums.ts";
 
 export const VmState = builder.enumType(VmStates, {
   name: "VmState",
