@@ -4,6 +4,8 @@
 // Ratio line: ingest-ratio = API reports/s ÷ raw reports/s (target ≥ 0.5).
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { parseInventory } from "../services/api/src/modules/agents/inventory.ts";
+import { storeInventory } from "../services/api/src/modules/agents/inventory-sql.ts";
 import type { SimAgent, Wire } from "./harness/agents.ts";
 import { scaleSession } from "./harness/session.ts";
 import { fmt, pool, table } from "./harness/stats.ts";
@@ -32,7 +34,7 @@ export function changedInventory(base: Wire, round: number): Wire {
   };
 }
 
-/** Rows one report writes: host, settings, networks, switches, adapters, firewall rules, VMs, disks. */
+/** Rows one report carries: host, settings, networks, switches, adapters, firewall rules, volumes, VMs, disks. */
 export function rowsOf(wire: Wire): number {
   const settings = wire.settings as Row;
   return (
@@ -41,6 +43,7 @@ export function rowsOf(wire: Wire): number {
     arr(wire.switches).length +
     arr(wire.networkAdapters).length +
     arr(wire.firewallRules).length +
+    arr(wire.volumes).length +
     wire.vms.length +
     wire.vms.reduce((n, vm) => n + arr(vm.hardDrives).length, 0)
   );
@@ -56,7 +59,10 @@ function values(rows: number, cols: number, offset = 0, suffix = ""): string {
   return out.join(",");
 }
 
-/** The same writes as the API's ingestion, as few statements as SQL allows, one transaction. */
+/**
+ * The same writes as the API's ingestion (host, settings, lists, VMs, disks; unchanged rows left
+ * alone), as plain batched statements in one transaction: multi-row INSERT ... ON CONFLICT DO UPDATE.
+ */
 export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wire, agentVersion: string) {
   const h = wire.host as Row;
   const s = wire.settings as Row;
@@ -105,7 +111,7 @@ export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wir
         s.useAnyNetworkForMigration,
       ],
     );
-    // Child lists: delete what is gone, upsert the rest (multi-row).
+    // Child lists: delete what is gone, upsert the rest (multi-row), leave unchanged rows alone.
     const lists: [string, string, string[], Row[]][] = [
       ["MigrationNetwork", "subnet", ["subnet", "priority"], arr(s.networks)],
       ["VirtualSwitch", "name", ["name", "switchType"], arr(wire.switches)],
@@ -121,6 +127,7 @@ export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wir
         ["name", "displayName", "enabled", "protocol", "localPort"],
         arr(wire.firewallRules),
       ],
+      ["Volume", "root", ["root", "freeBytes"], arr(wire.volumes)],
     ];
     for (const [table, key, cols, rows] of lists) {
       await client.query(`DELETE FROM "${table}" WHERE "hostId"=$1 AND NOT ("${key}" = ANY($2))`, [
@@ -129,9 +136,11 @@ export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wir
       ]);
       if (rows.length === 0) continue;
       const quoted = cols.map((c) => `"${c}"`).join(",");
+      const other = cols.filter((c) => c !== key);
       await client.query(
-        `INSERT INTO "${table}" ("id","hostId",${quoted}) VALUES ${values(rows.length, cols.length, 1, "").replace(/\(/g, "(gen_random_uuid(),$1,")}
-         ON CONFLICT ("hostId","${key}") DO UPDATE SET ${cols.map((c) => `"${c}"=EXCLUDED."${c}"`).join(",")}`,
+        `INSERT INTO "${table}" AS t ("id","hostId",${quoted}) VALUES ${values(rows.length, cols.length, 1, "").replace(/\(/g, "(gen_random_uuid(),$1,")}
+         ON CONFLICT ("hostId","${key}") DO UPDATE SET ${other.map((c) => `"${c}"=EXCLUDED."${c}"`).join(",")}
+         WHERE (${other.map((c) => `t."${c}"`).join(",")}) IS DISTINCT FROM (${other.map((c) => `EXCLUDED."${c}"`).join(",")})`,
         [hostId, ...rows.flatMap((r) => cols.map((c) => r[c]))],
       );
     }
@@ -150,32 +159,42 @@ export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wir
       "path",
       "switchNames",
     ];
+    const tracked = ["hostId", ...vmCols.slice(1)];
+    const vmIds = wire.vms.map((v) => v.vmId);
     await client.query(`DELETE FROM "VirtualMachine" WHERE "hostId"=$1 AND NOT ("vmId" = ANY($2))`, [
       hostId,
-      wire.vms.map((v) => v.vmId),
+      vmIds,
     ]);
-    const vmRows = await client.query<{ id: string; vmId: string }>(
-      `INSERT INTO "VirtualMachine" ("id","hostId","updatedAt",${vmCols.map((c) => `"${c}"`).join(",")})
+    await client.query(
+      `INSERT INTO "VirtualMachine" AS v ("id","hostId","updatedAt",${vmCols.map((c) => `"${c}"`).join(",")})
        VALUES ${values(wire.vms.length, vmCols.length, 1).replace(/\(/g, "(gen_random_uuid(),$1,now(),")}
-       ON CONFLICT ("vmId") DO UPDATE SET "hostId"=EXCLUDED."hostId","updatedAt"=now(),
-        ${vmCols
-          .slice(1)
-          .map((c) => `"${c}"=EXCLUDED."${c}"`)
-          .join(",")}
-       RETURNING "id","vmId"`,
+       ON CONFLICT ("vmId") DO UPDATE SET "updatedAt"=now(),${tracked.map((c) => `"${c}"=EXCLUDED."${c}"`).join(",")}
+       WHERE (${tracked.map((c) => `v."${c}"`).join(",")}) IS DISTINCT FROM (${tracked.map((c) => `EXCLUDED."${c}"`).join(",")})`,
       [hostId, ...wire.vms.flatMap((v) => vmCols.map((c) => v[c]))],
     );
-    const rowId = new Map(vmRows.rows.map((r) => [r.vmId, r.id]));
-    await client.query(`DELETE FROM "HardDrive" WHERE "vmRowId" = ANY($1::uuid[])`, [[...rowId.values()]]);
-    const disks = wire.vms.flatMap((v) =>
-      arr(v.hardDrives).map((d, position) => [rowId.get(v.vmId as string), position, d.path, d.sizeBytes]),
+    const vmRows = await client.query<{ id: string; vmId: string }>(
+      `SELECT "id","vmId" FROM "VirtualMachine" WHERE "vmId" = ANY($1)`,
+      [vmIds],
     );
-    if (disks.length) {
-      await client.query(
-        `INSERT INTO "HardDrive" ("id","vmRowId","position","path","sizeBytes") VALUES ${values(disks.length, 4).replace(/\(/g, "(gen_random_uuid(),")}`,
-        disks.flat(),
-      );
-    }
+    const rowId = new Map(vmRows.rows.map((r) => [r.vmId, r.id]));
+    // Disks: delete the ones that differ from the report, insert the missing ones.
+    const disks = wire.vms.flatMap((v) =>
+      arr(v.hardDrives).map(
+        (d, position) => [rowId.get(v.vmId as string)!, position, d.path, d.sizeBytes] as const,
+      ),
+    );
+    const cols = [0, 1, 2, 3].map((i) => disks.map((d) => d[i]));
+    const input = `unnest($1::uuid[],$2::int[],$3::text[],$4::bigint[]) AS d("vmRowId","position","path","sizeBytes")`;
+    const same = `h."vmRowId"=d."vmRowId" AND h."position"=d."position" AND h."path"=d."path" AND h."sizeBytes"=d."sizeBytes"`;
+    await client.query(
+      `DELETE FROM "HardDrive" h WHERE h."vmRowId" = ANY($5::uuid[]) AND NOT EXISTS (SELECT 1 FROM ${input} WHERE ${same})`,
+      [...cols, [...rowId.values()]],
+    );
+    await client.query(
+      `INSERT INTO "HardDrive" ("id","vmRowId","position","path","sizeBytes")
+       SELECT gen_random_uuid(), d.* FROM ${input} WHERE NOT EXISTS (SELECT 1 FROM "HardDrive" h WHERE ${same})`,
+      cols,
+    );
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
@@ -261,6 +280,33 @@ export async function runIngestBench(): Promise<void> {
     return rowsOf(wire);
   });
 
+  // For reference: the product's own single statement (inventory-sql.ts) sent through `pg`, i.e. the
+  // same SQL as the API without GraphQL, WebSocket, authentication, validation, audit and Prisma.
+  round++;
+  const sameRound = round;
+  const same = await timed(agents, budgetMs, async (agent, i) => {
+    const wire = changedInventory(bases[i]!, sameRound);
+    const report = parseInventory(wire);
+    const hash = createHash("sha256").update(JSON.stringify(wire)).digest("hex");
+    const c = await session.pg.connect();
+    try {
+      const tx = {
+        $executeRaw: async (q: { text: string; values: unknown[] }) =>
+          (await c.query(q.text, q.values)).rowCount ?? 0,
+      };
+      await storeInventory(tx as never, {
+        hostId: agent.credential.hostId,
+        report,
+        hash,
+        agent: { version: "raw", backend: "simulator" },
+        now: new Date(),
+      });
+    } finally {
+      c.release();
+    }
+    return rowsOf(wire);
+  });
+
   const rate = (p: Phase) => p.reports / p.seconds;
   const p = (xs: number[], q: number) =>
     [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((q / 100) * xs.length) - 1)] ??
@@ -292,4 +338,5 @@ export async function runIngestBench(): Promise<void> {
   console.log(`ingest-raw-reports-per-s: ${rate(raw).toFixed(1)}`);
   console.log(`ingest-raw-rows-per-s: ${(raw.rows / raw.seconds).toFixed(0)}`);
   console.log(`ingest-ratio: ${ratio.toFixed(2)}`);
+  console.log(`ingest-ratio-vs-same-sql: ${(rate(api) / rate(same)).toFixed(2)}`);
 }
