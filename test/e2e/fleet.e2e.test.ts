@@ -93,7 +93,9 @@ describe("walking skeleton end to end", () => {
         const d = await gqlOk<HostsResult>(url, HOSTS_QUERY);
         const ready =
           d.hosts.edges.length === 2 &&
-          d.hosts.edges.every((e) => e.node.agent.connected && e.node.vms.totalCount > 0);
+          d.hosts.edges.every(
+            (e) => e.node.agent.connected && e.node.agent.backend && e.node.vms.totalCount > 0,
+          );
         return ready ? d : null;
       },
       45_000,

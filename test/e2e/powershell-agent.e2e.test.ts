@@ -77,7 +77,8 @@ async function reportOnce(
   const snapshot = await eventually(
     async () => {
       const s = await api.gqlOk<HostSnapshot>(HOST_QUERY, { h: "HV1" });
-      return s.host?.vms.edges.length ? s : null;
+      // Host and VMs are read by separate statements: wait until both show the report.
+      return s.host?.vms.edges.length && s.host.agent.backend ? s : null;
     },
     60_000,
     `${backend} agent reports`,

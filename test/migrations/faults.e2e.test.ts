@@ -105,6 +105,11 @@ beforeAll(async () => {
     30_000,
     "both agents connected",
   );
+  await eventually(
+    async () => (await fleetIds((q) => gqlOk(url, q))).vms["vm-c"],
+    30_000,
+    "inventory reported",
+  );
 });
 
 afterAll(async () => {
