@@ -1,7 +1,7 @@
 // GraphQL surface of migration profiles: the profile type, Host.profile / Host.drift, CRUD,
 // assignment and applyMigrationProfile.
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import { builder } from "../../builder.ts";
+import { builder, type Types } from "../../builder.ts";
 import type { AgentCommand, MigrationProfile } from "../../generated/prisma/client.ts";
 import { HostType, MigrationAuthenticationType, MigrationPerformanceOption } from "../hosts/schema.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
@@ -131,18 +131,23 @@ const NetworkInput = builder.inputType("MigrationNetworkInput", {
   }),
 });
 
+/** The managed settings, shared by the create and update inputs. */
+const settingFields = (t: PothosSchemaTypes.InputFieldBuilder<Types, "InputObject">) => ({
+  description: t.string({ description: "What the profile is for." }),
+  enabled: t.boolean({ description: "Live migration enabled." }),
+  authenticationType: t.field({ type: MigrationAuthenticationType, description: "Authentication." }),
+  performanceOption: t.field({ type: MigrationPerformanceOption, description: "Transport." }),
+  maximumVirtualMachineMigrations: t.int({ description: "Simultaneous live migrations, 1 to 4096." }),
+  maximumStorageMigrations: t.int({ description: "Simultaneous storage migrations, 1 to 4096." }),
+  useAnyNetworkForMigration: t.boolean({ description: "Use any network for migration." }),
+  networks: t.field({ type: [NetworkInput], description: "Exactly these migration networks." }),
+});
+
 const CreateMigrationProfileInput = builder.inputType("CreateMigrationProfileInput", {
   description: "A new profile. Omitted (or null) settings are not managed by it.",
   fields: (t) => ({
     name: t.string({ required: true, description: "Unique name." }),
-    description: t.string({ description: "What the profile is for." }),
-    enabled: t.boolean({ description: "Live migration enabled." }),
-    authenticationType: t.field({ type: MigrationAuthenticationType, description: "Authentication." }),
-    performanceOption: t.field({ type: MigrationPerformanceOption, description: "Transport." }),
-    maximumVirtualMachineMigrations: t.int({ description: "Simultaneous live migrations, 1 to 4096." }),
-    maximumStorageMigrations: t.int({ description: "Simultaneous storage migrations, 1 to 4096." }),
-    useAnyNetworkForMigration: t.boolean({ description: "Use any network for migration." }),
-    networks: t.field({ type: [NetworkInput], description: "Exactly these migration networks." }),
+    ...settingFields(t),
   }),
 });
 
@@ -151,14 +156,7 @@ const UpdateMigrationProfileInput = builder.inputType("UpdateMigrationProfileInp
   fields: (t) => ({
     id: t.id({ required: true, description: "Global id of the profile." }),
     name: t.string({ description: "New unique name." }),
-    description: t.string({ description: "What the profile is for." }),
-    enabled: t.boolean({ description: "Live migration enabled." }),
-    authenticationType: t.field({ type: MigrationAuthenticationType, description: "Authentication." }),
-    performanceOption: t.field({ type: MigrationPerformanceOption, description: "Transport." }),
-    maximumVirtualMachineMigrations: t.int({ description: "Simultaneous live migrations, 1 to 4096." }),
-    maximumStorageMigrations: t.int({ description: "Simultaneous storage migrations, 1 to 4096." }),
-    useAnyNetworkForMigration: t.boolean({ description: "Use any network for migration." }),
-    networks: t.field({ type: [NetworkInput], description: "Exactly these migration networks." }),
+    ...settingFields(t),
   }),
 });
 
