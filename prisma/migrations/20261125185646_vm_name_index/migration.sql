@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "VirtualMachine_name_id_idx" ON "VirtualMachine"("name", "id");
