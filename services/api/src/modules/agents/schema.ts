@@ -9,7 +9,7 @@ import { forbidden } from "../shared/errors.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
 import { commandStream, completeCommand } from "./commands.ts";
 import { ingestInventory } from "./inventory.ts";
-import { HEARTBEAT_MS, heartbeat, markConnected, markDisconnected } from "./presence.ts";
+import { holdSession, markConnected, markDisconnected } from "./presence.ts";
 
 function agentOf(ctx: Context) {
   if (ctx.principal?.kind !== "agent") throw forbidden("agent credential required");
@@ -183,16 +183,13 @@ function agentSession(ctx: Context): AsyncIterableIterator<AgentCommand> {
   const abort = new AbortController();
   async function* run(): AsyncGenerator<AgentCommand> {
     const session = await markConnected(ctx.app, agent.hostId);
-    const beat = setInterval(
-      () => void heartbeat(ctx.app, agent.hostId, session).catch(() => {}),
-      HEARTBEAT_MS,
-    );
+    const release = holdSession(ctx.app, session);
     const disconnects = ctx.app.pubsub.subscribe("agentDisconnect", agent.hostId)[Symbol.asyncIterator]();
     void disconnects.next().then((r) => !r.done && abort.abort());
     try {
       yield* commandStream(ctx.app, agent.hostId, abort.signal);
     } finally {
-      clearInterval(beat);
+      release();
       abort.abort();
       await disconnects.return?.();
       await markDisconnected(ctx.app, agent.hostId, session);
