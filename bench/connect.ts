@@ -19,6 +19,7 @@ export async function runConnectBench(): Promise<void> {
     ["API RSS idle, baseline (MiB)", fmt(stats.idleRssBytes / MiB, 0)],
     ["API RSS peak while connecting (MiB)", fmt(stats.peakRssBytes / MiB, 0)],
     ["API RSS at rest, agents connected (MiB)", fmt(stats.restRssBytes / MiB, 0)],
+    ["API CPU at rest, agents connected (% of a core)", fmt(stats.restCpuPercent)],
     ["harness process RSS (MiB)", fmt(stats.harnessRssBytes / MiB, 0)],
   ]);
   const perAgentKiB = (stats.restRssBytes - stats.idleRssBytes) / stats.agents / 1024;
@@ -28,5 +29,6 @@ export async function runConnectBench(): Promise<void> {
   console.log(`connect-seconds: ${stats.connectSeconds.toFixed(1)}`);
   console.log(`connect-rss-mib: ${(stats.restRssBytes / MiB).toFixed(0)}`);
   console.log(`connect-rss-per-agent-kib: ${perAgentKiB.toFixed(1)}`);
+  console.log(`connect-rest-cpu-percent: ${stats.restCpuPercent.toFixed(1)}`);
   console.log(`connect-rss-ratio: ${(stats.restRssBytes / stats.idleRssBytes).toFixed(2)}`);
 }

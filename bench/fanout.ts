@@ -123,25 +123,27 @@ export async function runFanoutBench(): Promise<void> {
   const apiLatencies: number[] = [];
   let missing = 0;
   const startPercent = 1;
-  for (let k = 0; k < U; k++) {
-    const percent = startPercent + k;
-    const t0 = performance.now();
-    sentAt.set(percent, t0);
-    await move.agent.jobUpdate({
-      migrationId: move.uuid,
-      jobId: move.jobId,
-      state: "RUNNING",
-      percentComplete: percent,
-    });
-    const until = t0 + 5000;
-    while (received.some((r) => !r.has(percent)) && performance.now() < until) await sleep(2);
-    for (const r of received) {
-      const at = r.get(percent);
-      if (at === undefined) missing++;
-      else apiLatencies.push(at - t0);
+  await api.profiler.phase("fanout", async () => {
+    for (let k = 0; k < U; k++) {
+      const percent = startPercent + k;
+      const t0 = performance.now();
+      sentAt.set(percent, t0);
+      await move.agent.jobUpdate({
+        migrationId: move.uuid,
+        jobId: move.jobId,
+        state: "RUNNING",
+        percentComplete: percent,
+      });
+      const until = t0 + 5000;
+      while (received.some((r) => !r.has(percent)) && performance.now() < until) await sleep(2);
+      for (const r of received) {
+        const at = r.get(percent);
+        if (at === undefined) missing++;
+        else apiLatencies.push(at - t0);
+      }
+      await sleep(20);
     }
-    await sleep(20);
-  }
+  });
   for (const dispose of disposers) dispose();
   await Promise.all(clients.map((c) => c.dispose()));
 

@@ -256,11 +256,13 @@ export async function runIngestBench(): Promise<void> {
   round++;
   const apiRound = round;
   let unchanged = 0;
-  const api = await timed(agents, budgetMs, async (agent, i) => {
-    const wire = changedInventory(bases[i]!, apiRound);
-    if (!(await agent.report(wire))) unchanged++;
-    return rowsOf(wire);
-  });
+  const api = await session.api.profiler.phase("ingest", () =>
+    timed(agents, budgetMs, async (agent, i) => {
+      const wire = changedInventory(bases[i]!, apiRound);
+      if (!(await agent.report(wire))) unchanged++;
+      return rowsOf(wire);
+    }),
+  );
   if (unchanged)
     throw new Error(
       `${unchanged} reports were not seen as changed: the benchmark would measure the shortcut`,

@@ -102,7 +102,7 @@ export async function runReadBench(): Promise<void> {
   let gqRows = 0;
   let rawRows = 0;
   for (let w = 0; w < sizes.readWalks && performance.now() < deadline; w++) {
-    const g = await graphqlWalk();
+    const g = await api.profiler.phase(`read-${w + 1}`, graphqlWalk);
     const r = await rawWalk();
     gq.push(...g.ms);
     raw.push(...r.ms);

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { benchEnv } from "./env.ts";
+import { attachProfiler, type Profiler, profileDir } from "./profile.ts";
 import { sleep } from "./stats.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -41,6 +42,7 @@ export async function freePort(): Promise<number> {
 export interface ApiProcess {
   url: string;
   pid: number;
+  profiler: Profiler;
   /** Resident set size of the API process in bytes (VmRSS). */
   rss(): number;
   output(): string;
@@ -54,6 +56,9 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   if (!env.REDIS_URL) delete childEnv.REDIS_URL;
   // BENCH_API_NODE_ARGS: extra node flags for the API process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (benchEnv("BENCH_API_NODE_ARGS") ?? "").split(" ").filter(Boolean);
+  // BENCH_PROFILE_DIR: per-phase CPU profiles through the inspector (loopback only), see profile.ts.
+  const inspectPort = profileDir ? await freePort() : null;
+  if (inspectPort !== null) nodeArgs.push(`--inspect=127.0.0.1:${inspectPort}`);
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", API_MAIN], {
     cwd: ROOT,
     env: childEnv,
@@ -83,12 +88,15 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
     await sleep(200);
   }
   const pid = child.pid!;
+  const profiler = await attachProfiler(inspectPort);
   return {
     url,
     pid,
+    profiler,
     rss: () => rssOf(pid),
     output: () => out,
     async stop() {
+      profiler.close();
       process.off("exit", killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       await new Promise<void>((resolve) => {
@@ -108,6 +116,14 @@ export function rssOf(pid: number): number {
   const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
   if (!kb) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(kb) * 1024;
+}
+
+/** CPU time (user + system) of a process in seconds, from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[11], fields[12] = utime, stime (fields 14 and 15 of proc(5)), in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export interface GqlResponse<T> {

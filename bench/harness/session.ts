@@ -5,7 +5,7 @@
 import pg from "pg";
 import { generateFleet, SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { type Credential, enrollHost, type SimAgent, startSimAgent } from "./agents.ts";
-import { type ApiProcess, benchApiEnv, startApiProcess } from "./api.ts";
+import { type ApiProcess, benchApiEnv, cpuSecondsOf, startApiProcess } from "./api.ts";
 import { type BenchDatabase, type BenchSizes, benchSizes, freshBenchDatabase } from "./env.ts";
 import { MiB, percentile, pool, sleep } from "./stats.ts";
 
@@ -17,6 +17,8 @@ export interface ConnectStats {
   connectSeconds: number;
   peakRssBytes: number;
   restRssBytes: number;
+  /** API CPU at rest with every agent connected, % of one core. */
+  restCpuPercent: number;
   reconnects: number;
   harnessRssBytes: number;
 }
@@ -128,8 +130,12 @@ async function createSession(): Promise<ScaleSession> {
     );
     log(`${agents.length} agents connected and reported ${vmCount} VMs in ${connectSeconds.toFixed(1)} s`);
 
-    // At rest: connected, nothing to do (heartbeats only).
+    // At rest: connected, nothing to do (heartbeats, keep-alives). CPU over 20 s (one heartbeat period).
     await sleep(5000);
+    const cpu0 = cpuSecondsOf(api.pid);
+    const rest0 = performance.now();
+    await sleep(20_000);
+    const restCpuPercent = (100 * (cpuSecondsOf(api.pid) - cpu0)) / ((performance.now() - rest0) / 1000);
     const restRssBytes = api.rss();
     const stats: ConnectStats = {
       agents: agents.length,
@@ -139,6 +145,7 @@ async function createSession(): Promise<ScaleSession> {
       connectSeconds,
       peakRssBytes,
       restRssBytes,
+      restCpuPercent,
       reconnects: agents.reduce((n, a) => n + a.reconnects, 0),
       harnessRssBytes: process.memoryUsage().rss,
     };
