@@ -45,6 +45,7 @@ export async function runReadBench(): Promise<void> {
   async function graphqlWalk(): Promise<{ ms: number[]; rows: number }> {
     const ms: number[] = [];
     let rows = 0;
+    const seen = new Set<string>();
     let after: string | null = null;
     for (let page = 0; page < maxPages && performance.now() < deadline; page++) {
       const t = performance.now();
@@ -58,9 +59,12 @@ export async function runReadBench(): Promise<void> {
       if (!body.data || body.errors)
         throw new Error(`vms page failed: ${JSON.stringify(body.errors).slice(0, 500)}`);
       rows += body.data.vms.edges.length;
+      for (const e of body.data.vms.edges as { node: { id: string } }[]) seen.add(e.node.id);
       if (!body.data.vms.pageInfo.hasNextPage) break;
       after = body.data.vms.pageInfo.endCursor;
     }
+    // Paging must neither skip nor repeat a VM (names repeat across hosts: the id breaks ties).
+    if (seen.size !== rows) throw new Error(`the GraphQL walk returned ${rows - seen.size} VMs twice`);
     return { ms, rows };
   }
 

@@ -116,7 +116,11 @@ builder.queryField("vms", (t) =>
             select: { name: true },
           });
           if (at) {
-            const after = { OR: [{ name: { gt: at.name } }, { name: at.name, id: { gt: cursor.id } }] };
+            // (name, id) > (cursor's name, id); `name >= ` lets PostgreSQL start the index scan there.
+            const after = {
+              name: { gte: at.name },
+              OR: [{ name: { gt: at.name } }, { name: at.name, id: { gt: cursor.id } }],
+            };
             return prisma.virtualMachine.findMany({ ...rest, where: { AND: [where, after] }, orderBy });
           }
         }
