@@ -322,6 +322,7 @@ export async function runIngestBench(): Promise<void> {
       [
         ["API (agentReportInventory over WebSocket)", api],
         ["raw SQL baseline (pg, batched upserts)", raw],
+        ["reference: the API's own statement via pg", same],
       ] as const
     ).map(([name, ph]) => [
       name,
