@@ -2,21 +2,31 @@
 // measurements next to a baseline measured in the same run, and ratios against it (`name: value`).
 // The scale benchmarks (connect, ingest, read, fanout) share one session: a fresh PostgreSQL
 // database, the API as its own process and BENCH_AGENTS simulated agents (bench/harness/).
-import { runConnectBench } from "./connect.ts";
-import { runFanoutBench } from "./fanout.ts";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { machine } from "./harness/env.ts";
-import { closeScaleSession } from "./harness/session.ts";
-import { runIngestBench } from "./ingest.ts";
-import { runPowerShellBench } from "./powershell.ts";
-import { runReadBench } from "./read.ts";
 
+// A clean checkout has no generated Prisma client yet (the API and the ingest benchmark import it):
+// generate it first, as `npm start` and `npm test` do through their build step.
+const GENERATED = path.resolve(import.meta.dirname, "../services/api/src/generated/prisma/client.ts");
+if (!fs.existsSync(GENERATED)) {
+  console.log("generating the Prisma client (npm run generate) ...");
+  execFileSync("npm", ["run", "generate"], {
+    stdio: "inherit",
+    cwd: path.resolve(import.meta.dirname, ".."),
+  });
+}
+
+// Loaded on demand, after the client exists.
 const BENCHES: Record<string, () => Promise<void>> = {
-  connect: runConnectBench,
-  ingest: runIngestBench,
-  read: runReadBench,
-  fanout: runFanoutBench,
-  powershell: runPowerShellBench,
+  connect: async () => (await import("./connect.ts")).runConnectBench(),
+  ingest: async () => (await import("./ingest.ts")).runIngestBench(),
+  read: async () => (await import("./read.ts")).runReadBench(),
+  fanout: async () => (await import("./fanout.ts")).runFanoutBench(),
+  powershell: async () => (await import("./powershell.ts")).runPowerShellBench(),
 };
+const closeScaleSession = async () => (await import("./harness/session.ts")).closeScaleSession();
 
 const wanted = process.argv.slice(2).filter((a) => a !== "--");
 const unknown = wanted.filter((w) => !(w in BENCHES));
@@ -25,6 +35,7 @@ if (unknown.length) {
   process.exit(2);
 }
 console.log(`machine: ${machine()}`);
+process.once("SIGINT", () => process.exit(130));
 const failed: string[] = [];
 const started = performance.now();
 try {
