@@ -227,7 +227,10 @@ builder.subscriptionField("migrationProgress", (t) =>
 const readsPerEvent = new WeakMap<object, Map<string, Promise<unknown>>>();
 function oncePerEvent<T>(event: object, key: string, read: () => Promise<T>): Promise<T> {
   let reads = readsPerEvent.get(event);
-  if (!reads) readsPerEvent.set(event, (reads = new Map()));
+  if (!reads) {
+    reads = new Map();
+    readsPerEvent.set(event, reads);
+  }
   let pending = reads.get(key) as Promise<T> | undefined;
   if (!pending) {
     pending = read();
