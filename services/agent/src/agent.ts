@@ -161,6 +161,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       await reporting;
       await link?.close();
       link = null;
+      // Commands still being handled write the journal: let them finish before the caller may
+      // remove the state folder (their answers are sent again after the next connect).
+      await runner.drain();
       await options.backend.close();
     },
   };

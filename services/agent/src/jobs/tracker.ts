@@ -107,6 +107,12 @@ export function createJobTracker(options: JobTrackerOptions) {
     }
   }
 
+  /** Watches in the background; a failure (e.g. the state folder removed at shutdown) is logged. */
+  const follow = (migrationId: string) =>
+    void watch(migrationId).catch((error) =>
+      options.log("job watch stopped", { migrationId, error: (error as Error).message }),
+    );
+
   return {
     get: (migrationId: string) => jobs.get(migrationId),
     /** Write-ahead: recorded before the backend is asked to start, so a crash cannot start it twice. */
@@ -130,7 +136,7 @@ export function createJobTracker(options: JobTrackerOptions) {
       job.jobId = jobId;
       save();
       if (job.cancelRequested) await options.backend.cancelJob(jobId);
-      void watch(migrationId);
+      follow(migrationId);
     },
     /** Finds a running job of this VM that Hyper-V started for an interrupted begin(). */
     async adopt(migrationId: string): Promise<string | null> {
@@ -154,7 +160,7 @@ export function createJobTracker(options: JobTrackerOptions) {
     },
     /** At start-up: follow every job the previous run was following. */
     resume() {
-      for (const job of jobs.values()) if (job.jobId) void watch(job.migrationId);
+      for (const job of jobs.values()) if (job.jobId) follow(job.migrationId);
     },
     stop() {
       stopped = true;
