@@ -102,7 +102,11 @@ const VM_COLUMNS: [name: string, type: string, cast?: string][] = [
  * upserted by vmId (unchanged ones untouched, updatedAt included); each VM's disks end up exactly as
  * reported (position = order), unchanged disks untouched.
  */
+/** A report older than a finished move can arrive after it; this long, the move's result wins. */
+const MOVE_SETTLE_MS = 60_000;
+
 function vmCtes(hostId: string, vms: InventoryReport["vms"], updatedAt: string): Prisma.Sql {
+  const settledAfter = new Date(Date.parse(updatedAt) - MOVE_SETTLE_MS).toISOString();
   const unique = firstPerKey(vms, (v) => v.vmId);
   const recordType = list([
     '"vmId" text',
@@ -119,11 +123,20 @@ function vmCtes(hostId: string, vms: InventoryReport["vms"], updatedAt: string):
   return Prisma.sql`
     vm_in AS (SELECT * FROM jsonb_to_recordset(${json(unique)}::jsonb) AS x(${recordType})),
     vm_gone AS (
-      DELETE FROM "VirtualMachine" v WHERE v."hostId" = ${hostId}::uuid AND v."vmId" NOT IN (SELECT "vmId" FROM vm_in)),
+      DELETE FROM "VirtualMachine" v WHERE v."hostId" = ${hostId}::uuid AND v."vmId" NOT IN (SELECT "vmId" FROM vm_in)
+        -- Nor may a destination's report taken before the move ended delete the VM it just received.
+        AND NOT EXISTS (
+          SELECT 1 FROM "Migration" m WHERE m."vmGuid" = v."vmId" AND m."state" = 'SUCCEEDED'
+            AND m."destinationHostId" = ${hostId}::uuid AND m."finishedAt" > ${settledAfter}::timestamp(3))),
     vm_up AS (
       INSERT INTO "VirtualMachine" AS v ("id", "vmId", "hostId", ${insertCols}, "updatedAt")
       SELECT gen_random_uuid(), "vmId", ${hostId}::uuid, ${selectCols}, ${updatedAt}::timestamp(3) FROM vm_in
       ON CONFLICT ("vmId") DO UPDATE SET ${set} WHERE ${changed}
+        -- A stale report of the source must not pull back a VM a migration just moved away.
+        AND NOT (v."hostId" <> ${hostId}::uuid AND EXISTS (
+          SELECT 1 FROM "Migration" m WHERE m."vmGuid" = v."vmId" AND m."state" = 'SUCCEEDED'
+            AND m."sourceHostId" = ${hostId}::uuid AND m."destinationHostId" = v."hostId"
+            AND m."finishedAt" > ${settledAfter}::timestamp(3)))
       RETURNING v."id", v."vmId"),
     vm_rows AS (
       SELECT "id", "vmId" FROM vm_up
