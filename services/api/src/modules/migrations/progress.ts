@@ -61,22 +61,39 @@ export async function finishMigration(
 ) {
   const prisma = app.db.prisma;
   const d = failure ? diagnose(failure.code) : null;
-  const { count } = await prisma.migration.updateMany({
-    where: { id: migrationId, state: { in: ACTIVE_STATES } },
-    data: {
-      state,
-      finishedAt: new Date(),
-      ...(percent !== undefined ? { percentComplete: percent } : {}),
-      ...(failure
-        ? {
-            failureCode: failure.code,
-            failureMessage: failure.message,
-            failureEventId: failure.eventId,
-            failureDiagnosis: d!.diagnosis,
-            failureRemedy: d!.remedy,
-          }
-        : {}),
-    },
+  // The end state and, on success, the VM's new host commit together: nobody reads a SUCCEEDED
+  // migration whose VM is still shown on its source.
+  const count = await prisma.$transaction(async (tx) => {
+    const ended = await tx.migration.updateMany({
+      where: { id: migrationId, state: { in: ACTIVE_STATES } },
+      data: {
+        state,
+        finishedAt: new Date(),
+        ...(percent !== undefined ? { percentComplete: percent } : {}),
+        ...(failure
+          ? {
+              failureCode: failure.code,
+              failureMessage: failure.message,
+              failureEventId: failure.eventId,
+              failureDiagnosis: d!.diagnosis,
+              failureRemedy: d!.remedy,
+            }
+          : {}),
+      },
+    });
+    if (ended.count === 1 && state === "SUCCEEDED") {
+      const m = await tx.migration.findUniqueOrThrow({
+        where: { id: migrationId },
+        select: { vmGuid: true, destinationHostId: true },
+      });
+      if (m.destinationHostId) {
+        await tx.virtualMachine.updateMany({
+          where: { vmId: m.vmGuid },
+          data: { hostId: m.destinationHostId },
+        });
+      }
+    }
+    return ended.count;
   });
   if (count === 0) return false;
   const m = await prisma.migration.findUniqueOrThrow({ where: { id: migrationId } });
@@ -93,7 +110,7 @@ export async function finishMigration(
   return true;
 }
 
-/** The VM is on its new host now; ask both agents for fresh inventory (paths, memory). */
+/** The VM is on its new host now (set with the end state); ask both agents for fresh inventory (paths, memory). */
 async function afterSuccess(
   app: App,
   m: {
@@ -104,12 +121,6 @@ async function afterSuccess(
     requestedBy: string;
   },
 ) {
-  if (m.destinationHostId) {
-    await app.db.prisma.virtualMachine.updateMany({
-      where: { vmId: m.vmGuid },
-      data: { hostId: m.destinationHostId },
-    });
-  }
   for (const hostId of new Set([m.sourceHostId, m.destinationHostId].filter((h): h is string => !!h))) {
     await issueCommand(app, {
       hostId,
