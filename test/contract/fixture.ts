@@ -1,6 +1,8 @@
 // The contract suite's world: three hosts (HV1 and HV2 Intel, HV3 AMD with little memory), shared
 // storage on \\fs01\vms, and VMs chosen so that each failure in HYPERV.md's table can happen for real.
 // timeScale 8: a 2 GiB VM moves in about half a second, the 32 GiB one in about five.
+
+import { testHost } from "../../services/agent/src/backends/simulator/test-world.ts";
 import type { HardDrive, Vm } from "../../services/agent/src/backends/types.ts";
 import type { HostDefinition, WorldDefinition } from "../../services/agent/src/backends/world.ts";
 
@@ -60,31 +62,12 @@ function vm(name: string, vmId: string, over: Partial<Vm> = {}): Vm {
   };
 }
 
+/** The simulator's test host (test-world.ts) with the contract's disk folder and two adapters (10 GbE RDMA + 1 GbE). */
 function host(name: string, octet: number, over: Partial<HostDefinition["facts"]> = {}): HostDefinition {
+  const base = testHost(name, octet);
   return {
-    facts: {
-      name,
-      fqdn: `${name}.corp.local`,
-      domain: "corp.local",
-      cpuVendor: "INTEL",
-      cpuModel: "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz",
-      logicalProcessorCount: 32,
-      memoryCapacityBytes: 64n * GiB,
-      supportedVmVersions: ["5.0", "6.2", "7.0", "7.1", "8.0"],
-      virtualMachinePath: "D:\\VMs",
-      virtualHardDiskPath: "D:\\VMs\\Virtual Hard Disks",
-      ...over,
-    },
-    settings: {
-      enabled: true,
-      authenticationType: "CREDSSP",
-      performanceOption: "TCPIP",
-      maximumVirtualMachineMigrations: 2,
-      maximumStorageMigrations: 2,
-      useAnyNetworkForMigration: false,
-      networks: [{ subnet: "10.0.1.0/24", priority: 1 }],
-    },
-    switches: [{ name: "Production", switchType: "External" }],
+    ...base,
+    facts: { ...base.facts, virtualHardDiskPath: "D:\\VMs\\Virtual Hard Disks", ...over },
     networkAdapters: [
       {
         name: "LiveMigration",
@@ -99,24 +82,6 @@ function host(name: string, octet: number, over: Partial<HostDefinition["facts"]
         ipAddresses: [`192.168.0.${octet}`],
       },
     ],
-    firewallRules: [
-      {
-        name: "VIRT-MIGL-In-TCP-NoScope",
-        displayName: "Hyper-V (MIG-TCP-In)",
-        enabled: true,
-        protocol: "TCP",
-        localPort: "6600",
-      },
-      {
-        name: "FPS-SMB-In-TCP",
-        displayName: "File and Printer Sharing (SMB-In)",
-        enabled: true,
-        protocol: "TCP",
-        localPort: "445",
-      },
-    ],
-    volumes: [{ root: "D:\\", freeBytes: 1024n * GiB }],
-    vms: [],
   };
 }
 
