@@ -2,11 +2,13 @@
 // WebSocket) through the API, against raw batched SQL doing the same writes on the same database
 // (node `pg`, one transaction per report, multi-row INSERT ... ON CONFLICT DO UPDATE).
 // Ratio line: ingest-ratio = API reports/s ÷ raw reports/s (target ≥ 0.5).
+
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import { parseInventory } from "../services/api/src/modules/agents/inventory.ts";
 import { storeInventory } from "../services/api/src/modules/agents/inventory-sql.ts";
 import type { SimAgent, Wire } from "./harness/agents.ts";
+import { VM_COLUMNS } from "./harness/columns.ts";
 import { scaleSession } from "./harness/session.ts";
 import { fmt, pool, table } from "./harness/stats.ts";
 
@@ -144,21 +146,7 @@ export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wir
         [hostId, ...rows.flatMap((r) => cols.map((c) => r[c]))],
       );
     }
-    const vmCols = [
-      "vmId",
-      "name",
-      "state",
-      "status",
-      "cpuUsage",
-      "memoryAssignedBytes",
-      "memoryStartupBytes",
-      "uptimeSeconds",
-      "generation",
-      "configurationVersion",
-      "processorCompatibilityForMigration",
-      "path",
-      "switchNames",
-    ];
+    const vmCols: readonly string[] = VM_COLUMNS;
     const tracked = ["hostId", ...vmCols.slice(1)];
     const vmIds = wire.vms.map((v) => v.vmId);
     await client.query(`DELETE FROM "VirtualMachine" WHERE "hostId"=$1 AND NOT ("vmId" = ANY($2))`, [

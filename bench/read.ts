@@ -2,27 +2,14 @@
 // HTTP, against raw SQL (node `pg`, keyset pagination on the same order) + JSON.stringify of the
 // same rows and columns. Walks alternate so both see the same machine load.
 // Ratio line: read-ratio-p50 / read-ratio-p99 = GraphQL page ÷ raw page (target ≤ 2).
+
 import { ADMIN_TOKEN } from "./harness/api.ts";
+import { VM_COLUMNS } from "./harness/columns.ts";
 import { scaleSession } from "./harness/session.ts";
 import { fmt, percentile, table } from "./harness/stats.ts";
 
 const PAGE = 500;
-const FIELDS = [
-  "vmId",
-  "name",
-  "state",
-  "status",
-  "cpuUsage",
-  "memoryAssignedBytes",
-  "memoryStartupBytes",
-  "uptimeSeconds",
-  "generation",
-  "configurationVersion",
-  "processorCompatibilityForMigration",
-  "path",
-  "switchNames",
-  "updatedAt",
-];
+const FIELDS = [...VM_COLUMNS, "updatedAt"];
 const QUERY = `query Page($after: String) {
   vms(first: ${PAGE}, after: $after) {
     pageInfo { hasNextPage endCursor }
