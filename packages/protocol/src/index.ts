@@ -1,0 +1,2 @@
+// @ferry/protocol: the contract between the API and the agent. Both sides validate with these schemas.
+export {};
