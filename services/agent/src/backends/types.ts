@@ -102,6 +102,8 @@ export interface Vm {
   path: string;
   hardDrives: HardDrive[];
   switchNames: string[];
+  /** Get-VM IsClustered: a highly available VM, moved through its cluster. Absent (older agents) = false. */
+  isClustered?: boolean;
 }
 
 /** Everything the agent reports about its host in one go. */
@@ -121,6 +123,7 @@ export type HyperVErrorCode =
   | "INVALID_PARAMETER"
   | "INVALID_VM_STATE"
   | "MIGRATION_DISABLED"
+  | "NETWORK_UNREACHABLE"
   | "AUTHENTICATION_FAILED"
   | "PROCESSOR_INCOMPATIBLE"
   | "SWITCH_NOT_FOUND"
@@ -230,7 +233,7 @@ export interface HyperVBackend {
   setMigrationNetworkPriority(network: MigrationNetwork): Promise<void>;
   removeMigrationNetwork(subnet: string): Promise<void>;
   setHostSettings(change: HostSettingsChange): Promise<void>;
-  /** Throws INVALID_VM_STATE unless the VM is Off (seed step 5). */
+  /** Throws INVALID_VM_STATE unless the VM is Off (Set-VMProcessor; docs/hyperv.md "Processor"). */
   setProcessorCompatibility(vmId: string, enabled: boolean): Promise<void>;
   /** Compare-VM: what would stop this VM from moving to that host. */
   compareVm(vmId: string, destinationHost: string): Promise<CompatibilityIssue[]>;

@@ -1,10 +1,12 @@
 // Compare-VM: what would stop a VM from moving to a host, without moving it.
+import { configurationVersion, memory, processor, switches } from "@ferry/hyperv";
 import { type CompatibilityIssue, HyperVError } from "../types.ts";
 import { FAILURES } from "./failures.ts";
 import type { WorldModel } from "./model.ts";
-import { holdsMemory, type SimHost } from "./state.ts";
+import { simHostFacts, simVmFacts } from "./rules.ts";
+import type { SimHost } from "./state.ts";
 
-/** Compare-VM message ids. Only 33012 is confirmed (HYPERV.md); the others are the simulator's choice. */
+/** Compare-VM message ids. Only 33012 is confirmed (docs/hyperv.md); the others are the simulator's choice. */
 export const COMPARE_MESSAGE_IDS = {
   SWITCH_NOT_FOUND: 33012,
   /** UNCONFIRMED. */
@@ -42,9 +44,12 @@ export function compareVm(
     source: source.facts.name,
     destination: destination.facts.name,
   };
+  // The same @ferry/hyperv rules Move-VM applies (docs/hyperv.md).
+  const vmf = simVmFacts(vm);
+  const dest = simHostFacts(m, destination);
   const issues: CompatibilityIssue[] = [];
   for (const name of vm.switchNames) {
-    if (!destination.switches.some((s) => s.name.toLowerCase() === name.toLowerCase())) {
+    if (switches({ switchNames: [name] }, dest).status === "FAIL") {
       issues.push({
         message: FAILURES.SWITCH_NOT_FOUND.message({ ...ctx, switchName: name }),
         messageId: COMPARE_MESSAGE_IDS.SWITCH_NOT_FOUND,
@@ -52,29 +57,21 @@ export function compareVm(
       });
     }
   }
-  const live = holdsMemory(vm.state) || vm.state === "SAVED";
-  if (
-    live &&
-    source.facts.cpuVendor !== destination.facts.cpuVendor &&
-    !vm.processorCompatibilityForMigration
-  ) {
+  if (processor(vmf, simHostFacts(m, source), dest).status === "FAIL") {
     issues.push({
       message: FAILURES.PROCESSOR_INCOMPATIBLE.message(ctx),
       messageId: COMPARE_MESSAGE_IDS.PROCESSOR_INCOMPATIBLE,
       source: "Processor",
     });
   }
-  if (holdsMemory(vm.state)) {
-    const need = vm.memoryAssignedBytes > 0n ? vm.memoryAssignedBytes : vm.memoryStartupBytes;
-    if (m.memoryAvailable(destination) < need) {
-      issues.push({
-        message: FAILURES.INSUFFICIENT_MEMORY.message(ctx),
-        messageId: COMPARE_MESSAGE_IDS.INSUFFICIENT_MEMORY,
-        source: "Memory",
-      });
-    }
+  if (memory(vmf, dest).status === "FAIL") {
+    issues.push({
+      message: FAILURES.INSUFFICIENT_MEMORY.message(ctx),
+      messageId: COMPARE_MESSAGE_IDS.INSUFFICIENT_MEMORY,
+      source: "Memory",
+    });
   }
-  if (!destination.facts.supportedVmVersions.includes(vm.configurationVersion)) {
+  if (configurationVersion(vmf, dest).status === "FAIL") {
     issues.push({
       message: `The virtual machine '${vm.name}' has configuration version ${vm.configurationVersion}, which host '${destination.facts.name}' does not support.`,
       messageId: COMPARE_MESSAGE_IDS.CONFIGURATION_VERSION,

@@ -1,5 +1,5 @@
-// What Hyper-V says when a move fails, and where in the move it typically happens (HYPERV.md
-// "Failures"). Texts in quotes there are reproduced verbatim; the rest is Hyper-V-like.
+// What Hyper-V says when a move fails, and where in the move it typically happens (docs/hyperv.md
+// "Failures"). Texts marked confirmed there are reproduced verbatim; the rest is Hyper-V-like.
 import type { HyperVErrorCode } from "../types.ts";
 import { EVENT_IDS } from "./events.ts";
 
@@ -39,6 +39,17 @@ export const FAILURES: Record<HyperVErrorCode, FailureSpec> = {
     onDestination: false,
     message: (c) =>
       `The virtual machine cannot be moved because virtual machine migration is not enabled on host '${c.host ?? c.destination}'.`,
+  },
+  NETWORK_UNREACHABLE: {
+    // Text and code unconfirmed (docs/hyperv.md "Migration network"): the host has no usable migration network.
+    point: "start",
+    eventId: null,
+    onDestination: false,
+    message: (c) =>
+      connect(
+        c,
+        `host '${c.host ?? c.destination}' has no migration network holding one of its addresses, and UseAnyNetworkForMigration is off. (0x80072741).`,
+      ),
   },
   AUTHENTICATION_FAILED: {
     point: "start",

@@ -1,5 +1,7 @@
 // Move-VM and Move-VMStorage: validation, the checks Hyper-V makes at start (thrown), and the
 // failure a job will meet later (planned into the job, applied when the clock passes it).
+
+import { firstFailure, liveMoveRules, type RuleId, type RuleVerdict } from "@ferry/hyperv";
 import {
   HyperVError,
   type HyperVErrorCode,
@@ -15,6 +17,7 @@ import { jobStatus, logFailure, sameFileName } from "./jobs.ts";
 import type { WorldModel } from "./model.ts";
 import { baseName, joinPath, normalizePath, parentDir } from "./paths.ts";
 import { between, guid, hashSeed, rng } from "./rng.ts";
+import { simHostFacts, simVmFacts } from "./rules.ts";
 import { holdsMemory, type JobRecord, type PlannedFailure, type SimHost } from "./state.ts";
 import {
   fractionAt,
@@ -25,8 +28,7 @@ import {
   toClockMs,
 } from "./timing.ts";
 
-export const MIGRATION_RULE = "VIRT-MIGL-In-TCP-NoScope";
-export const SMB_RULE = "FPS-SMB-In-TCP";
+export { MIGRATION_RULE, SMB_RULE } from "@ferry/hyperv";
 
 interface Planned {
   code: HyperVErrorCode;
@@ -49,25 +51,6 @@ function ctxOf(vmId: string, vmName: string, source: SimHost, destination: SimHo
   return { vmId, vmName, source: source.facts.name, destination: destination.facts.name };
 }
 
-function ruleDisabled(host: SimHost, name: string): boolean {
-  const rule = host.firewallRules.find((r) => r.name.toLowerCase() === name.toLowerCase());
-  return rule !== undefined && !rule.enabled;
-}
-
-/** Kerberos needs the source's constrained delegation to both services of the destination. */
-function delegated(m: WorldModel, source: SimHost, destination: SimHost): boolean {
-  const entries =
-    m.state.delegations[source.facts.name] ??
-    Object.entries(m.state.delegations).find(
-      ([k]) => k.toLowerCase() === source.facts.name.toLowerCase(),
-    )?.[1] ??
-    [];
-  const have = new Set(entries.map((e) => e.toLowerCase()));
-  const targets = [destination.facts.name, destination.facts.fqdn].filter((x): x is string => !!x);
-  const has = (service: string) => targets.some((t) => have.has(`${service}/${t}`.toLowerCase()));
-  return has("Microsoft Virtual System Migration Service") && has("cifs");
-}
-
 /** States Hyper-V moves from; transitional ones (Starting, Saving ...) are refused. */
 const MOVABLE = new Set(["RUNNING", "OFF", "SAVED", "PAUSED"]);
 
@@ -87,6 +70,35 @@ function takeFault(m: WorldModel, vm: Vm) {
   const [fault] = m.state.faults.splice(i, 1);
   m.dirty = true;
   return fault!.code;
+}
+
+/** Hyper-V's refusal for a rule that FAILs at start (docs/hyperv.md). */
+function refuseAtStart(
+  m: WorldModel,
+  now: number,
+  v: RuleVerdict,
+  vm: Vm,
+  ctx: FailureContext,
+  source: SimHost,
+  destination: SimHost,
+): never {
+  let message: string | null = null;
+  if (v.rule === "configurationVersion") {
+    message = `The virtual machine '${vm.name}' has configuration version ${vm.configurationVersion}, which host '${destination.facts.name}' does not support.`;
+  } else if (v.rule === "clustered") {
+    message = `The virtual machine '${vm.name}' is clustered: move it through the cluster (Move-ClusterVirtualMachineRole).`;
+  }
+  if (message !== null) {
+    logFailure(m, ctx, now, message, null, { source, destination: null });
+    throw new HyperVError(v.code as HyperVErrorCode, message, EVENT_IDS.MIGRATION_FAILED);
+  }
+  failAtStart(
+    m,
+    now,
+    { code: v.code as HyperVErrorCode, ctx: { ...ctx, host: v.host ?? undefined } },
+    source,
+    null,
+  );
 }
 
 /** A failure thrown at start: logged on the source (and destination when it refused), then thrown. */
@@ -228,18 +240,16 @@ export function startMoveVm(m: WorldModel, source: SimHost, req: MoveVmRequest, 
     );
   }
 
-  // Checks Hyper-V makes before anything is copied.
-  for (const host of [source, destination]) {
-    if (!host.settings.enabled) {
-      failAtStart(
-        m,
-        now,
-        { code: "MIGRATION_DISABLED", ctx: { ...ctx, host: host.facts.name } },
-        source,
-        null,
-      );
-    }
-  }
+  // Checks Hyper-V makes before anything is copied: the @ferry/hyperv rules, then its own limits.
+  const verdicts = liveMoveRules(simVmFacts(vm), simHostFacts(m, source), simHostFacts(m, destination), {
+    smbTransport: source.settings.performanceOption === "SMB",
+    copiesStorage: req.includeStorage,
+  });
+  const early = new Set<RuleId>(["clustered", "migrationEnabled", "migrationNetwork"]);
+  const refuse = (v: RuleVerdict | undefined) => {
+    if (v) refuseAtStart(m, now, v, vm, ctx, source, destination);
+  };
+  refuse(verdicts.find((v) => v.status === "FAIL" && early.has(v.rule)));
   for (const host of [source, destination]) {
     const limit = vmLimitReached(m, host);
     if (limit !== null) {
@@ -247,26 +257,7 @@ export function startMoveVm(m: WorldModel, source: SimHost, req: MoveVmRequest, 
       failAtStart(m, now, p, source, host === destination ? destination : null);
     }
   }
-  if (source.settings.authenticationType === "KERBEROS" && !delegated(m, source, destination)) {
-    failAtStart(m, now, { code: "AUTHENTICATION_FAILED", ctx }, source, null);
-  }
-  const needsSmb = source.settings.performanceOption === "SMB" || req.includeStorage;
-  if (ruleDisabled(destination, MIGRATION_RULE) || (needsSmb && ruleDisabled(destination, SMB_RULE))) {
-    failAtStart(m, now, { code: "NETWORK_REFUSED", ctx }, source, null);
-  }
-  const running = holdsMemory(vm.state) || vm.state === "SAVED";
-  if (
-    running &&
-    source.facts.cpuVendor !== destination.facts.cpuVendor &&
-    !vm.processorCompatibilityForMigration
-  ) {
-    failAtStart(m, now, { code: "PROCESSOR_INCOMPATIBLE", ctx }, source, null);
-  }
-  if (!destination.facts.supportedVmVersions.includes(vm.configurationVersion)) {
-    const message = `The virtual machine '${vm.name}' has configuration version ${vm.configurationVersion}, which host '${destination.facts.name}' does not support.`;
-    logFailure(m, ctx, now, message, null, { source, destination: null });
-    throw new HyperVError("INVALID_VM_STATE", message, EVENT_IDS.MIGRATION_FAILED);
-  }
+  refuse(firstFailure(verdicts, "start") ?? undefined);
 
   // The job, its duration, and the failure it will meet.
   const bytes = storageBytes(vm);
@@ -309,12 +300,13 @@ export function startMoveVm(m: WorldModel, source: SimHost, req: MoveVmRequest, 
       point: faultPoint!,
     };
   } else {
+    const during = firstFailure(verdicts, "during");
     const missing = vm.switchNames.find(
       (s) => !destination.switches.some((sw) => sw.name.toLowerCase() === s.toLowerCase()),
     );
-    if (missing !== undefined) {
+    if (during?.rule === "switches") {
       planned = { p: { code: "SWITCH_NOT_FOUND", ctx: { ...ctx, switchName: missing } }, point: "early" };
-    } else if (holdsMemory(vm.state) && m.memoryAvailable(destination) < memory) {
+    } else if (during?.rule === "memory") {
       planned = { p: { code: "INSUFFICIENT_MEMORY", ctx }, point: "early" };
     } else {
       const bad = req.includeStorage

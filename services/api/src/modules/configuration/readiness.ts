@@ -1,12 +1,30 @@
 // Readiness: is this host ready to send and receive live migrations, and if not, why and what to do.
-// The seed's prerequisites and troubleshooting as checks. Pure: the caller loads host and fleet.
+// Each Hyper-V rule is decided by @ferry/hyperv, the functions preflight and the simulator use
+// (docs/hyperv.md); readiness applies them to the host and each peer. Pure: the caller loads host and fleet.
+import {
+  authentication,
+  authenticationTypesMatch,
+  firewallRule,
+  type HostFacts,
+  MIGRATION_RULE,
+  MIGRATION_SERVICE,
+  migrationEnabled,
+  migrationNetwork,
+  missingDelegations,
+  processor,
+  SMB_RULE,
+  sameDomain,
+  subnetContains,
+  usableMigrationSubnets,
+  type Verdict,
+} from "@ferry/hyperv";
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { CheckStatusValue } from "../shared/checks.ts";
-import { type ParsedCidr, parseCidr, subnetContains } from "./validation.ts";
 
-export const LIVE_MIGRATION_RULE = "VIRT-MIGL-In-TCP-NoScope";
-export const SMB_RULE = "FPS-SMB-In-TCP";
+export { MIGRATION_SERVICE };
+export const LIVE_MIGRATION_RULE = MIGRATION_RULE;
+export { SMB_RULE };
 export const RECOMMENDED_LINK_BPS = 10_000_000_000n;
-export const MIGRATION_SERVICE = "Microsoft Virtual System Migration Service";
 
 export interface ReadinessCheck {
   name: string;
@@ -75,47 +93,81 @@ function gbps(bps: bigint): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1)} Gbps`;
 }
 
-/** Adapters live migration uses: those with an address in a migration network, or all when any network is allowed. */
+/** The rule inputs readiness has for a host (memory and VM versions do not matter here). */
+function factsOf(host: ReadinessHost): HostFacts {
+  const s = host.settings;
+  return {
+    name: host.name,
+    apiId: encodeGlobalID("Host", host.id),
+    fqdn: host.fqdn,
+    domain: host.domain,
+    cpuVendor: host.cpuVendor,
+    migrationEnabled: s?.enabled ?? false,
+    authenticationType: s?.authenticationType ?? "CREDSSP",
+    performanceOption: s?.performanceOption ?? "COMPRESSION",
+    useAnyNetworkForMigration: s?.useAnyNetworkForMigration ?? true,
+    migrationSubnets: host.networks.map((n) => n.subnet),
+    adapterAddresses: host.adapters.flatMap((a) => a.ipAddresses),
+    delegations: host.delegationsKnown ? host.delegations : null,
+    switches: [],
+    firewallRules: host.firewallRules,
+    memoryAvailableBytes: 0n,
+    supportedVmVersions: [],
+  };
+}
+
+/** A peer as the rules see it: identity, domain, protocol and vendor are all readiness knows. */
+function peerFacts(peer: FleetHost): HostFacts {
+  return {
+    ...factsOf({
+      ...peer,
+      agentConnected: true,
+      delegations: [],
+      delegationsKnown: false,
+      settings: null,
+      networks: [],
+      firewallRules: [],
+      adapters: [],
+    }),
+    authenticationType: peer.authenticationType ?? "CREDSSP",
+  };
+}
+
+/** Adapters live migration uses: those with an address in a usable migration network, or all when any network is allowed. */
 export function migrationAdapters(host: ReadinessHost) {
   const withIp = host.adapters.filter((a) => a.ipAddresses.length > 0);
   if (!host.settings || host.settings.useAnyNetworkForMigration) return withIp;
-  const subnets = host.networks
-    .map((n) => {
-      try {
-        return parseCidr(n.subnet, "subnet");
-      } catch {
-        return null;
-      }
-    })
-    .filter((s): s is ParsedCidr => s !== null);
-  return withIp.filter((a) => a.ipAddresses.some((ip) => subnets.some((s) => subnetContains(s, ip))));
-}
-
-function firewallCheck(host: ReadinessHost, name: string, rule: string, what: string): ReadinessCheck {
-  const found = host.firewallRules.find((r) => r.name.toLowerCase() === rule.toLowerCase());
-  if (!found) {
-    return warn(
-      name,
-      `The firewall rule ${rule} (${what}) was not reported; if the Windows Firewall is on, ${what} is blocked.`,
-      `Check with Get-NetFirewallRule -Name '${rule}' on ${host.name}.`,
-    );
-  }
-  if (!found.enabled) {
-    return fail(
-      name,
-      `The firewall rule ${rule} (${what}) is disabled.`,
-      `Run Enable-NetFirewallRule -Name '${rule}' on ${host.name}.`,
-    );
-  }
-  return pass(name, `The firewall rule ${rule} (${what}) is enabled.`);
+  const usable = usableMigrationSubnets(factsOf(host));
+  return withIp.filter((a) => a.ipAddresses.some((ip) => usable.some((s) => subnetContains(s, ip))));
 }
 
 /** Does `host` have constrained delegation to both services of `peer` (short or FQDN name)? */
 export function delegatesTo(delegations: string[], peer: { name: string; fqdn: string | null }): boolean {
-  const have = new Set(delegations.map((d) => d.toLowerCase()));
-  const targets = [peer.name, peer.fqdn].filter((x): x is string => !!x);
-  const has = (service: string) => targets.some((t) => have.has(`${service}/${t}`.toLowerCase()));
-  return has("cifs") && has(MIGRATION_SERVICE);
+  return missingDelegations(delegations, peer).length === 0;
+}
+
+const asCheck = (name: string, v: Verdict): ReadinessCheck => ({
+  name,
+  status: v.status,
+  message: v.message,
+  remedy: v.remedy,
+});
+
+/** One check from a rule applied to every peer: the worst verdict, naming the peers it concerns. */
+function overPeers(
+  name: string,
+  verdicts: { peer: string; verdict: Verdict }[],
+  passMessage: string,
+): ReadinessCheck {
+  for (const status of ["FAIL", "WARN"] as const) {
+    const hit = verdicts.filter((v) => v.verdict.status === status);
+    if (hit.length) {
+      const first = hit[0]!.verdict;
+      const others = hit.length > 1 ? ` (also for ${names(hit.slice(1).map((h) => h.peer))})` : "";
+      return { name, status, message: `${first.message}${others}`, remedy: first.remedy };
+    }
+  }
+  return pass(name, passMessage);
 }
 
 export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): ReadinessCheck[] {
@@ -132,7 +184,6 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
           "Start the Ferry agent service on the host and check that it can reach the API.",
         ),
   );
-
   if (!s) {
     checks.push(
       fail(
@@ -143,108 +194,94 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
     );
     return checks;
   }
+  const me = factsOf(host);
+  const peers = others.map((o) => ({ row: o, facts: peerFacts(o) }));
 
+  checks.push(asCheck("migrationEnabled", migrationEnabled(me)));
+  checks.push(asCheck("migrationNetworks", migrationNetwork(me)));
+  checks.push(asCheck("liveMigrationFirewallRule", firewallRule(me, MIGRATION_RULE)));
   checks.push(
-    s.enabled
-      ? pass("migrationEnabled", "Live migration is enabled.")
-      : fail(
-          "migrationEnabled",
-          "Live migration is disabled: moves to and from this host fail with 'virtual machine migration is not enabled'.",
-          "enableMigration(hosts: [...]) or Enable-VMMigration on the host (seed step 1).",
-        ),
+    s.performanceOption === "SMB"
+      ? asCheck("smbFirewallRule", firewallRule(me, SMB_RULE))
+      : pass("smbFirewallRule", `Not needed: the transport is ${s.performanceOption}, not SMB.`),
   );
-
+  const reporting = peers.filter((p) => p.row.authenticationType !== null);
   checks.push(
-    s.useAnyNetworkForMigration
-      ? pass("migrationNetworks", "Live migration may use any available network.")
-      : host.networks.length > 0
-        ? pass("migrationNetworks", `Live migration uses ${host.networks.map((n) => n.subnet).join(", ")}.`)
-        : fail(
-            "migrationNetworks",
-            "No migration network is configured and use-any-network is off: live migration has no network to use.",
-            'addMigrationNetwork(input: {hosts, subnet: "10.0.1.0/24", priority: 1}) or updateMigrationSettings with useAnyNetworkForMigration: true.',
-          ),
+    overPeers(
+      "authenticationConsistent",
+      reporting.map((p) => ({
+        peer: `${p.row.name} (${p.row.authenticationType})`,
+        verdict: authenticationTypesMatch(me, p.facts),
+      })),
+      `Every reporting host uses ${s.authenticationType} authentication.`,
+    ),
   );
-
   checks.push(
-    firewallCheck(host, "liveMigrationFirewallRule", LIVE_MIGRATION_RULE, "live migration, TCP 6600"),
+    kerberosDelegation(
+      me,
+      peers.map((p) => p.facts),
+    ),
   );
+  checks.push(
+    overPeers(
+      "sameDomain",
+      peers.map((p) => ({ peer: p.row.name, verdict: sameDomain(me, p.facts) })),
+      host.domain ? `Every host is in ${host.domain}.` : "No other host to compare with.",
+    ),
+  );
+  checks.push(...linkChecks(host));
+  checks.push(
+    cpuVendorPeers(
+      me,
+      peers.map((p) => p.facts),
+    ),
+  );
+  return checks;
+}
 
-  if (s.performanceOption === "SMB") {
-    checks.push(firewallCheck(host, "smbFirewallRule", SMB_RULE, "SMB, TCP 445"));
-  } else {
-    checks.push(pass("smbFirewallRule", `Not needed: the transport is ${s.performanceOption}, not SMB.`));
+/** Outgoing authentication from this host to every peer in its domain (the peers a Kerberos move can reach). */
+function kerberosDelegation(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
+  if (me.authenticationType !== "KERBEROS") {
+    return asCheck("kerberosDelegation", authentication(me, peers[0] ?? me));
   }
-
-  const authPeers = others.filter((o) => o.authenticationType !== null);
-  const differing = authPeers.filter((o) => o.authenticationType !== s.authenticationType);
-  checks.push(
-    differing.length === 0
-      ? pass("authenticationConsistent", `Every reporting host uses ${s.authenticationType} authentication.`)
-      : warn(
-          "authenticationConsistent",
-          `This host uses ${s.authenticationType}; ${names(differing.map((o) => `${o.name} (${o.authenticationType})`))} use another authentication type, so moves between them fail authentication.`,
-          "updateMigrationSettings(input: {hosts: [...], authenticationType: ...}) so the fleet agrees (Kerberos recommended, with the delegationPlan applied).",
-        ),
+  const reachable = peers.filter(
+    (p) => !me.domain || !p.domain || p.domain.toLowerCase() === me.domain.toLowerCase(),
   );
+  return overPeers(
+    "kerberosDelegation",
+    reachable.map((p) => ({ peer: p.name, verdict: authentication(me, p) })),
+    "Constrained delegation (cifs and the migration service) is configured to every peer.",
+  );
+}
 
-  if (s.authenticationType === "KERBEROS") {
-    const peers = others.filter(
-      (o) => !host.domain || !o.domain || o.domain.toLowerCase() === host.domain.toLowerCase(),
-    );
-    if (!host.delegationsKnown) {
-      checks.push(
-        warn(
-          "kerberosDelegation",
-          "Kerberos needs constrained delegation in Active Directory; the agent cannot read this host's AD object, so it is unknown whether it is configured.",
-          "Run the script of delegationPlan(hosts: [...]) on a domain controller.",
-        ),
-      );
-    } else {
-      const missing = peers.filter((p) => !delegatesTo(host.delegations, p));
-      checks.push(
-        missing.length === 0
-          ? pass(
-              "kerberosDelegation",
-              "Constrained delegation (cifs and the migration service) is configured to every peer.",
-            )
-          : fail(
-              "kerberosDelegation",
-              `Constrained delegation to ${names(missing.map((p) => p.name))} is missing: moves there fail with 'No credentials are available in the security package (0x8009030E)'.`,
-              "Run the script of delegationPlan(hosts: [...]) on a domain controller, then klist purge -li 0x3e7 on the hosts (or wait about 15 minutes).",
-            ),
-      );
-    }
-  } else {
-    checks.push(
-      pass(
-        "kerberosDelegation",
-        "CredSSP: no delegation needed, Ferry's agent starts every move on the source host.",
-      ),
+/** Live moves of a running VM to and from each peer (processor compatibility on, the most permissive case). */
+function cpuVendorPeers(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
+  const vm = { name: "a running VM", state: "RUNNING", processorCompatibilityForMigration: true };
+  const ok = peers.filter((p) => processor(vm, me, p).status === "PASS");
+  const refused = peers.filter((p) => processor(vm, me, p).status === "FAIL");
+  if (me.cpuVendor === "OTHER") {
+    return warn(
+      "cpuVendorPeers",
+      "The CPU vendor is unknown: live moves only work between hosts of the same vendor.",
+      "Check the host's processor (Get-CimInstance Win32_Processor).",
     );
   }
-
-  if (!host.domain) {
-    checks.push(
-      warn(
-        "sameDomain",
-        "The host is not in an Active Directory domain: Kerberos is impossible and moves rely on CredSSP.",
-        "Join the hosts to the same domain (seed prerequisites).",
-      ),
-    );
-  } else {
-    const elsewhere = others.filter((o) => (o.domain ?? "").toLowerCase() !== host.domain!.toLowerCase());
-    checks.push(
-      elsewhere.length === 0
-        ? pass("sameDomain", `Every host is in ${host.domain}.`)
-        : warn(
-            "sameDomain",
-            `This host is in ${host.domain}; ${names(elsewhere.map((o) => `${o.name} (${o.domain ?? "workgroup"})`))} are not.`,
-            "Join the hosts to the same domain, or configure constrained delegation across domains.",
-          ),
+  if (peers.length > 0 && ok.length === 0) {
+    return warn(
+      "cpuVendorPeers",
+      `No other host has a ${me.cpuVendor} CPU: running VMs cannot move live from or to this host (not even with processor compatibility mode, which works within one vendor only).`,
+      "Move VMs off this host while they are Off, or add a host with the same CPU vendor.",
     );
   }
+  return pass(
+    "cpuVendorPeers",
+    `${me.cpuVendor}: running VMs move live to and from ${ok.length > 0 ? names(ok.map((o) => o.name)) : "no other host yet"}${refused.length > 0 ? `; never to ${names(refused.map((o) => `${o.name} (${o.cpuVendor})`))}: live moves cannot cross CPU vendors, with or without processor compatibility mode` : ""}. Between CPU generations of ${me.cpuVendor}, enable processor compatibility (Set-VMProcessor -CompatibilityForMigrationEnabled, while the VM is Off).`,
+  );
+}
 
+function linkChecks(host: ReadinessHost): ReadinessCheck[] {
+  const s = host.settings!;
+  const checks: ReadinessCheck[] = [];
   const adapters = migrationAdapters(host);
   if (adapters.length === 0) {
     checks.push(
@@ -264,12 +301,11 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
           )
         : warn(
             "migrationLinkSpeed",
-            `Migration adapter ${slow.map((a) => `${a.name} (${gbps(a.linkSpeedBps)})`).join(", ")} is below the 10 Gbps the seed recommends: moves take much longer.`,
+            `Migration adapter ${slow.map((a) => `${a.name} (${gbps(a.linkSpeedBps)})`).join(", ")} is below 10 Gbps: moves take much longer.`,
             "Use a 10 Gbps (or faster) adapter for the migration network.",
           ),
     );
   }
-
   if (s.performanceOption === "SMB") {
     const rdma = adapters.filter((a) => a.rdmaCapable);
     checks.push(
@@ -283,33 +319,6 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
     );
   } else {
     checks.push(pass("smbRdma", `Not needed: the transport is ${s.performanceOption}.`));
-  }
-
-  const sameVendor = others.filter((o) => o.cpuVendor === host.cpuVendor);
-  const otherVendor = others.filter((o) => o.cpuVendor !== host.cpuVendor);
-  if (host.cpuVendor === "OTHER") {
-    checks.push(
-      warn(
-        "cpuVendorPeers",
-        "The CPU vendor is unknown: VMs may need processor compatibility mode to move.",
-        "setProcessorCompatibility(input: {vm, enabled: true}) while the VM is off (seed step 5).",
-      ),
-    );
-  } else if (others.length > 0 && sameVendor.length === 0) {
-    checks.push(
-      warn(
-        "cpuVendorPeers",
-        `No other host has a ${host.cpuVendor} CPU: VMs cannot move live from or to this host.`,
-        "Live migration does not cross CPU vendors; use storage/offline moves or add a host with the same vendor.",
-      ),
-    );
-  } else {
-    checks.push(
-      pass(
-        "cpuVendorPeers",
-        `${host.cpuVendor}: VMs move live to and from ${sameVendor.length > 0 ? names(sameVendor.map((o) => o.name)) : "no other host yet"}${otherVendor.length > 0 ? `; not to ${names(otherVendor.map((o) => `${o.name} (${o.cpuVendor})`))} (different vendor)` : ""}. Between different CPU generations of ${host.cpuVendor}, enable processor compatibility.`,
-      ),
-    );
   }
   return checks;
 }

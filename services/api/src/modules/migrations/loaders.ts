@@ -8,6 +8,8 @@ const hostInclude = {
   virtualSwitches: { select: { name: true } },
   firewallRules: { select: { name: true, enabled: true } },
   volumes: { select: { root: true, freeBytes: true } },
+  migrationNetworks: { select: { subnet: true } },
+  networkAdapters: { select: { ipAddresses: true } },
 } as const;
 
 export async function loadHostView(app: App, hostId: string): Promise<HostView | null> {
@@ -25,6 +27,8 @@ export async function loadHostView(app: App, hostId: string): Promise<HostView |
     delegationsKnown: h.delegationsKnown,
     agentConnected: isAgentLive(h),
     settings: h.migrationSettings,
+    migrationSubnets: h.migrationNetworks.map((n) => n.subnet),
+    adapterAddresses: h.networkAdapters.flatMap((a) => a.ipAddresses),
     switches: h.virtualSwitches.map((s) => s.name),
     firewallRules: h.firewallRules,
     volumes: h.volumes,
@@ -41,6 +45,8 @@ export async function loadVm(app: App, vmRowId: string) {
     name: vm.name,
     state: vm.state,
     memoryAssignedBytes: vm.memoryAssignedBytes,
+    memoryStartupBytes: vm.memoryStartupBytes,
+    isClustered: false,
     configurationVersion: vm.configurationVersion,
     processorCompatibilityForMigration: vm.processorCompatibilityForMigration,
     path: vm.path,

@@ -32,6 +32,11 @@ export const PreflightCheckType = builder.objectRef<PreflightCheck>("PreflightCh
     status: t.field({ type: CheckStatus, description: "PASS, WARN or FAIL.", resolve: (c) => c.status }),
     message: t.exposeString("message", { description: "What was found." }),
     remedy: t.exposeString("remedy", { nullable: true, description: "What to do about it (null on PASS)." }),
+    code: t.exposeString("code", {
+      nullable: true,
+      description:
+        "The Migration failure code Hyper-V would produce if the move ran anyway (MIGRATION_DISABLED, NETWORK_UNREACHABLE, AUTHENTICATION_FAILED, PROCESSOR_INCOMPATIBLE, SWITCH_NOT_FOUND, INSUFFICIENT_MEMORY, NETWORK_REFUSED, PATH_NOT_FOUND, INVALID_VM_STATE, ...); null on PASS.",
+    }),
   }),
 });
 

@@ -1,0 +1,118 @@
+// Authentication between a source and a destination host. docs/hyperv.md "Authentication".
+import { type HostFacts, hostsArg } from "../facts.ts";
+import { fail, pass, type Verdict, warn } from "../verdict.ts";
+
+export const MIGRATION_SERVICE = "Microsoft Virtual System Migration Service";
+/** The two services a Kerberos source must be allowed to delegate to, for every destination. */
+export const DELEGATED_SERVICES = ["cifs", MIGRATION_SERVICE] as const;
+
+type AuthHost = Pick<HostFacts, "name" | "apiId" | "fqdn" | "domain" | "authenticationType" | "delegations">;
+
+/** An SPN "service/host[:port]" split; both parts compare case-insensitively, as in Active Directory. */
+function spn(value: string): { service: string; host: string } | null {
+  const slash = value.indexOf("/");
+  if (slash <= 0) return null;
+  return {
+    service: value.slice(0, slash).trim().toLowerCase(),
+    host: value
+      .slice(slash + 1)
+      .trim()
+      .toLowerCase(),
+  };
+}
+
+/** The services of DELEGATED_SERVICES that `delegations` lacks for `peer` (short name or FQDN). */
+export function missingDelegations(
+  delegations: string[],
+  peer: { name: string; fqdn: string | null },
+): string[] {
+  const targets = new Set([peer.name, peer.fqdn].filter((t): t is string => !!t).map((t) => t.toLowerCase()));
+  const entries = delegations.map(spn).filter((e) => e !== null);
+  return DELEGATED_SERVICES.filter(
+    (service) => !entries.some((e) => e.service === service.toLowerCase() && targets.has(e.host)),
+  );
+}
+
+const workgroup = (h: AuthHost) => !h.domain;
+
+function unattendedRemedy(source: AuthHost, dest: AuthHost): string {
+  if (workgroup(source) || workgroup(dest)) {
+    return `Without Active Directory there is no unattended path: start the move from a session signed in on ${source.name} (console, Remote Desktop or remote PowerShell), or join both hosts to one domain first.`;
+  }
+  return `Kerberos with constrained delegation is the unattended path: apply query { delegationPlan(hosts: ${hostsArg([source, dest])}) { script } } on a domain controller, then updateMigrationSettings(input: {hosts: ${hostsArg([source, dest])}, authenticationType: KERBEROS}).`;
+}
+
+/**
+ * Can `source` authenticate to `dest`? The source's protocol decides (Set-VMHost
+ * -VirtualMachineMigrationAuthenticationType). Kerberos needs AD and constrained delegation from the
+ * source to cifs and the migration service of the destination; CredSSP needs a user signed in on the
+ * source, which an agent running as a service does not have.
+ */
+export function authentication(source: AuthHost, dest: AuthHost): Verdict {
+  if (source.authenticationType !== "KERBEROS") {
+    return warn(
+      `CredSSP: Hyper-V delegates the credentials of a user signed in on ${source.name}; Ferry's agent runs as a service without such a sign-in, so the move may fail with "No credentials are available in the security package (0x8009030E)".`,
+      unattendedRemedy(source, dest),
+      "AUTHENTICATION_FAILED",
+    );
+  }
+  const outside = [source, dest].filter(workgroup);
+  if (outside.length) {
+    return fail(
+      `Kerberos: ${outside.map((h) => h.name).join(" and ")} ${outside.length > 1 ? "are" : "is"} not in an Active Directory domain, and Kerberos needs one.`,
+      `Join both hosts to one domain, or use CredSSP (updateMigrationSettings(input: {hosts: ${hostsArg([source])}, authenticationType: CREDSSP})) and start moves from a session signed in on ${source.name}.`,
+      "AUTHENTICATION_FAILED",
+    );
+  }
+  const remedy = `Apply the entries of query { delegationPlan(hosts: ${hostsArg([source, dest])}) { script } } on a domain controller, then klist purge -li 0x3e7 on ${source.name} (or wait about 15 minutes).`;
+  if (source.delegations === null) {
+    return warn(
+      `Kerberos: ${source.name}'s delegation entries could not be read; the move fails unless ${source.name} may delegate cifs and ${MIGRATION_SERVICE} to ${dest.name}.`,
+      remedy,
+      "AUTHENTICATION_FAILED",
+    );
+  }
+  const missing = missingDelegations(source.delegations, dest);
+  if (missing.length) {
+    return fail(
+      `Kerberos: ${source.name} lacks constrained delegation to ${dest.name} for ${missing.join(" and ")}: the move fails with 0x8009030E.`,
+      remedy,
+      "AUTHENTICATION_FAILED",
+    );
+  }
+  return pass(`Kerberos: ${source.name} may delegate cifs and ${MIGRATION_SERVICE} to ${dest.name}.`);
+}
+
+/**
+ * Hosts set to different protocols. Microsoft documents the setting per host but not whether a
+ * destination accepts the other protocol: unconfirmed, so a warning, never a block.
+ */
+export function authenticationTypesMatch(
+  source: Pick<HostFacts, "name" | "apiId" | "authenticationType" | "domain">,
+  dest: Pick<HostFacts, "name" | "apiId" | "authenticationType" | "domain">,
+): Verdict {
+  if (source.authenticationType === dest.authenticationType) {
+    return pass(`${source.name} and ${dest.name} both use ${source.authenticationType}.`);
+  }
+  return warn(
+    `${source.name} uses ${source.authenticationType} and ${dest.name} uses ${dest.authenticationType}. The source's protocol is the one used; whether Hyper-V accepts it on a destination set to the other protocol is unconfirmed.`,
+    `Use one protocol on both: updateMigrationSettings(input: {hosts: ${hostsArg([source, dest])}, authenticationType: ${source.domain && dest.domain ? "KERBEROS" : "CREDSSP"}})${source.domain && dest.domain ? " after applying the delegationPlan" : ""}.`,
+    "AUTHENTICATION_FAILED",
+  );
+}
+
+/** Both hosts in one AD domain: what Kerberos needs. Workgroup hosts can only use CredSSP. */
+export function sameDomain(
+  source: Pick<HostFacts, "name" | "domain">,
+  dest: Pick<HostFacts, "name" | "domain">,
+): Verdict {
+  if (source.domain && dest.domain && source.domain.toLowerCase() === dest.domain.toLowerCase()) {
+    return pass(`${source.name} and ${dest.name} are both in ${source.domain}.`);
+  }
+  const where = (h: { name: string; domain: string | null }) => `${h.name} (${h.domain ?? "workgroup"})`;
+  const remedy =
+    source.domain && dest.domain
+      ? "Kerberos across domains needs a trust and delegation across it; moving within one domain is simpler."
+      : "Join both hosts to one Active Directory domain; until then only CredSSP, with a sign-in on the source, can authenticate.";
+  return warn(`${where(source)} and ${where(dest)} are not in the same domain.`, remedy);
+}
