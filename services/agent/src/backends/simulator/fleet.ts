@@ -57,9 +57,11 @@ function delegationsTo(peer: string): string[] {
 }
 
 /**
- * Host i's quirks (small fleets get one of each): HV-A03 lacks the Production switch, HV-A04 has the
- * live-migration firewall rule disabled, every 5th host has migration disabled, HV-A01 is a
- * Kerberos host with delegations missing, HV-A06 is nearly full, HV-A08 runs Server 2012 R2 (5.0 only).
+ * Host i's quirks (small fleets get one of each; the full list is in docs/hyperv.md "Demo fleet"):
+ * HV-A01 is a Kerberos host with delegations half done, HV-A03 lacks the Production switch, HV-A04 has
+ * the live-migration firewall rule disabled, every 5th host has migration disabled, HV-A06 is nearly
+ * full, HV-A07 has no usable migration network, HV-A08 runs Server 2012 R2 (5.0 only); pairs of hosts
+ * alternate Intel and AMD (HV-A01/02 Intel, HV-A03/04 AMD, ...); every 3rd host has a 1 Gbps migration adapter.
  */
 function makeHost(i: number, seed: number, vmsPerHost: number, vmCounter: { k: number }): HostDefinition {
   const r = rng(hashSeed(seed, "host", i));
@@ -89,13 +91,16 @@ function makeHost(i: number, seed: number, vmsPerHost: number, vmCounter: { k: n
   if (i % 2 === 0) switches.push({ name: "DMZ", switchType: "External" });
   if (i % 3 === 0) switches.push({ name: "Backup", switchType: "Internal" });
   const perf = (["COMPRESSION", "TCPIP", "SMB"] as const)[i % 3]!;
+  // HV-A07's only migration network is a mistyped subnet holding none of its addresses.
   const networks =
-    i % 4 === 3
-      ? []
-      : [
-          { subnet: `10.0.${subnetIndex}.0/24`, priority: 1 },
-          ...(i % 2 === 0 ? [{ subnet: `192.168.${subnetIndex - 1}.0/24`, priority: 2 }] : []),
-        ];
+    i === 6
+      ? [{ subnet: "10.0.99.0/24", priority: 1 }]
+      : i % 4 === 3
+        ? []
+        : [
+            { subnet: `10.0.${subnetIndex}.0/24`, priority: 1 },
+            ...(i % 2 === 0 ? [{ subnet: `192.168.${subnetIndex - 1}.0/24`, priority: 2 }] : []),
+          ];
 
   const vms: Vm[] = [];
   let running = 0n;
@@ -132,7 +137,7 @@ function makeHost(i: number, seed: number, vmsPerHost: number, vmCounter: { k: n
       performanceOption: perf,
       maximumVirtualMachineMigrations: i % 4 === 1 ? 4 : 2,
       maximumStorageMigrations: 2,
-      useAnyNetworkForMigration: networks.length === 0,
+      useAnyNetworkForMigration: networks.length === 0 && i !== 6,
       networks,
     },
     switches,

@@ -92,6 +92,7 @@ const VM_COLUMNS: [name: string, type: string, cast?: string][] = [
   ["generation", "integer"],
   ["configurationVersion", "text"],
   ["processorCompatibilityForMigration", "boolean"],
+  ["isClustered", "boolean"],
   ["path", "text"],
   ["switchNames", "text[]"],
 ];

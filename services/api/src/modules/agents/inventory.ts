@@ -28,6 +28,8 @@ const vmSchema = z.object({
   generation: z.number().int().min(1).max(2),
   configurationVersion: text(16),
   processorCompatibilityForMigration: z.boolean(),
+  /** Get-VM IsClustered; agents from before it was reported send none. */
+  isClustered: z.boolean().default(false),
   path: text(PATH),
   hardDrives: z.array(z.object({ path: text(PATH), sizeBytes: bigint })).max(256),
   switchNames: z.array(text(NAME)).max(64),

@@ -1,5 +1,5 @@
 // Query.delegationPlan: the constrained-delegation entries for every ordered pair of hosts and one
-// script for a domain controller (seed step 2).
+// script for a domain controller (docs/hyperv.md "Authentication").
 import { GraphQLError } from "graphql";
 import { builder } from "../../builder.ts";
 import { HostType } from "../hosts/schema.ts";
@@ -78,7 +78,8 @@ const ProtocolTransitionType = builder.objectRef<ProtocolTransitionStep>("Protoc
 });
 
 const DelegationPlanType = builder.objectRef<DelegationPlan>("DelegationPlan").implement({
-  description: "Kerberos constrained delegation for live migration between the selected hosts (seed step 2).",
+  description:
+    "Kerberos constrained delegation for live migration between the selected hosts (msDS-AllowedToDelegateTo on each source's computer object, set with Set-ADObject on a domain controller).",
   fields: (t) => ({
     hosts: t.field({
       type: [HostType],
@@ -117,7 +118,7 @@ builder.queryField("delegationPlan", (t) =>
   t.field({
     type: DelegationPlanType,
     description:
-      "The constrained-delegation entries (seed step 2) for every ordered pair of these hosts, and a script to apply them on a domain controller. A read (nothing changes): VIEWER.",
+      "The constrained-delegation entries (cifs and Microsoft Virtual System Migration Service) for every ordered pair of these hosts, and a script to apply them on a domain controller. A read (nothing changes): VIEWER.",
     authScopes: { viewer: true },
     args: { hosts: t.arg.idList({ required: true, description: "Global ids of at least two hosts." }) },
     resolve: async (_root, args, ctx) => {

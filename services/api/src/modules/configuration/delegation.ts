@@ -1,4 +1,4 @@
-// The Kerberos constrained-delegation plan (seed step 2, HYPERV.md "Authentication and delegation"):
+// The Kerberos constrained-delegation plan (docs/hyperv.md "Authentication"):
 // for every ordered pair (source S, destination D) S's computer object needs msDS-AllowedToDelegateTo
 // cifs/D, cifs/D.fqdn, Microsoft Virtual System Migration Service/D and /D.fqdn, plus protocol
 // transition (TrustedToAuthForDelegation). Pure: the caller loads the hosts.
@@ -114,7 +114,7 @@ export function buildDelegationPlan(hosts: DelegationHost[]): DelegationPlan {
  */
 function script(hosts: DelegationHost[], pairs: DelegationPair[]): string {
   const lines = [
-    "# Ferry: Kerberos constrained delegation for live migration (seed step 2).",
+    "# Ferry: Kerberos constrained delegation for live migration.",
     "# Run on a domain controller as a domain administrator. Safe to run again.",
     "#Requires -Modules ActiveDirectory",
     "Import-Module ActiveDirectory",

@@ -1,7 +1,7 @@
 // Typed failures of configuration changes (registered as GraphQL error types in schema.ts).
 import { AppError } from "../shared/errors.ts";
 
-/** The VM is not in a state that allows the change (seed step 5: processor compatibility needs Off). */
+/** The VM is not in a state that allows the change (Set-VMProcessor: processor compatibility changes only while Off). */
 export class InvalidVmStateError extends AppError {
   override readonly name = "InvalidVmStateError";
   constructor(

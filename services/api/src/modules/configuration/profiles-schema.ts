@@ -40,7 +40,7 @@ const DriftItemType = builder.objectRef<DriftItem>("DriftItem").implement({
 
 export const MigrationProfileType = builder.prismaNode("MigrationProfile", {
   description:
-    "Named desired live-migration settings (seed steps 1-4) for the hosts assigned to it. A null setting is not managed.",
+    "Named desired live-migration settings (Enable-VMMigration, Set-VMHost, migration networks) for the hosts assigned to it. A null setting is not managed.",
   id: { field: "id" },
   fields: (t) => ({
     name: t.exposeString("name", { description: "Unique name (case-insensitive)." }),

@@ -8,7 +8,8 @@ import { CheckStatus } from "../shared/checks.ts";
 import { computeReadiness, type FleetHost, type ReadinessCheck } from "./readiness.ts";
 
 const ReadinessCheckType = builder.objectRef<ReadinessCheck>("ReadinessCheck").implement({
-  description: "One prerequisite of live migration (seed prerequisites and troubleshooting) for a host.",
+  description:
+    "One prerequisite of live migration for a host, decided by the same Hyper-V rules as migration preflight (docs/hyperv.md).",
   fields: (t) => ({
     name: t.exposeString("name", {
       description:

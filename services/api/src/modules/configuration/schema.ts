@@ -1,4 +1,4 @@
-// GraphQL surface of host configuration (seed steps 1-5): HostOperation, the configuration
+// GraphQL surface of host configuration (Enable-VMMigration, migration networks, Set-VMHost, Set-VMProcessor): HostOperation, the configuration
 // mutations, setProcessorCompatibility and hostOperationChanged. Resolvers are thin: service.ts works.
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../../builder.ts";
@@ -113,8 +113,7 @@ const HostOperationsPayload = payloadType<AgentCommand[]>(
 );
 
 const AddMigrationNetworkInput = builder.inputType("AddMigrationNetworkInput", {
-  description:
-    "Add-VMMigrationNetwork on each host (seed step 1); a host that has the subnet gets the new priority.",
+  description: "Add-VMMigrationNetwork on each host; a host that has the subnet gets the new priority.",
   fields: (t) => ({
     hosts: t.idList({ required: true, description: "Global ids of the hosts." }),
     subnet: t.string({ required: true, description: "IPv4 or IPv6 subnet in CIDR form, e.g. 10.0.1.0/24." }),
@@ -132,7 +131,7 @@ const RemoveMigrationNetworkInput = builder.inputType("RemoveMigrationNetworkInp
 
 const UpdateMigrationSettingsInput = builder.inputType("UpdateMigrationSettingsInput", {
   description:
-    "Set-VMHost on each host (seed steps 1-4); omitted settings stay as they are. Name at least one.",
+    "Set-VMHost on each host (migration settings); omitted settings stay as they are. Name at least one.",
   fields: (t) => ({
     hosts: t.idList({ required: true, description: "Global ids of the hosts." }),
     authenticationType: t.field({
@@ -156,7 +155,7 @@ const hostTarget = (ids: readonly (string | number)[]) => ids.map(String).join("
 builder.mutationField("enableMigration", (t) =>
   t.field({
     type: HostOperationsPayload,
-    description: "Enable-VMMigration on each host (seed step 1). One operation per host.",
+    description: "Enable-VMMigration on each host. One operation per host.",
     authScopes: { admin: true },
     args: { hosts: t.arg.idList({ required: true, description: "Global ids of the hosts." }) },
     resolve: (_root, args, ctx) =>
@@ -183,7 +182,7 @@ builder.mutationField("addMigrationNetwork", (t) =>
   t.field({
     type: HostOperationsPayload,
     description:
-      "Adds a migration network to each host (seed step 1). The subnet and priority are validated before anything is sent.",
+      "Adds a migration network to each host (Add-VMMigrationNetwork -Subnet -Priority). The subnet and priority are validated before anything is sent.",
     authScopes: { admin: true },
     args: {
       input: t.arg({
@@ -219,7 +218,7 @@ builder.mutationField("updateMigrationSettings", (t) =>
   t.field({
     type: HostOperationsPayload,
     description:
-      "Set-VMHost on each host: authentication (seed step 2), transport (step 3), limits (step 4), use-any-network.",
+      "Set-VMHost on each host: authentication (-VirtualMachineMigrationAuthenticationType), transport (-VirtualMachineMigrationPerformanceOption), limits (-MaximumVirtualMachineMigrations, -MaximumStorageMigrations), -UseAnyNetworkForMigration.",
     authScopes: { admin: true },
     args: {
       input: t.arg({
@@ -236,7 +235,8 @@ builder.mutationField("updateMigrationSettings", (t) =>
 );
 
 const SetProcessorCompatibilityInput = builder.inputType("SetProcessorCompatibilityInput", {
-  description: "Set-VMProcessor -CompatibilityForMigrationEnabled (seed step 5); the VM must be Off.",
+  description:
+    "Set-VMProcessor -CompatibilityForMigrationEnabled; the VM must be Off. Hides newer processor features within one CPU vendor; it never allows moves between Intel and AMD.",
   fields: (t) => ({
     vm: t.id({ required: true, description: "Global id of the VM." }),
     enabled: t.boolean({ required: true, description: "Turn processor compatibility mode on or off." }),

@@ -1,4 +1,4 @@
-// Host configuration (seed steps 1-5): validates a change for every addressed host first, then
+// Host configuration (Enable-VMMigration, migration networks, Set-VMHost, Set-VMProcessor): validates a change for every addressed host first, then
 // issues one agent command per host. Each command is a HostOperation with its own outcome; the
 // agent applies it through Hyper-V, reports its inventory, then answers.
 import type { Context } from "../../context.ts";
@@ -158,7 +158,7 @@ export async function waitForCommand(ctx: Context, commandId: string, timeoutMs:
 const ACTIVE_MIGRATION_STATES = ["QUEUED", "RUNNING", "CANCELLING"] as const;
 
 function offRemedy(vmName: string) {
-  return `Shut the VM down (Stop-VM -Name '${vmName.replaceAll("'", "''")}'), call setProcessorCompatibility again, then start it. Hyper-V changes processor compatibility only while the VM is Off (seed step 5).`;
+  return `Shut the VM down (Stop-VM -Name '${vmName.replaceAll("'", "''")}'), call setProcessorCompatibility again, then start it. Hyper-V changes processor compatibility only while the VM is Off (Set-VMProcessor).`;
 }
 
 /**

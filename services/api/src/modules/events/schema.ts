@@ -21,7 +21,8 @@ const HostEventLevel = builder.enumType("HostEventLevel", {
 });
 
 export const HostEventType = builder.prismaNode("HostEvent", {
-  description: "A Microsoft-Windows-Hyper-V-VMMS-Admin record as the host's agent reported it (seed step 8).",
+  description:
+    "A Microsoft-Windows-Hyper-V-VMMS-Admin record as the host's agent reported it (Get-WinEvent).",
   id: { field: "id" },
   fields: (t) => ({
     host: t.relation("host", { description: "The host whose log holds the record." }),

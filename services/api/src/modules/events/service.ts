@@ -1,4 +1,4 @@
-// The Hyper-V event stream (seed step 8): agents tail Microsoft-Windows-Hyper-V-VMMS-Admin and
+// The Hyper-V event stream (Get-WinEvent): agents tail Microsoft-Windows-Hyper-V-VMMS-Admin and
 // report batches here. Storage is idempotent on (host, recordId), the host's bookmark only moves
 // forward, and each event is linked to the migration it concerns when one can be found.
 import { z } from "zod";

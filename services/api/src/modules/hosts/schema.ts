@@ -5,7 +5,8 @@ import { isAgentLive } from "../agents/presence.ts";
 import { VirtualMachineConnection, VmFilter, vmWhere } from "../vms/schema.ts";
 
 export const CpuVendor = builder.enumType("CpuVendor", {
-  description: "Processor manufacturer; VMs move live between different vendors only in compatibility mode.",
+  description:
+    "Processor manufacturer. Running, paused or saved VMs never move live between different vendors (Intel and AMD), with or without processor compatibility mode, which only hides newer features within one vendor; an Off VM can move anywhere.",
   values: {
     INTEL: { description: "Intel" },
     AMD: { description: "AMD" },
@@ -14,9 +15,12 @@ export const CpuVendor = builder.enumType("CpuVendor", {
 });
 
 export const MigrationAuthenticationType = builder.enumType("MigrationAuthenticationType", {
-  description: "Set-VMHost -VirtualMachineMigrationAuthenticationType (seed step 2).",
+  description: "Set-VMHost -VirtualMachineMigrationAuthenticationType.",
   values: {
-    CREDSSP: { description: "CredSSP: valid because Ferry's agent starts moves on the source host." },
+    CREDSSP: {
+      description:
+        "CredSSP: delegates the credentials of a user signed in on the source host; Ferry's agent runs as a service without one, so moves may fail (Host.readiness warns). Kerberos is the unattended path.",
+    },
     KERBEROS: {
       description: "Kerberos: needs constrained delegation in Active Directory (see delegationPlan).",
     },
@@ -24,7 +28,7 @@ export const MigrationAuthenticationType = builder.enumType("MigrationAuthentica
 });
 
 export const MigrationPerformanceOption = builder.enumType("MigrationPerformanceOption", {
-  description: "Set-VMHost -VirtualMachineMigrationPerformanceOption (seed step 3).",
+  description: "Set-VMHost -VirtualMachineMigrationPerformanceOption.",
   values: {
     TCPIP: { description: "Plain TCP/IP." },
     COMPRESSION: { description: "Compress memory before sending: about half the time of TCPIP, more CPU." },
@@ -44,7 +48,8 @@ export const MigrationNetworkType = builder.prismaObject("MigrationNetwork", {
 });
 
 builder.prismaObject("MigrationSettings", {
-  description: "How the host takes part in live migration, as Get-VMHost reports it (seed steps 1-4).",
+  description:
+    "How the host takes part in live migration, as Get-VMHost and Get-VMMigrationNetwork report it.",
   fields: (t) => ({
     enabled: t.exposeBoolean("enabled", {
       description: "VirtualMachineMigrationEnabled (Hyper-V's default: false).",
@@ -210,7 +215,7 @@ export const HostType = builder.prismaNode("Host", {
     }),
     migrationSettings: t.relation("migrationSettings", {
       nullable: false as unknown as true,
-      description: "Live migration settings (seed steps 1-4).",
+      description: "Live migration settings (Get-VMHost).",
     }),
     virtualSwitches: t.field({
       type: ["String"],

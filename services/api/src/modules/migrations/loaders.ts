@@ -46,7 +46,7 @@ export async function loadVm(app: App, vmRowId: string) {
     state: vm.state,
     memoryAssignedBytes: vm.memoryAssignedBytes,
     memoryStartupBytes: vm.memoryStartupBytes,
-    isClustered: false,
+    isClustered: vm.isClustered,
     configurationVersion: vm.configurationVersion,
     processorCompatibilityForMigration: vm.processorCompatibilityForMigration,
     path: vm.path,

@@ -6,7 +6,7 @@ import { issueCommand } from "../agents/commands.ts";
 import { linkEventsToMigration } from "../events/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
-import { diagnose } from "./diagnosis.ts";
+import { diagnoseMigration } from "./diagnosis.ts";
 
 export const ACTIVE_STATES: MigrationState[] = ["QUEUED", "RUNNING", "CANCELLING"];
 export const TERMINAL_STATES: MigrationState[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
@@ -60,7 +60,7 @@ export async function finishMigration(
   percent?: number,
 ) {
   const prisma = app.db.prisma;
-  const d = failure ? diagnose(failure.code) : null;
+  const d = failure ? await diagnoseMigration(app, migrationId, failure) : null;
   // The end state and, on success, the VM's new host commit together: nobody reads a SUCCEEDED
   // migration whose VM is still shown on its source.
   const count = await prisma.$transaction(async (tx) => {

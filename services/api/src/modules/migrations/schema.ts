@@ -1,4 +1,4 @@
-// Migrations: queries, mutations and subscriptions (seed steps 6-8). Resolvers only translate.
+// Migrations: queries, mutations and subscriptions (Move-VM, Move-VMStorage, progress). Resolvers only translate.
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
@@ -22,7 +22,7 @@ const VhdMoveInput = builder.inputType("VhdMoveInput", {
 });
 
 const MoveVmInput = builder.inputType("MoveVmInput", {
-  description: "A live migration (seed step 6).",
+  description: "A live migration (Move-VM).",
   fields: (t) => ({
     vm: t.id({ required: true, description: "VirtualMachine id." }),
     destinationHost: t.id({ required: true, description: "Host id to move to." }),
@@ -38,7 +38,7 @@ const MoveVmInput = builder.inputType("MoveVmInput", {
 });
 
 const MoveVmStorageInput = builder.inputType("MoveVmStorageInput", {
-  description: "A storage migration (seed step 7): a whole VM to a folder, or chosen disks.",
+  description: "A storage migration (Move-VMStorage): a whole VM to a folder, or chosen disks.",
   fields: (t) => ({
     vm: t.id({ required: true, description: "VirtualMachine id." }),
     destinationStoragePath: t.string({
@@ -159,7 +159,7 @@ builder.mutationField("moveVm", (t) =>
   t.field({
     type: MoveVmPayload,
     description:
-      "Live-migrates a VM (seed step 6): preflight, then queued within both hosts' limits. Errors: ValidationError, NotFoundError, PreflightFailedError, ConflictError.",
+      "Live-migrates a VM (Move-VM -DestinationHost, with -IncludeStorage when asked): preflight, then queued within both hosts' limits. Errors: ValidationError, NotFoundError, PreflightFailedError, ConflictError.",
     authScopes: { operator: true },
     args: { input: t.arg({ type: MoveVmInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
@@ -178,7 +178,7 @@ builder.mutationField("moveVmStorage", (t) =>
   t.field({
     type: MoveVmPayload,
     description:
-      "Moves a VM's storage (seed step 7), whole or per disk, queued within the host's storage limit.",
+      "Moves a VM's storage (Move-VMStorage), whole or per disk, queued within the host's storage limit.",
     authScopes: { operator: true },
     args: { input: t.arg({ type: MoveVmStorageInput, required: true }) },
     resolve: (_r, { input }, ctx) =>

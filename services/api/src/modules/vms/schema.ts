@@ -73,7 +73,12 @@ export const VirtualMachineType = builder.prismaNode("VirtualMachine", {
       description: "Configuration version, e.g. 8.0.",
     }),
     processorCompatibilityForMigration: t.exposeBoolean("processorCompatibilityForMigration", {
-      description: "Processor compatibility mode (Set-VMProcessor -CompatibilityForMigrationEnabled).",
+      description:
+        "Processor compatibility mode (Set-VMProcessor -CompatibilityForMigrationEnabled): hides newer processor features so the VM can move live between CPU generations of one vendor; never between Intel and AMD.",
+    }),
+    isClustered: t.exposeBoolean("isClustered", {
+      description:
+        "Get-VM IsClustered: a highly available VM owned by a failover cluster. It moves through the cluster (Move-ClusterVirtualMachineRole), so moveVm refuses it in preflight until Ferry manages clusters.",
     }),
     path: t.exposeString("path", { description: "Folder of the VM's configuration files." }),
     hardDrives: t.relation("hardDrives", {

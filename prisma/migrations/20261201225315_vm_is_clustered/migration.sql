@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "VirtualMachine" ADD COLUMN     "isClustered" BOOLEAN NOT NULL DEFAULT false;
