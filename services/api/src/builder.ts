@@ -9,7 +9,9 @@ import type { Context } from "./context.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
 import { deniedInput, recordDenied, targetOf } from "./modules/audit/denied.ts";
+import { parseDateTime } from "./modules/shared/dates.ts";
 import { forbidden } from "./modules/shared/errors.ts";
+import { resolveNodeOrNull, resolveNodesOrNull } from "./modules/shared/ids.ts";
 
 export interface AuthScopes {
   /** VIEWER, OPERATOR or ADMIN token. */
@@ -84,10 +86,15 @@ export const builder = new SchemaBuilder<SchemaTypes>({
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
-    nodeQueryOptions: { description: "Any object by its opaque global id.", authScopes: { viewer: true } },
+    nodeQueryOptions: {
+      description: "Any object by its opaque global id; null when it does not exist.",
+      authScopes: { viewer: true },
+      resolve: resolveNodeOrNull as never,
+    },
     nodesQueryOptions: {
       description: "Objects by their opaque global ids, null where not found.",
       authScopes: { viewer: true },
+      resolve: resolveNodesOrNull as never,
     },
     nodeTypeOptions: { description: "An object with an opaque global id (Relay)." },
     idFieldOptions: { description: "Opaque global id; use it with node(id:) and as a mutation argument." },
@@ -118,20 +125,17 @@ builder.globalConnectionField("totalCount", (t) =>
   }),
 );
 
+function dateOrThrow(value: string | null): Date {
+  const date = parseDateTime(value);
+  if (typeof date === "string") throw new GraphQLError(`DateTime ${date}`);
+  return date;
+}
+
 builder.scalarType("DateTime", {
   description: "An instant, ISO 8601 with time zone (e.g. 2026-11-25T17:55:55.000Z).",
   serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
-  parseValue: (value) => {
-    const date = typeof value === "string" ? new Date(value) : new Date(Number.NaN);
-    if (Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string");
-    return date;
-  },
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING || Number.isNaN(new Date(ast.value).getTime())) {
-      throw new GraphQLError("DateTime must be an ISO 8601 string");
-    }
-    return new Date(ast.value);
-  },
+  parseValue: (value) => dateOrThrow(typeof value === "string" ? value : null),
+  parseLiteral: (ast) => dateOrThrow(ast.kind === Kind.STRING ? ast.value : null),
 });
 
 function toBigInt(value: unknown): bigint {

@@ -24,9 +24,10 @@ import { AppError } from "./modules/shared/errors.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { schema } from "./schema.ts";
 import { useAuthentication } from "./security/authentication.ts";
-import { allowCsrf, allowRate, rateKey, readBody, sendError } from "./security/http.ts";
+import { allowCsrf, allowGetParams, allowRate, rateKey, readBody, sendError } from "./security/http.ts";
 import { useQueryLimits } from "./security/limits.ts";
 import { createRateLimiter } from "./security/ratelimit.ts";
+import { logExpected, yogaLogger } from "./security/refusals.ts";
 import { CLOSE_REVOKED, createSocketRegistry } from "./security/sockets.ts";
 
 export interface ApiServer {
@@ -86,17 +87,26 @@ export async function startApiServer(
     graphiql: security.introspection ? { subscriptionsProtocol: "WS", title: "Ferry" } : false,
     multipart: false,
     batching: false,
-    logging: logger.child({ module: "yoga" }),
+    logging: yogaLogger(logger.child({ module: "yoga" })),
     maskedErrors: {
       // Expected errors thrown outside mutations (bad ids in queries/subscriptions) reach the client
       // as BAD_USER_INPUT; everything else stays masked.
       maskError(error, message) {
         const original = (error as { originalError?: unknown }).originalError ?? error;
         if (original instanceof AppError) {
-          return new GraphQLError(original.message, { extensions: { code: "BAD_USER_INPUT" } });
+          const answer = new GraphQLError(original.message, { extensions: { code: "BAD_USER_INPUT" } });
+          logExpected(logger, error, answer);
+          return answer;
         }
-        // Our own coded errors (UNAUTHENTICATED, FORBIDDEN) and GraphQL's validation errors pass.
-        if (codeOf(original) && codeOf(original) !== "INTERNAL_SERVER_ERROR") return original as Error;
+        // Our own coded errors (UNAUTHENTICATED, FORBIDDEN) and GraphQL's validation errors pass,
+        // logged as refusals (security/refusals.ts), not as errors with a stack trace.
+        if (codeOf(original) && codeOf(original) !== "INTERNAL_SERVER_ERROR") {
+          const answer = (
+            error instanceof GraphQLError && codeOf(error) === codeOf(original) ? error : original
+          ) as GraphQLError;
+          logExpected(logger, error, answer);
+          return answer;
+        }
         // Bad input that graphql-js (variable coercion, scalars) or Pothos (connection arguments,
         // global ids) rejected: the message is about the input, so it reaches the client as such.
         if (
@@ -104,11 +114,13 @@ export async function startApiServer(
           (original.name === "GraphQLError" || original.name === "PothosValidationError")
         ) {
           const located = error instanceof GraphQLError ? error : original;
-          return new GraphQLError(located.message, {
+          const answer = new GraphQLError(located.message, {
             nodes: located.nodes,
             path: located.path,
             extensions: { code: "BAD_USER_INPUT" },
           });
+          logExpected(logger, error, answer);
+          return answer;
         }
         if (original === error && error instanceof GraphQLError) return error;
         logger.error({ err: original }, "unexpected error");
@@ -141,7 +153,7 @@ export async function startApiServer(
     if (url.pathname !== yoga.graphqlEndpoint) {
       return sendError(res, 404, "NOT_FOUND", "Not found: the API is at /graphql");
     }
-    if (!allowRate(limiter, req, res) || !allowCsrf(req, res, url)) return;
+    if (!allowRate(limiter, req, res) || !allowCsrf(req, res, url) || !allowGetParams(req, res, url)) return;
     if (req.method === "POST") {
       const body = await readBody(req, res, security.maxBodyBytes);
       if (!body) return;

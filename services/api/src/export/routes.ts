@@ -8,6 +8,7 @@ import type { App, Principal } from "../context.ts";
 import type { AuditEntry, Migration } from "../generated/prisma/client.ts";
 import { bearer } from "../modules/auth/secrets.ts";
 import { authenticate } from "../modules/auth/service.ts";
+import { parseDateTime } from "../modules/shared/dates.ts";
 import { sendError } from "../security/http.ts";
 import { csvRow } from "./csv.ts";
 
@@ -125,10 +126,11 @@ const EXPORTS: Record<
   migrations: { columns: MIGRATION_COLUMNS, allowed: (p) => p.kind === "user", batches: migrationBatches },
 };
 
+/** A `from`/`to` parameter, checked before any header is sent (the database refuses some dates). */
 function parseTime(value: string | null, name: string): Date | null | Error {
   if (value === null || value === "") return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? new Error(`${name} must be an ISO 8601 date or instant`) : date;
+  const date = parseDateTime(value);
+  return typeof date === "string" ? new Error(`${name} ${date}`) : date;
 }
 
 /** True when `url` is an export path (the caller then leaves the response to this module). */

@@ -66,6 +66,29 @@ export function allowCsrf(req: http.IncomingMessage, res: http.ServerResponse, u
 }
 
 /**
+ * GET operations carry `variables` and `extensions` as JSON in the URL; one that is not a JSON
+ * object is the client's mistake: 400 with a GraphQL error (yoga would answer a masked 500-like
+ * error). Returns false when refused.
+ */
+export function allowGetParams(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+  if (req.method !== "GET") return true;
+  for (const name of ["variables", "extensions"]) {
+    const raw = url.searchParams.get(name);
+    if (raw === null || raw === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+    if (value === null || (typeof value === "object" && !Array.isArray(value))) continue;
+    sendError(res, 400, "BAD_REQUEST", `The \`${name}\` parameter must be a JSON object`);
+    return false;
+  }
+  return true;
+}
+
+/**
  * Reads the request body up to `limit` bytes. Null (and 413 sent) when it is larger; the rest of
  * an oversized upload is not read, and the connection is closed after the answer.
  */

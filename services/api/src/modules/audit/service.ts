@@ -1,6 +1,8 @@
-// Audit: one entry per mutation call, allowed or denied, and per agent command outcome. Writes never
-// fail the caller: a failed write is retried, then queued in memory and retried in the background
-// (and flushed at shutdown), so an entry for a mutation that succeeded does not go missing.
+// Audit: one entry per mutation call, allowed or denied, and per agent command outcome. Agent
+// telemetry (inventory, job progress, event reports) is not what a caller did: its data is its own
+// record, so only its refusals and failures are audited. Writes never fail the caller: a failed
+// write is retried, then queued in memory and retried in the background (and flushed at shutdown),
+// so an entry for a mutation that succeeded does not go missing.
 import type { App, Context, Principal } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
@@ -112,8 +114,37 @@ export async function flushAuditOutbox(app: App): Promise<number> {
   return 0;
 }
 
+/**
+ * Agent telemetry: reports an agent sends every few seconds, whose content is stored where it
+ * belongs (inventory, progress samples, host events). Audited only when refused (DENIED, always)
+ * or when they fail (FAILED, at most one entry per agent, operation and error per minute, so a
+ * broken agent cannot flood the log). Command outcomes are audited as COMMAND entries.
+ */
+export const TELEMETRY_OPERATIONS: ReadonlySet<string> = new Set([
+  "agentReportInventory",
+  "agentJobUpdate",
+  "agentReportEvents",
+]);
+const TELEMETRY_FAILURE_WINDOW_MS = 60_000;
+const telemetryFailures = new WeakMap<App, Map<string, number>>();
+
+/** Whether this call leaves an audit entry (see TELEMETRY_OPERATIONS). */
+function audited(ctx: Context, record: AuditRecord): boolean {
+  if (!TELEMETRY_OPERATIONS.has(record.operation) || record.outcome === "DENIED") return true;
+  if (record.outcome === "SUCCEEDED") return false;
+  const seen = telemetryFailures.get(ctx.app) ?? new Map<string, number>();
+  telemetryFailures.set(ctx.app, seen);
+  const key = `${principalName(ctx.principal)}|${record.operation}|${record.errorCode ?? ""}`;
+  const now = Date.now();
+  if (now - (seen.get(key) ?? Number.NEGATIVE_INFINITY) < TELEMETRY_FAILURE_WINDOW_MS) return false;
+  if (seen.size > 10_000) seen.clear();
+  seen.set(key, now);
+  return true;
+}
+
 /** Writes the entry of a mutation call; never throws into the caller's mutation. */
 export async function recordAudit(ctx: Context, record: AuditRecord): Promise<void> {
+  if (!audited(ctx, record)) return;
   await ctx.app.inflight.track(writeAudit(ctx.app, rowFor(ctx, record)));
 }
 
