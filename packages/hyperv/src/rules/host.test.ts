@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { HostFacts } from "../facts.ts";
 import { host } from "../test-facts.ts";
 import { migrationEnabled, migrationNetwork } from "./host.ts";
 
@@ -26,7 +27,7 @@ describe("migrationNetwork", () => {
     ],
     ["IPv6 subnet, only IPv4 addresses", { migrationSubnets: ["fd00:1::/64"] }, "FAIL"],
     ["second subnet matches", { migrationSubnets: ["10.9.0.0/16", "10.0.0.0/8"] }, "PASS"],
-  ] as const)("%s: %s", (_label, over, status) => {
+  ] as [string, Partial<HostFacts>, string][])("%s: %s", (_label, over, status) => {
     const v = migrationNetwork(host("HV1", over));
     expect(v.status).toBe(status);
     if (status === "FAIL") {

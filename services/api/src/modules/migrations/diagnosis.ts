@@ -2,9 +2,9 @@
 // name hosts by name and by the Relay id the API accepts, and follow the hosts' configuration.
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { App } from "../../context.ts";
-import { catalog, type Diagnosis, type DiagnosisContext } from "./diagnosis-catalog.ts";
+import { catalog, type Diagnosis, type DiagnosisContext, type DiagnosisHost } from "./diagnosis-catalog.ts";
 
-export type { Diagnosis, DiagnosisContext };
+export type { Diagnosis, DiagnosisContext, DiagnosisHost };
 
 const UNKNOWN: Diagnosis = {
   diagnosis: "Hyper-V reported an unexpected failure.",
