@@ -1,15 +1,15 @@
 #!/usr/bin/env -S node --import tsx
 // `npm start`: the API on embedded PGlite plus a simulated fleet of real agents over WebSocket.
-// Prints the GraphiQL URL, the admin token and a first query.
-import { type ChildProcess, spawn } from "node:child_process";
+// Prints the GraphiQL URL, the admin token and a first query. The demo listens on loopback unless
+// HOST says otherwise, and the fleet runs in this process: the admin token it enrolls hosts with
+// never appears on a command line (which every local user can read in /proc or `ps`).
 import path from "node:path";
+import { startFleet } from "../../agent/src/fleet.ts";
 import { ConfigError, loadConfig, loadDemoConfig } from "./config.ts";
 import { startApiServer } from "./server.ts";
 
-const FLEET = path.resolve(import.meta.dirname, "../../agent/src/fleet.ts");
-
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig({ HOST: "127.0.0.1", ...process.env });
   const demo = loadDemoConfig();
   // Without FERRY_ADMIN_TOKEN the demo issues a fresh admin token each start so it can print it.
   const api = await startApiServer(config, { rotateAdminToken: !config.adminToken });
@@ -18,33 +18,21 @@ async function main() {
     config.database.kind === "pglite"
       ? path.join(config.database.dataDir, "fleet")
       : path.resolve(".ferry/fleet");
-  const fleet: ChildProcess = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      FLEET,
-      "--api",
-      api.url,
-      "--admin-token",
-      adminToken,
-      "--state-dir",
-      fleetDir,
-      "--hosts",
-      String(demo.hosts),
-      "--seed",
-      String(demo.seed),
-      "--time-scale",
-      String(demo.timeScale),
-    ],
-    { stdio: ["ignore", "inherit", "inherit"] },
-  );
-  fleet.on("exit", (code) => {
-    if (code !== 0 && code !== null) api.app.logger.error({ code }, "simulated fleet exited");
+  const log = api.app.logger.child({ module: "fleet" });
+  const fleet = await startFleet({
+    apiUrl: api.url,
+    adminToken,
+    stateDir: fleetDir,
+    hosts: demo.hosts,
+    seed: demo.seed,
+    timeScale: demo.timeScale,
+    log: (msg, extra) => {
+      if (msg !== "connected") log.info(extra ?? {}, msg);
+    },
   });
 
   console.log(`
-  Ferry demo: ${demo.hosts} simulated Hyper-V hosts (seed ${demo.seed}, time x${demo.timeScale})
+  Ferry demo: ${fleet.agents.length} simulated Hyper-V hosts (seed ${demo.seed}, time x${demo.timeScale})
 
   GraphiQL:     ${api.url}/graphql
   Admin token:  ${adminToken}
@@ -54,9 +42,11 @@ async function main() {
                   vms(first: 5) { edges { node { name state memoryAssignedBytes } } } } } } }
 `);
 
+  let stopping = false;
   const shutdown = async () => {
-    fleet.kill("SIGTERM");
-    await new Promise((resolve) => (fleet.exitCode !== null ? resolve(null) : fleet.once("exit", resolve)));
+    if (stopping) return;
+    stopping = true;
+    await fleet.stop();
     await api.stop();
     process.exit(0);
   };
