@@ -161,6 +161,14 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
           "10.0.2.0/24",
           "fd00:1::/64",
         ]);
+        // Set-VMMigrationNetwork cannot clear a priority (it has -NewPriority only); null still works.
+        await hv1.setMigrationNetworkPriority({ subnet: "10.0.2.0/24", priority: null });
+        expect(
+          (await hv1.getInventory()).settings.networks.sort((a, b) => a.subnet.localeCompare(b.subnet)),
+        ).toEqual([
+          { subnet: "10.0.2.0/24", priority: null },
+          { subnet: "fd00:1::/64", priority: null },
+        ]);
       });
 
       it("refuses duplicate, unknown and malformed migration networks with typed errors", async () => {

@@ -175,6 +175,22 @@ function New-StubError([string]$Message, [string]$ErrorId, [string]$Category, [s
   [System.Management.Automation.ErrorRecord]::new($ex, $ErrorId, $Category, $null)
 }
 
+# Every stub cmdlet declares the real cmdlet's parameter sets (names, types where the stub can
+# express them, Mandatory, Position, pipeline binding), copied from Microsoft's reference for
+# Windows Server 2016 / Windows PowerShell 5.1 and cited above each cmdlet, so that PowerShell's own
+# parameter binder refuses what the real cmdlet refuses: a parameter it lacks
+# (NamedParameterNotFound) or parameters from sets that do not combine (AmbiguousParameterSet).
+# Types the stub cannot load (CimSession, VMSnapshot, VMCompatibilityReport ...) are declared as
+# objects. A real parameter the stub does not simulate fails loudly instead of being ignored.
+$script:CommonParameterNames = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+
+function Assert-StubSimulated($Bound, [string]$Cmdlet, [string[]]$Simulated) {
+  foreach ($name in @($Bound.Keys)) {
+    if ($name -in $script:CommonParameterNames -or $name -in $Simulated) { continue }
+    throw "FerryHyperVStub: $Cmdlet -$name exists on the real cmdlet but is not simulated."
+  }
+}
+
 function Get-StubLeaf([string]$Path) { ($Path -split '[\\/]')[-1] }
 function Get-StubParent([string]$Path) {
   $p = $Path.Replace('/', '\')
@@ -389,8 +405,15 @@ function Get-StubBytesPerSecond($Source, $Destination) {
 # ---------------------------------------------------------------------------------------------------
 # Host cmdlets
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vmhost?view=windowsserver2016-ps
 function Get-VMHost {
-  [CmdletBinding()] param([string[]]$ComputerName)
+  [CmdletBinding(DefaultParameterSetName = 'ComputerName')]
+  param(
+    [Parameter(ParameterSetName = 'ComputerName', Position = 0)][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ComputerName', Position = 1)][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'CimSession', Mandatory, Position = 0)][object[]]$CimSession
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-VMHost' @()
   Use-StubState {
     param($state)
     $h = Get-StubLocalHost $state
@@ -413,21 +436,46 @@ function Get-VMHost {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vmhostsupportedversion?view=windowsserver2016-ps
 function Get-VMHostSupportedVersion {
-  [CmdletBinding()] param([switch]$Default)
+  [CmdletBinding(DefaultParameterSetName = 'ComputerName')]
+  param(
+    [Parameter(ParameterSetName = 'ComputerName', Position = 0)][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ComputerName', Position = 1)][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'CimSession', Mandatory, Position = 0)][object[]]$CimSession,
+    [switch]$Default
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-VMHostSupportedVersion' @()
   $versions = Use-StubState { param($state) @((Get-StubLocalHost $state).facts.supportedVmVersions) }
   foreach ($v in $versions) { [pscustomobject]@{ Name = "Microsoft Windows Server, version $v"; Version = [version]$v; IsDefault = $false } }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/set-vmhost?view=windowsserver2016-ps
+# (the enums MigrationAuthenticationType and VMMigrationPerformance are strings here, validated below).
 function Set-VMHost {
-  [CmdletBinding()]
+  [CmdletBinding(DefaultParameterSetName = 'ComputerName', SupportsShouldProcess)]
   param(
+    [Parameter(ParameterSetName = 'ComputerName', Position = 0)][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ComputerName', Position = 1)][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'CimSession', Mandatory, Position = 0)][object[]]$CimSession,
+    [uint32]$MaximumStorageMigrations,
+    [uint32]$MaximumVirtualMachineMigrations,
     [string]$VirtualMachineMigrationAuthenticationType,
+    [bool]$UseAnyNetworkForMigration,
     [string]$VirtualMachineMigrationPerformanceOption,
-    [Nullable[long]]$MaximumVirtualMachineMigrations,
-    [Nullable[long]]$MaximumStorageMigrations,
-    [Nullable[bool]]$UseAnyNetworkForMigration
+    [timespan]$ResourceMeteringSaveInterval,
+    [string]$VirtualHardDiskPath,
+    [string]$VirtualMachinePath,
+    [string]$MacAddressMaximum,
+    [string]$MacAddressMinimum,
+    [string]$FibreChannelWwnn,
+    [string]$FibreChannelWwpnMaximum,
+    [string]$FibreChannelWwpnMinimum,
+    [bool]$NumaSpanningEnabled,
+    [bool]$EnableEnhancedSessionMode,
+    [switch]$Passthru
   )
+  Assert-StubSimulated $PSBoundParameters 'Set-VMHost' @('MaximumStorageMigrations', 'MaximumVirtualMachineMigrations', 'VirtualMachineMigrationAuthenticationType', 'UseAnyNetworkForMigration', 'VirtualMachineMigrationPerformanceOption')
   $bound = $PSBoundParameters
   $bad = $null
   if ($bound.ContainsKey('VirtualMachineMigrationAuthenticationType') -and $VirtualMachineMigrationAuthenticationType -notin 'CredSSP', 'Kerberos') { $bad = 'VirtualMachineMigrationAuthenticationType' }
@@ -449,8 +497,31 @@ function Set-VMHost {
   }
 }
 
-function Enable-VMMigration { [CmdletBinding()] param() Use-StubState -Write { param($state) (Get-StubLocalHost $state).settings.enabled = $true } }
-function Disable-VMMigration { [CmdletBinding()] param() Use-StubState -Write { param($state) (Get-StubLocalHost $state).settings.enabled = $false } }
+# https://learn.microsoft.com/powershell/module/hyper-v/enable-vmmigration?view=windowsserver2016-ps
+function Enable-VMMigration {
+  [CmdletBinding(DefaultParameterSetName = 'ComputerName', SupportsShouldProcess)]
+  param(
+    [switch]$Passthru,
+    [Parameter(ParameterSetName = 'ComputerName', Position = 0)][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ComputerName', Position = 1)][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'CimSession', Mandatory, Position = 0)][object[]]$CimSession
+  )
+  Assert-StubSimulated $PSBoundParameters 'Enable-VMMigration' @()
+  Use-StubState -Write { param($state) (Get-StubLocalHost $state).settings.enabled = $true }
+}
+
+# https://learn.microsoft.com/powershell/module/hyper-v/disable-vmmigration?view=windowsserver2016-ps
+function Disable-VMMigration {
+  [CmdletBinding(DefaultParameterSetName = 'ComputerName', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'ComputerName', Position = 0)][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ComputerName', Position = 1)][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'CimSession', Mandatory, Position = 0)][object[]]$CimSession,
+    [switch]$Passthru
+  )
+  Assert-StubSimulated $PSBoundParameters 'Disable-VMMigration' @()
+  Use-StubState -Write { param($state) (Get-StubLocalHost $state).settings.enabled = $false }
+}
 
 function Test-StubSubnet([string]$Subnet) {
   if ($Subnet -notmatch '^(?<ip>[0-9A-Fa-f:.]+)/(?<len>\d{1,3})$') { return $false }
@@ -461,17 +532,37 @@ function Test-StubSubnet([string]$Subnet) {
   [int]$Matches.len -le $max
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vmmigrationnetwork?view=windowsserver2016-ps
 function Get-VMMigrationNetwork {
-  [CmdletBinding()] param([string]$Subnet)
+  [CmdletBinding()]
+  param(
+    [object[]]$CimSession,
+    [string[]]$ComputerName,
+    [pscredential[]]$Credential,
+    [Parameter(Position = 0)][string[]]$Subnet,
+    [uint32[]]$Priority
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-VMMigrationNetwork' @('Subnet', 'Priority')
   $networks = Use-StubState { param($state) @((Get-StubLocalHost $state).settings.networks) }
   foreach ($n in $networks) {
-    if ($PSBoundParameters.ContainsKey('Subnet') -and $n.subnet -ne $Subnet) { continue }
+    if ($PSBoundParameters.ContainsKey('Subnet') -and -not @($Subnet | Where-Object { $n.subnet -like $_ }).Count) { continue }
+    if ($PSBoundParameters.ContainsKey('Priority') -and ($null -eq $n.priority -or [uint32]$n.priority -notin $Priority)) { continue }
     [pscustomobject]@{ Subnet = $n.subnet; Priority = $(if ($null -eq $n.priority) { $null } else { [uint32]$n.priority }) }
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/add-vmmigrationnetwork?view=windowsserver2016-ps
 function Add-VMMigrationNetwork {
-  [CmdletBinding()] param([Parameter(Mandatory)][string]$Subnet, [Nullable[long]]$Priority)
+  [CmdletBinding(SupportsShouldProcess)]
+  param(
+    [object[]]$CimSession,
+    [Parameter(Mandatory, Position = 0)][string]$Subnet,
+    [Parameter(Position = 1)][uint32]$Priority,
+    [switch]$Passthru,
+    [string[]]$ComputerName,
+    [pscredential[]]$Credential
+  )
+  Assert-StubSimulated $PSBoundParameters 'Add-VMMigrationNetwork' @('Subnet', 'Priority')
   if (-not (Test-StubSubnet $Subnet)) {
     $PSCmdlet.ThrowTerminatingError((New-StubError "The subnet '$Subnet' is not a valid IPv4 or IPv6 subnet. The parameter is incorrect. (0x80070057)" 'InvalidParameter' 'InvalidArgument' '80070057'))
   }
@@ -484,18 +575,45 @@ function Add-VMMigrationNetwork {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/set-vmmigrationnetwork?view=windowsserver2016-ps
+# -NewSubnet and -NewPriority; there is no -Priority.
 function Set-VMMigrationNetwork {
-  [CmdletBinding()] param([Parameter(Mandatory)][string]$Subnet, [Nullable[long]]$Priority)
-  $p = $null
-  if ($PSBoundParameters.ContainsKey('Priority')) { $p = [long]$Priority }
+  [CmdletBinding(DefaultParameterSetName = 'ComputerName', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'ComputerName')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ComputerName')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'CimSession')][object[]]$CimSession,
+    [Parameter(Mandatory, Position = 0)][string]$Subnet,
+    [Parameter(Position = 1)][string]$NewSubnet,
+    [uint32]$NewPriority,
+    [switch]$Passthru
+  )
+  Assert-StubSimulated $PSBoundParameters 'Set-VMMigrationNetwork' @('Subnet', 'NewSubnet', 'NewPriority')
+  if ($PSBoundParameters.ContainsKey('NewSubnet') -and -not (Test-StubSubnet $NewSubnet)) {
+    $PSCmdlet.ThrowTerminatingError((New-StubError "The subnet '$NewSubnet' is not a valid IPv4 or IPv6 subnet. The parameter is incorrect. (0x80070057)" 'InvalidParameter' 'InvalidArgument' '80070057'))
+  }
+  $bound = $PSBoundParameters
   Use-StubState -Write {
     param($state)
-    foreach ($n in (Get-StubLocalHost $state).settings.networks) { if ($n.subnet -eq $Subnet) { $n.priority = $p } }
+    foreach ($n in (Get-StubLocalHost $state).settings.networks) {
+      if ($n.subnet -notlike $Subnet) { continue }
+      if ($bound.ContainsKey('NewPriority')) { $n.priority = [long]$NewPriority }
+      if ($bound.ContainsKey('NewSubnet')) { $n.subnet = $NewSubnet }
+    }
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/remove-vmmigrationnetwork?view=windowsserver2016-ps
 function Remove-VMMigrationNetwork {
-  [CmdletBinding()] param([Parameter(Mandatory)][string]$Subnet)
+  [CmdletBinding(SupportsShouldProcess)]
+  param(
+    [Parameter(Mandatory, Position = 0)][string]$Subnet,
+    [object[]]$CimSession,
+    [string[]]$ComputerName,
+    [pscredential[]]$Credential,
+    [switch]$Passthru
+  )
+  Assert-StubSimulated $PSBoundParameters 'Remove-VMMigrationNetwork' @('Subnet')
   Use-StubState -Write {
     param($state)
     $s = (Get-StubLocalHost $state).settings
@@ -503,8 +621,19 @@ function Remove-VMMigrationNetwork {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vmswitch?view=windowsserver2016-ps
 function Get-VMSwitch {
-  [CmdletBinding()] param([string]$Name)
+  [CmdletBinding(DefaultParameterSetName = 'Name')]
+  param(
+    [Parameter(ParameterSetName = 'Name', Position = 0)][string]$Name,
+    [Parameter(ParameterSetName = 'Id', Position = 0)][guid[]]$Id,
+    [Parameter(Position = 1)][string[]]$ResourcePoolName,
+    [string[]]$SwitchType,
+    [object[]]$CimSession,
+    [string[]]$ComputerName,
+    [pscredential[]]$Credential
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-VMSwitch' @()
   $switches = Use-StubState { param($state) @((Get-StubLocalHost $state).switches) }
   foreach ($s in $switches) { [pscustomobject]@{ Name = $s.name; SwitchType = $s.switchType; Id = [guid]::Empty } }
 }
@@ -528,22 +657,33 @@ function ConvertTo-StubVm($Vm, [string]$HostName) {
     Version = [string]$Vm.configurationVersion
     Path = $Vm.path
     ComputerName = $HostName
+    IsClustered = [bool]$Vm.isClustered
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vm?view=windowsserver2016-ps
 function Get-VM {
-  [CmdletBinding()] param([Parameter(Position = 0)][string[]]$Name, [string]$Id)
+  [CmdletBinding(DefaultParameterSetName = 'Name')]
+  param(
+    [Parameter(ParameterSetName = 'Name', Position = 0, ValueFromPipeline)][string[]]$Name,
+    [Parameter(ParameterSetName = 'Name')][Parameter(ParameterSetName = 'Id')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'Name')][Parameter(ParameterSetName = 'Id')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'Name')][Parameter(ParameterSetName = 'Id')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'Id', Position = 0)][Nullable[guid]]$Id,
+    [Parameter(ParameterSetName = 'ClusterObject', Mandatory, Position = 0, ValueFromPipeline)][psobject]$ClusterObject
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-VM' @('Name', 'Id')
   $hostName = Get-StubHostName
   $vms = Use-StubState { param($state) @((Get-StubLocalHost $state).vms) }
   if ($PSBoundParameters.ContainsKey('Id')) {
-    $match = @($vms | Where-Object { $_.vmId -eq $Id })
+    $match = @($vms | Where-Object { [guid]$_.vmId -eq $Id })
     if ($match.Count -eq 0) {
       $PSCmdlet.ThrowTerminatingError((New-StubError "Hyper-V was unable to find a virtual machine with ID ""$Id""." 'InvalidParameter' 'ObjectNotFound'))
     }
     return ConvertTo-StubVm $match[0] $hostName
   }
   foreach ($vm in $vms) {
-    if ($Name -and $vm.name -notin $Name) { continue }
+    if ($Name -and -not @($Name | Where-Object { $vm.name -like $_ }).Count) { continue }
     ConvertTo-StubVm $vm $hostName
   }
 }
@@ -556,20 +696,48 @@ function Resolve-StubVm($State, $VmObject) {
   throw (New-StubError "Hyper-V was unable to find a virtual machine with ID ""$id""." 'InvalidParameter' 'ObjectNotFound')
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vmharddiskdrive?view=windowsserver2016-ps
 function Get-VMHardDiskDrive {
-  [CmdletBinding()] param([Parameter(Mandatory, ValueFromPipeline)]$VM)
+  [CmdletBinding(DefaultParameterSetName = 'VMName')]
+  param(
+    [Parameter(ParameterSetName = 'VMName')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'VMName')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'VMName')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'VMName', Mandatory, Position = 0)][string[]]$VMName,
+    [Parameter(ParameterSetName = 'VMObject', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject[]]$VM,
+    [Parameter(ParameterSetName = 'VMSnapshot', Mandatory, Position = 0, ValueFromPipeline)][psobject]$VMSnapshot,
+    [Parameter(ParameterSetName = 'VMDriveController', Mandatory, Position = 0, ValueFromPipeline)][psobject[]]$VMDriveController,
+    [int]$ControllerLocation,
+    [Parameter(ParameterSetName = 'VMName')][Parameter(ParameterSetName = 'VMObject')][Parameter(ParameterSetName = 'VMSnapshot')][int]$ControllerNumber,
+    [Parameter(ParameterSetName = 'VMName')][Parameter(ParameterSetName = 'VMObject')][Parameter(ParameterSetName = 'VMSnapshot')][string]$ControllerType
+  )
   process {
-    $vm = Use-StubState { param($state) Resolve-StubVm $state $VM }
-    $i = 0
-    foreach ($d in $vm.hardDrives) {
-      [pscustomobject]@{ VMName = $vm.name; ControllerType = 'SCSI'; ControllerNumber = 0; ControllerLocation = $i; Path = $d.path }
-      $i++
+    Assert-StubSimulated $PSBoundParameters 'Get-VMHardDiskDrive' @('VM')
+    foreach ($one in $VM) {
+      $target = Use-StubState { param($state) Resolve-StubVm $state $one }
+      $i = 0
+      foreach ($d in $target.hardDrives) {
+        [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.HardDiskDrive'; VMName = $target.name; ControllerType = 'SCSI'; ControllerNumber = 0; ControllerLocation = $i; Path = $d.path }
+        $i++
+      }
     }
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vhd?view=windowsserver2016-ps
 function Get-VHD {
-  [CmdletBinding()] param([Parameter(Mandatory)][string]$Path)
+  [CmdletBinding(DefaultParameterSetName = 'Path')]
+  param(
+    [Parameter(ParameterSetName = 'Path', Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)][Alias('FullName')][string[]]$Path,
+    [Parameter(ParameterSetName = 'Disk', Mandatory, Position = 0)][uint32]$DiskNumber,
+    [Parameter(ParameterSetName = 'VMId', Mandatory, Position = 0)][guid[]]$VMId,
+    [object[]]$CimSession,
+    [string[]]$ComputerName,
+    [pscredential[]]$Credential
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-VHD' @('Path')
+  if ($Path.Count -ne 1) { throw 'FerryHyperVStub: Get-VHD simulates one path at a time.' }
+  $Path = [string]$Path[0]
   $size = Use-StubState {
     param($state)
     foreach ($h in $state.hosts) { foreach ($vm in $h.vms) { foreach ($d in $vm.hardDrives) { if ($d.path -eq $Path) { return $d.sizeBytes } } } }
@@ -581,28 +749,85 @@ function Get-VHD {
   [pscustomobject]@{ Path = $Path; VhdFormat = 'VHDX'; VhdType = 'Dynamic'; Size = [uint64]$size; FileSize = [uint64]$size }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vmnetworkadapter?view=windowsserver2016-ps
 function Get-VMNetworkAdapter {
-  [CmdletBinding()] param([Parameter(Mandatory, ValueFromPipeline)]$VM)
+  [CmdletBinding(DefaultParameterSetName = 'VMName')]
+  param(
+    [Parameter(ParameterSetName = 'VMName')][Parameter(ParameterSetName = 'VMObject')][bool]$IsLegacy,
+    [Parameter(ParameterSetName = 'VMName')][Parameter(ParameterSetName = 'ManagementOS')][Parameter(ParameterSetName = 'All')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'VMName')][Parameter(ParameterSetName = 'ManagementOS')][Parameter(ParameterSetName = 'All')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'VMName')][Parameter(ParameterSetName = 'ManagementOS')][Parameter(ParameterSetName = 'All')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'VMName', Mandatory, Position = 0)][string[]]$VMName,
+    [Parameter(ParameterSetName = 'VMObject', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject[]]$VM,
+    [Parameter(ParameterSetName = 'VMSnapshot', Mandatory, ValueFromPipeline)][psobject]$VMSnapshot,
+    [Parameter(ParameterSetName = 'VMName', Position = 1)][Parameter(ParameterSetName = 'VMObject', Position = 1)][Parameter(ParameterSetName = 'ManagementOS', Position = 0)][Parameter(ParameterSetName = 'All', Position = 0)][Parameter(ParameterSetName = 'VMSnapshot', Position = 0)][string]$Name,
+    [Parameter(ParameterSetName = 'ManagementOS')][switch]$ManagementOS,
+    [Parameter(ParameterSetName = 'ManagementOS')][string]$SwitchName,
+    [Parameter(ParameterSetName = 'All')][switch]$All
+  )
   process {
-    $vm = Use-StubState { param($state) Resolve-StubVm $state $VM }
-    foreach ($s in $vm.switchNames) { [pscustomobject]@{ Name = 'Network Adapter'; VMName = $vm.name; SwitchName = $s } }
+    Assert-StubSimulated $PSBoundParameters 'Get-VMNetworkAdapter' @('VM')
+    foreach ($one in $VM) {
+      $target = Use-StubState { param($state) Resolve-StubVm $state $one }
+      foreach ($s in $target.switchNames) { [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.VMNetworkAdapter'; Name = 'Network Adapter'; VMName = $target.name; SwitchName = $s } }
+    }
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/get-vmprocessor?view=windowsserver2016-ps
 function Get-VMProcessor {
-  [CmdletBinding()] param([Parameter(Mandatory, ValueFromPipeline)]$VM)
+  [CmdletBinding(DefaultParameterSetName = 'VMName')]
+  param(
+    [Parameter(ParameterSetName = 'VMName')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'VMName')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'VMName')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'VMName', Mandatory, Position = 0)][string[]]$VMName,
+    [Parameter(ParameterSetName = 'VMSnapshot', Mandatory, Position = 0, ValueFromPipeline)][psobject]$VMSnapshot,
+    [Parameter(ParameterSetName = 'VMObject', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject[]]$VM
+  )
   process {
-    $vm = Use-StubState { param($state) Resolve-StubVm $state $VM }
-    [pscustomobject]@{ VMName = $vm.name; Count = 2; CompatibilityForMigrationEnabled = [bool]$vm.processorCompatibilityForMigration }
+    Assert-StubSimulated $PSBoundParameters 'Get-VMProcessor' @('VM')
+    foreach ($one in $VM) {
+      $target = Use-StubState { param($state) Resolve-StubVm $state $one }
+      [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.VMProcessor'; VMName = $target.name; Count = 2; CompatibilityForMigrationEnabled = [bool]$target.processorCompatibilityForMigration }
+    }
   }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/set-vmprocessor?view=windowsserver2016-ps
+# (-Perfmon is in the 2016 reference's VMName set only.)
 function Set-VMProcessor {
-  [CmdletBinding()] param([Parameter(Mandatory)]$VM, [Nullable[bool]]$CompatibilityForMigrationEnabled)
-  $enabled = $CompatibilityForMigrationEnabled
+  [CmdletBinding(DefaultParameterSetName = 'VMName', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'VMName')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'VMName')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'VMName')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'VMName', Mandatory, Position = 0)][string[]]$VMName,
+    [Parameter(ParameterSetName = 'VMObject', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject[]]$VM,
+    [Parameter(ParameterSetName = 'VMProcessor', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VMProcessor')][psobject[]]$VMProcessor,
+    [long]$Count,
+    [bool]$CompatibilityForMigrationEnabled,
+    [bool]$CompatibilityForOlderOperatingSystemsEnabled,
+    [long]$HwThreadCountPerCore,
+    [long]$Maximum,
+    [long]$Reserve,
+    [int]$RelativeWeight,
+    [int]$MaximumCountPerNumaNode,
+    [int]$MaximumCountPerNumaSocket,
+    [string]$ResourcePoolName,
+    [Parameter(ParameterSetName = 'VMName')][string]$Perfmon,
+    [bool]$EnableHostResourceProtection,
+    [bool]$ExposeVirtualizationExtensions,
+    [switch]$Passthru
+  )
+  Assert-StubSimulated $PSBoundParameters 'Set-VMProcessor' @('VM', 'CompatibilityForMigrationEnabled')
+  if ($VM.Count -ne 1) { throw 'FerryHyperVStub: Set-VMProcessor simulates one VM at a time.' }
+  $one = $VM[0]
+  $enabled = $null
+  if ($PSBoundParameters.ContainsKey('CompatibilityForMigrationEnabled')) { $enabled = $CompatibilityForMigrationEnabled }
   $failure = Use-StubState -Write {
     param($state)
-    $target = Resolve-StubVm $state $VM
+    $target = Resolve-StubVm $state $one
     $busy = @(Get-StubActiveJobs $state | Where-Object { $_.vmId -eq $target.vmId }).Count -gt 0
     if ($target.state -ne 'OFF' -or $busy) {
       return "Failed to modify device 'Processor'. The operation cannot be performed while the virtual machine '$($target.name)' is in its current state."
@@ -621,8 +846,37 @@ function Test-StubSwitchMissing($Vm, $Destination) {
 }
 
 # Compare-VM: what would stop a VM from moving to a host, without moving it.
+# https://learn.microsoft.com/powershell/module/hyper-v/compare-vm?view=windowsserver2016-ps
 function Compare-VM {
-  [CmdletBinding()] param([Parameter(Mandatory)]$VM, [Parameter(Mandatory)][string]$DestinationHost)
+  [CmdletBinding(DefaultParameterSetName = 'NameSingleDestination', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'Register')][Parameter(ParameterSetName = 'Copy')][Parameter(ParameterSetName = 'NameMultipleDestinations')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'Register')][Parameter(ParameterSetName = 'Copy')][Parameter(ParameterSetName = 'NameMultipleDestinations')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'Register')][Parameter(ParameterSetName = 'Copy')][object[]]$CimSession,
+    [switch]$AsJob,
+    [Parameter(ParameterSetName = 'NameSingleDestination', Mandatory, Position = 0)][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession', Mandatory, Position = 0)][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession', Mandatory, Position = 0)][Parameter(ParameterSetName = 'NameMultipleDestinations', Mandatory, Position = 0)][string]$Name,
+    [Parameter(ParameterSetName = 'VMMultipleDestinations', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'VMSingleDestination', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject]$VM,
+    [Parameter(ParameterSetName = 'NameSingleDestination', Mandatory, Position = 1)][Parameter(ParameterSetName = 'NameMultipleDestinations', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMMultipleDestinations', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMSingleDestination', Mandatory, Position = 1)][string]$DestinationHost,
+    [Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession', Mandatory, Position = 1)][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession', Mandatory, Position = 1)][object]$DestinationCimSession,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMSingleDestination')][pscredential]$DestinationCredential,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][switch]$IncludeStorage,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][string]$DestinationStoragePath,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][string]$ResourcePoolName,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][switch]$RetainVhdCopiesOnSource,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession', Mandatory)][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession', Mandatory)][Parameter(ParameterSetName = 'Copy')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][string]$VirtualMachinePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'Copy')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][string]$SnapshotFilePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'Copy')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][string]$SmartPagingFilePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][hashtable[]]$Vhds,
+    [Parameter(ParameterSetName = 'Register', Mandatory, Position = 0)][Parameter(ParameterSetName = 'Copy', Mandatory, Position = 0)][string]$Path,
+    [Parameter(ParameterSetName = 'Register')][switch]$Register,
+    [Parameter(ParameterSetName = 'Copy', Position = 1)][string]$VhdDestinationPath,
+    [Parameter(ParameterSetName = 'Copy')][switch]$Copy,
+    [Parameter(ParameterSetName = 'Copy')][string]$VhdSourcePath,
+    [Parameter(ParameterSetName = 'Copy')][switch]$GenerateNewId,
+    [Parameter(ParameterSetName = 'CompatibilityReport', Mandatory, Position = 0)][psobject]$CompatibilityReport
+  )
+  Assert-StubSimulated $PSBoundParameters 'Compare-VM' @('VM', 'DestinationHost', 'IncludeStorage')
+  if ($IncludeStorage) { throw 'FerryHyperVStub: Compare-VM -IncludeStorage is not simulated.' }
   $result = Use-StubState {
     param($state)
     $target = Resolve-StubVm $state $VM
@@ -711,15 +965,35 @@ function New-StubPsJob([string]$Name) {
   [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.VMJob'; Name = $Name; State = 'Running'; HasMoreData = $false }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/move-vm?view=windowsserver2016-ps
+# Single destination (-IncludeStorage, -DestinationStoragePath) and multiple destinations
+# (-VirtualMachinePath, -SnapshotFilePath, -SmartPagingFilePath, -Vhds) are different parameter sets:
+# -IncludeStorage and -Vhds do not combine.
 function Move-VM {
-  [CmdletBinding()]
+  [CmdletBinding(DefaultParameterSetName = 'NameSingleDestination', SupportsShouldProcess)]
   param(
-    [Parameter(Mandatory)]$VM,
-    [Parameter(Mandatory)][string]$DestinationHost,
-    [switch]$IncludeStorage,
-    [string]$DestinationStoragePath,
-    [switch]$AsJob
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameMultipleDestinations')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameMultipleDestinations')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'NameSingleDestination', Mandatory, Position = 0)][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession', Mandatory, Position = 0)][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession', Mandatory, Position = 0)][Parameter(ParameterSetName = 'NameMultipleDestinations', Mandatory, Position = 0)][string]$Name,
+    [Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'VMSingleDestination', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'VMMultipleDestinations', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject]$VM,
+    [Parameter(ParameterSetName = 'NameSingleDestination', Mandatory, Position = 1)][Parameter(ParameterSetName = 'NameMultipleDestinations', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMSingleDestination', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMMultipleDestinations', Mandatory, Position = 1)][string]$DestinationHost,
+    [Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession', Mandatory, Position = 1)][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession', Mandatory, Position = 1)][object]$DestinationCimSession,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMSingleDestination')][Parameter(ParameterSetName = 'VMMultipleDestinations')][pscredential]$DestinationCredential,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][switch]$IncludeStorage,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][string]$DestinationStoragePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession', Mandatory)][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession', Mandatory)][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][string]$VirtualMachinePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][string]$SnapshotFilePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][string]$SmartPagingFilePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][hashtable[]]$Vhds,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][string]$ResourcePoolName,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][switch]$RetainVhdCopiesOnSource,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinationsAndCimSession')][Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMSingleDestinationAndCimSession')][Parameter(ParameterSetName = 'VMSingleDestination')][Parameter(ParameterSetName = 'VMMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinationsAndCimSession')][switch]$RemoveSourceUnmanagedVhds,
+    [Parameter(ParameterSetName = 'CompatibilityReport', Mandatory, Position = 0)][psobject]$CompatibilityReport,
+    [switch]$AsJob,
+    [switch]$Passthru
   )
+  Assert-StubSimulated $PSBoundParameters 'Move-VM' @('VM', 'DestinationHost', 'IncludeStorage', 'DestinationStoragePath', 'AsJob')
   $includeStorage = [bool]$IncludeStorage
   $outcome = Use-StubState -Write {
     param($state)
@@ -838,9 +1112,29 @@ function Move-VM {
   if ($AsJob) { New-StubPsJob "Move-VM $($outcome.name)" }
 }
 
+# https://learn.microsoft.com/powershell/module/hyper-v/move-vmstorage?view=windowsserver2016-ps
+# -DestinationStoragePath (single destination) or -VirtualMachinePath/-SnapshotFilePath/
+# -SmartPagingFilePath/-Vhds (multiple destinations).
 function Move-VMStorage {
-  [CmdletBinding()]
-  param([Parameter(Mandatory)]$VM, [string]$DestinationStoragePath, [hashtable[]]$Vhds, [switch]$AsJob)
+  [CmdletBinding(DefaultParameterSetName = 'NameSingleDestination', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameMultipleDestinations')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameMultipleDestinations')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'NameSingleDestination')][Parameter(ParameterSetName = 'NameMultipleDestinations')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'NameSingleDestination', Mandatory, Position = 0)][Parameter(ParameterSetName = 'NameMultipleDestinations', Mandatory, Position = 0)][string]$Name,
+    [Parameter(ParameterSetName = 'VMSingleDestination', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'VMMultipleDestinations', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject]$VM,
+    [Parameter(ParameterSetName = 'NameSingleDestination', Mandatory, Position = 1)][Parameter(ParameterSetName = 'VMSingleDestination', Mandatory, Position = 1)][string]$DestinationStoragePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][string]$VirtualMachinePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][string]$SnapshotFilePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][string]$SmartPagingFilePath,
+    [Parameter(ParameterSetName = 'NameMultipleDestinations')][Parameter(ParameterSetName = 'VMMultipleDestinations')][hashtable[]]$Vhds,
+    [string]$ResourcePoolName,
+    [switch]$RetainVhdCopiesOnSource,
+    [switch]$RemoveSourceUnmanagedVhds,
+    [switch]$AllowUnverifiedPaths,
+    [switch]$AsJob
+  )
+  Assert-StubSimulated $PSBoundParameters 'Move-VMStorage' @('VM', 'DestinationStoragePath', 'Vhds', 'AsJob')
   $outcome = Use-StubState -Write {
     param($state)
     $target = Resolve-StubVm $state $VM
@@ -930,9 +1224,25 @@ function ConvertTo-StubCimJob($Job) {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/cimcmdlets/get-ciminstance?view=powershell-5.1
 function Get-CimInstance {
-  [CmdletBinding()]
-  param([Parameter(Position = 0)][Alias('Class')][string]$ClassName, [string]$Namespace = 'root\cimv2', [string]$Filter)
+  [CmdletBinding(DefaultParameterSetName = 'ClassNameComputerSet')]
+  param(
+    [Parameter(ParameterSetName = 'ClassNameComputerSet', Mandatory, Position = 0, ValueFromPipelineByPropertyName)][Parameter(ParameterSetName = 'ClassNameSessionSet', Mandatory, Position = 0, ValueFromPipelineByPropertyName)][string]$ClassName,
+    [Parameter(ParameterSetName = 'ResourceUriSessionSet', Mandatory, ValueFromPipeline)][Parameter(ParameterSetName = 'QuerySessionSet', Mandatory, ValueFromPipeline)][Parameter(ParameterSetName = 'ClassNameSessionSet', Mandatory, ValueFromPipeline)][Parameter(ParameterSetName = 'CimInstanceSessionSet', Mandatory, ValueFromPipeline)][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'CimInstanceComputerSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][Parameter(ParameterSetName = 'QueryComputerSet')][Alias('CN', 'ServerName')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'ResourceUriSessionSet')][Parameter(ParameterSetName = 'ClassNameSessionSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][string]$Filter,
+    [Parameter(ParameterSetName = 'CimInstanceSessionSet', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'CimInstanceComputerSet', Mandatory, Position = 0, ValueFromPipeline)][Alias('CimInstance')][psobject]$InputObject,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'ResourceUriSessionSet')][Parameter(ParameterSetName = 'ClassNameSessionSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][switch]$KeyOnly,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'ResourceUriSessionSet')][Parameter(ParameterSetName = 'QuerySessionSet')][Parameter(ParameterSetName = 'ClassNameSessionSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][Parameter(ParameterSetName = 'QueryComputerSet')][string]$Namespace = 'root/cimv2',
+    [Alias('OT')][uint32]$OperationTimeoutSec,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'ResourceUriSessionSet')][Parameter(ParameterSetName = 'ClassNameSessionSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][Alias('SelectProperties')][string[]]$Property,
+    [Parameter(ParameterSetName = 'QuerySessionSet', Mandatory)][Parameter(ParameterSetName = 'QueryComputerSet', Mandatory)][string]$Query,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'QuerySessionSet')][Parameter(ParameterSetName = 'ClassNameSessionSet')][Parameter(ParameterSetName = 'QueryComputerSet')][string]$QueryDialect,
+    [Parameter(ParameterSetName = 'ResourceUriSessionSet', Mandatory)][Parameter(ParameterSetName = 'ResourceUriComputerSet', Mandatory)][Parameter(ParameterSetName = 'QuerySessionSet')][Parameter(ParameterSetName = 'CimInstanceSessionSet')][Parameter(ParameterSetName = 'CimInstanceComputerSet')][Parameter(ParameterSetName = 'QueryComputerSet')][uri]$ResourceUri,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'ResourceUriSessionSet')][Parameter(ParameterSetName = 'QuerySessionSet')][Parameter(ParameterSetName = 'ClassNameSessionSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][Parameter(ParameterSetName = 'QueryComputerSet')][switch]$Shallow
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-CimInstance' @('ClassName', 'Namespace')
   $hostName = Get-StubHostName
   switch ($ClassName) {
     'Msvm_MigrationJob' {
@@ -957,9 +1267,24 @@ function Get-CimInstance {
 }
 
 # Msvm_MigrationJob.RequestStateChange: 4 (Terminate) or 5 (Kill) ends a running job CANCELLED.
+# https://learn.microsoft.com/powershell/module/cimcmdlets/invoke-cimmethod?view=powershell-5.1
 function Invoke-CimMethod {
-  [CmdletBinding()]
-  param([Parameter(Mandatory)]$InputObject, [Parameter(Mandatory)][string]$MethodName, [System.Collections.IDictionary]$Arguments)
+  [CmdletBinding(DefaultParameterSetName = 'ClassNameComputerSet', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'ClassNameComputerSet', Mandatory, Position = 0, ValueFromPipelineByPropertyName)][Parameter(ParameterSetName = 'ClassNameSessionSet', Mandatory, Position = 0, ValueFromPipelineByPropertyName)][Alias('Class')][string]$ClassName,
+    [Parameter(ParameterSetName = 'ClassNameSessionSet', Mandatory, ValueFromPipeline)][Parameter(ParameterSetName = 'CimInstanceSessionSet', Mandatory, ValueFromPipeline)][Parameter(ParameterSetName = 'ResourceUriSessionSet', Mandatory, ValueFromPipeline)][Parameter(ParameterSetName = 'CimClassSessionSet', Mandatory, ValueFromPipeline)][Parameter(ParameterSetName = 'QuerySessionSet', Mandatory, ValueFromPipeline)][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][Parameter(ParameterSetName = 'CimClassComputerSet')][Parameter(ParameterSetName = 'CimInstanceComputerSet')][Parameter(ParameterSetName = 'QueryComputerSet')][Alias('CN', 'ServerName')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'ResourceUriComputerSet', Mandatory)][Parameter(ParameterSetName = 'ResourceUriSessionSet', Mandatory)][Parameter(ParameterSetName = 'CimInstanceSessionSet')][Parameter(ParameterSetName = 'CimInstanceComputerSet')][uri]$ResourceUri,
+    [Parameter(ParameterSetName = 'CimInstanceSessionSet', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'CimInstanceComputerSet', Mandatory, Position = 0, ValueFromPipeline)][Alias('CimInstance')][psobject]$InputObject,
+    [Parameter(ParameterSetName = 'CimClassComputerSet', Mandatory, Position = 0, ValueFromPipeline)][Parameter(ParameterSetName = 'CimClassSessionSet', Mandatory, Position = 0, ValueFromPipeline)][psobject]$CimClass,
+    [Parameter(ParameterSetName = 'QueryComputerSet', Mandatory)][Parameter(ParameterSetName = 'QuerySessionSet', Mandatory)][string]$Query,
+    [Parameter(ParameterSetName = 'QueryComputerSet')][Parameter(ParameterSetName = 'QuerySessionSet')][string]$QueryDialect,
+    [Parameter(Position = 1)][System.Collections.IDictionary]$Arguments,
+    [Parameter(Mandatory, Position = 2)][Alias('Name')][string]$MethodName,
+    [Parameter(ParameterSetName = 'ClassNameComputerSet')][Parameter(ParameterSetName = 'ClassNameSessionSet')][Parameter(ParameterSetName = 'ResourceUriComputerSet')][Parameter(ParameterSetName = 'ResourceUriSessionSet')][Parameter(ParameterSetName = 'QuerySessionSet')][Parameter(ParameterSetName = 'QueryComputerSet')][string]$Namespace,
+    [Alias('OT')][uint32]$OperationTimeoutSec
+  )
+  Assert-StubSimulated $PSBoundParameters 'Invoke-CimMethod' @('InputObject', 'MethodName', 'Arguments')
   if ($MethodName -ne 'RequestStateChange') { throw "FerryHyperVStub: method '$MethodName' is not simulated" }
   $requested = [int]$Arguments['RequestedState']
   $id = [string]$InputObject.InstanceID
@@ -982,9 +1307,28 @@ function Invoke-CimMethod {
   [pscustomobject]@{ ReturnValue = [uint32]$code }
 }
 
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.diagnostics/get-winevent?view=powershell-5.1
 function Get-WinEvent {
-  [CmdletBinding()]
-  param([string]$LogName, [string]$FilterXPath, [int]$MaxEvents = [int]::MaxValue, [switch]$Oldest)
+  [CmdletBinding(DefaultParameterSetName = 'GetLogSet')]
+  param(
+    [Parameter(ParameterSetName = 'GetLogSet', Position = 0)][string[]]$LogName,
+    [Parameter(ParameterSetName = 'ListLogSet', Mandatory, Position = 0)][string[]]$ListLog,
+    [Parameter(ParameterSetName = 'ListProviderSet', Mandatory, Position = 0)][string[]]$ListProvider,
+    [Parameter(ParameterSetName = 'GetProviderSet', Mandatory, Position = 0, ValueFromPipelineByPropertyName)][string[]]$ProviderName,
+    [Parameter(ParameterSetName = 'FileSet', Mandatory, Position = 0, ValueFromPipelineByPropertyName)][Alias('PSPath')][string[]]$Path,
+    [Parameter(ParameterSetName = 'HashQuerySet', Mandatory, Position = 0)][hashtable[]]$FilterHashtable,
+    [Parameter(ParameterSetName = 'XmlQuerySet', Mandatory, Position = 0)][xml]$FilterXml,
+    [Parameter(ParameterSetName = 'GetLogSet')][Parameter(ParameterSetName = 'GetProviderSet')][Parameter(ParameterSetName = 'FileSet')][Parameter(ParameterSetName = 'HashQuerySet')][Parameter(ParameterSetName = 'XmlQuerySet')][ValidateRange(1, [long]::MaxValue)][long]$MaxEvents = -1,
+    [Parameter(ParameterSetName = 'GetLogSet')][Parameter(ParameterSetName = 'ListLogSet')][Parameter(ParameterSetName = 'ListProviderSet')][Parameter(ParameterSetName = 'GetProviderSet')][Parameter(ParameterSetName = 'HashQuerySet')][Parameter(ParameterSetName = 'XmlQuerySet')][Alias('Cn')][string]$ComputerName,
+    [pscredential]$Credential,
+    [Parameter(ParameterSetName = 'GetLogSet')][Parameter(ParameterSetName = 'GetProviderSet')][Parameter(ParameterSetName = 'FileSet')][string]$FilterXPath,
+    [Parameter(ParameterSetName = 'GetLogSet')][Parameter(ParameterSetName = 'ListLogSet')][Parameter(ParameterSetName = 'GetProviderSet')][Parameter(ParameterSetName = 'HashQuerySet')][switch]$Force,
+    [Parameter(ParameterSetName = 'GetLogSet')][Parameter(ParameterSetName = 'GetProviderSet')][Parameter(ParameterSetName = 'FileSet')][Parameter(ParameterSetName = 'HashQuerySet')][Parameter(ParameterSetName = 'XmlQuerySet')][switch]$Oldest
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-WinEvent' @('LogName', 'FilterXPath', 'MaxEvents', 'Oldest')
+  if ($LogName.Count -ne 1) { throw 'FerryHyperVStub: Get-WinEvent simulates one log at a time.' }
+  $LogName = [string]$LogName[0]
+  if ($MaxEvents -lt 0) { $MaxEvents = [int]::MaxValue }
   $hostName = Get-StubHostName
   $after = [long]0
   if ($FilterXPath -match 'EventRecordID\s*>\s*(\d+)') { $after = [long]$Matches[1] }
@@ -1016,25 +1360,99 @@ function Get-WinEvent {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/netsecurity/get-netfirewallrule?view=windowsserver2016-ps
+# (enum-typed filters are strings here).
 function Get-NetFirewallRule {
-  [CmdletBinding()] param([string[]]$Name)
+  [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+  param(
+    [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+    [Parameter(ParameterSetName = 'ByName', Mandatory, Position = 0, ValueFromPipelineByPropertyName)][Alias('ID')][string[]]$Name,
+    [Parameter(ParameterSetName = 'ByDisplayName', Mandatory, ValueFromPipelineByPropertyName)][string[]]$DisplayName,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Description,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$DisplayGroup,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Group,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Enabled,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Direction,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Action,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$EdgeTraversalPolicy,
+    [Parameter(ParameterSetName = 'ByQuery')][bool[]]$LooseSourceMapping,
+    [Parameter(ParameterSetName = 'ByQuery')][bool[]]$LocalOnlyMapping,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Owner,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$PrimaryStatus,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Status,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$PolicyStoreSource,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$PolicyStoreSourceType,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallAddressFilter', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallAddressFilter,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallApplicationFilter', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallApplicationFilter,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallInterfaceFilter', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallInterfaceFilter,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallInterfaceTypeFilter', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallInterfaceTypeFilter,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallPortFilter', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallPortFilter,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallSecurityFilter', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallSecurityFilter,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallServiceFilter', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallServiceFilter,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallProfile', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetFirewallProfile,
+    [string]$PolicyStore,
+    [string]$GPOSession,
+    [switch]$TracePolicyStore,
+    [object[]]$CimSession,
+    [int]$ThrottleLimit,
+    [switch]$AsJob
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-NetFirewallRule' @('Name')
   $rules = Use-StubState { param($state) @((Get-StubLocalHost $state).firewallRules) }
   foreach ($r in $rules) {
     if ($Name -and $r.name -notin $Name) { continue }
     [pscustomobject]@{
+      PSTypeName = 'Microsoft.Management.Infrastructure.CimInstance#root/StandardCimv2/MSFT_NetFirewallRule'
       Name = $r.name; DisplayName = $r.displayName; Enabled = $(if ($r.enabled) { 'True' } else { 'False' })
       Direction = 'Inbound'; Action = 'Allow'; Protocol = $r.protocol; LocalPort = $r.localPort
     }
   }
 }
 
+# https://learn.microsoft.com/powershell/module/netsecurity/get-netfirewallportfilter?view=windowsserver2016-ps
 function Get-NetFirewallPortFilter {
-  [CmdletBinding()] param([Parameter(ValueFromPipeline)]$AssociatedNetFirewallRule)
-  process { [pscustomobject]@{ Protocol = $AssociatedNetFirewallRule.Protocol; LocalPort = $AssociatedNetFirewallRule.LocalPort; RemotePort = 'Any' } }
+  [CmdletBinding(DefaultParameterSetName = 'GetAll')]
+  param(
+    [Parameter(ParameterSetName = 'GetAll')][switch]$All,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$Protocol,
+    [Parameter(ParameterSetName = 'ByQuery')][string[]]$DynamicTarget,
+    [Parameter(ParameterSetName = 'ByAssociatedNetFirewallRule', Mandatory, ValueFromPipeline)][PSTypeName('Microsoft.Management.Infrastructure.CimInstance#root/StandardCimv2/MSFT_NetFirewallRule')][psobject]$AssociatedNetFirewallRule,
+    [Parameter(ParameterSetName = 'ByAssociatedNetIPsecRule', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetIPsecRule,
+    [string]$PolicyStore,
+    [string]$GPOSession,
+    [object[]]$CimSession,
+    [int]$ThrottleLimit,
+    [switch]$AsJob
+  )
+  process {
+    Assert-StubSimulated $PSBoundParameters 'Get-NetFirewallPortFilter' @('AssociatedNetFirewallRule')
+    [pscustomobject]@{ Protocol = $AssociatedNetFirewallRule.Protocol; LocalPort = $AssociatedNetFirewallRule.LocalPort; RemotePort = 'Any' }
+  }
 }
 
+# https://learn.microsoft.com/powershell/module/storage/get-volume?view=windowsserver2016-ps
 function Get-Volume {
-  [CmdletBinding()] param()
+  [CmdletBinding(DefaultParameterSetName = 'ByDriveLetter')]
+  param(
+    [Parameter(ParameterSetName = 'ByDriveLetter', Position = 0, ValueFromPipelineByPropertyName)][char[]]$DriveLetter,
+    [Parameter(ParameterSetName = 'ById', ValueFromPipelineByPropertyName)][Alias('Id')][string[]]$ObjectId,
+    [Parameter(ParameterSetName = 'ByUniqueId', ValueFromPipelineByPropertyName)][string[]]$UniqueId,
+    [Parameter(ParameterSetName = 'ByPaths', ValueFromPipelineByPropertyName)][string[]]$Path,
+    [Parameter(ParameterSetName = 'ByLabel', ValueFromPipelineByPropertyName)][string[]]$FileSystemLabel,
+    [Parameter(ParameterSetName = 'ByPartition', ValueFromPipeline)][psobject]$Partition,
+    [Parameter(ParameterSetName = 'ByDiskImage', ValueFromPipeline)][psobject]$DiskImage,
+    [Parameter(ParameterSetName = 'ByStorageSubSystem', ValueFromPipeline)][psobject]$StorageSubSystem,
+    [Parameter(ParameterSetName = 'ByStoragePool', ValueFromPipeline)][psobject]$StoragePool,
+    [Parameter(ParameterSetName = 'ByStorageNode', ValueFromPipeline)][psobject]$StorageNode,
+    [Parameter(ParameterSetName = 'ByStorageFileServer', ValueFromPipeline)][psobject]$StorageFileServer,
+    [Parameter(ParameterSetName = 'ByFileShare', ValueFromPipeline)][psobject]$FileShare,
+    [Parameter(ParameterSetName = 'ByStorageJob', ValueFromPipeline)][psobject]$StorageJob,
+    [Parameter(ParameterSetName = 'ByFilePath')][string]$FilePath,
+    [object[]]$CimSession,
+    [int]$ThrottleLimit,
+    [switch]$AsJob
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-Volume' @()
   $volumes = Use-StubState { param($state) @((Get-StubLocalHost $state).volumes) }
   foreach ($v in $volumes) {
     if ([string]$v.root -match '^([A-Za-z]):\\') {
@@ -1043,8 +1461,20 @@ function Get-Volume {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/netadapter/get-netadapter?view=windowsserver2016-ps
 function Get-NetAdapter {
-  [CmdletBinding()] param([string[]]$Name, [switch]$Physical)
+  [CmdletBinding(DefaultParameterSetName = 'ByName')]
+  param(
+    [Parameter(ParameterSetName = 'ByName', Position = 0, ValueFromPipelineByPropertyName)][Alias('ifAlias', 'InterfaceAlias')][string[]]$Name,
+    [Parameter(ParameterSetName = 'ByInstanceID', Mandatory, ValueFromPipelineByPropertyName)][Alias('ifDesc')][string[]]$InterfaceDescription,
+    [Parameter(ParameterSetName = 'ByIfIndex', Mandatory, ValueFromPipelineByPropertyName)][Alias('ifIndex')][uint32[]]$InterfaceIndex,
+    [switch]$IncludeHidden,
+    [switch]$Physical,
+    [object[]]$CimSession,
+    [int]$ThrottleLimit,
+    [switch]$AsJob
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-NetAdapter' @('Name')
   $adapters = Use-StubState { param($state) @((Get-StubLocalHost $state).networkAdapters) }
   $index = 0
   foreach ($a in $adapters) {
@@ -1054,8 +1484,18 @@ function Get-NetAdapter {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/netadapter/get-netadapterrdma?view=windowsserver2016-ps
 function Get-NetAdapterRdma {
-  [CmdletBinding()] param([string[]]$Name)
+  [CmdletBinding(DefaultParameterSetName = 'ByName')]
+  param(
+    [Parameter(ParameterSetName = 'ByName', Position = 0, ValueFromPipelineByPropertyName)][Alias('ifAlias', 'InterfaceAlias')][string[]]$Name,
+    [Parameter(ParameterSetName = 'ByInstanceID', Mandatory, ValueFromPipelineByPropertyName)][Alias('ifDesc')][string[]]$InterfaceDescription,
+    [switch]$IncludeHidden,
+    [object[]]$CimSession,
+    [int]$ThrottleLimit,
+    [switch]$AsJob
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-NetAdapterRdma' @('Name')
   $adapters = Use-StubState { param($state) @((Get-StubLocalHost $state).networkAdapters) }
   foreach ($a in $adapters) {
     if (-not $a.rdmaCapable) { continue }
@@ -1064,21 +1504,61 @@ function Get-NetAdapterRdma {
   }
 }
 
+# https://learn.microsoft.com/powershell/module/nettcpip/get-netipaddress?view=windowsserver2016-ps
+# (enum-typed filters are strings here).
 function Get-NetIPAddress {
-  [CmdletBinding()] param([int]$InterfaceIndex)
+  [CmdletBinding()]
+  param(
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName)][string[]]$IPAddress,
+    [Parameter(ValueFromPipelineByPropertyName)][Alias('ifIndex')][uint32[]]$InterfaceIndex,
+    [Parameter(ValueFromPipelineByPropertyName)][Alias('ifAlias')][string[]]$InterfaceAlias,
+    [string[]]$AddressFamily,
+    [string[]]$Type,
+    [byte[]]$PrefixLength,
+    [string[]]$PrefixOrigin,
+    [string[]]$SuffixOrigin,
+    [string[]]$AddressState,
+    [timespan[]]$ValidLifetime,
+    [timespan[]]$PreferredLifetime,
+    [bool[]]$SkipAsSource,
+    [Parameter(ValueFromPipeline)][psobject]$AssociatedIPInterface,
+    [string]$PolicyStore,
+    [switch]$IncludeAllCompartments,
+    [object[]]$CimSession,
+    [int]$ThrottleLimit,
+    [switch]$AsJob
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-NetIPAddress' @('InterfaceIndex')
   $adapters = Use-StubState { param($state) @((Get-StubLocalHost $state).networkAdapters) }
   $index = 0
   foreach ($a in $adapters) {
     $index++
-    if ($PSBoundParameters.ContainsKey('InterfaceIndex') -and $index -ne $InterfaceIndex) { continue }
+    if ($PSBoundParameters.ContainsKey('InterfaceIndex') -and $index -notin $InterfaceIndex) { continue }
     foreach ($ip in $a.ipAddresses) {
       [pscustomobject]@{ IPAddress = $ip; InterfaceIndex = $index; InterfaceAlias = $a.name; AddressFamily = $(if ($ip.Contains(':')) { 'IPv6' } else { 'IPv4' }) }
     }
   }
 }
 
+# https://learn.microsoft.com/powershell/module/activedirectory/get-adcomputer?view=windowsserver2016-ps
+# (-Identity is an ADComputer; a name converts to one, as here).
 function Get-ADComputer {
-  [CmdletBinding()] param([Parameter(Mandatory)][string]$Identity, [string[]]$Properties)
+  [CmdletBinding(DefaultParameterSetName = 'Filter')]
+  param(
+    [Parameter(ParameterSetName = 'Filter')][Parameter(ParameterSetName = 'Identity')][Parameter(ParameterSetName = 'LdapFilter')][string]$AuthType,
+    [pscredential]$Credential,
+    [Parameter(ParameterSetName = 'Filter', Mandatory)][string]$Filter,
+    [Parameter(ParameterSetName = 'Identity', Mandatory, Position = 0, ValueFromPipeline)][string]$Identity,
+    [Parameter(ParameterSetName = 'LdapFilter', Mandatory)][string]$LDAPFilter,
+    [Parameter(ParameterSetName = 'Identity')][string]$Partition,
+    [Alias('Property')][string[]]$Properties,
+    [Parameter(ParameterSetName = 'Filter')][Parameter(ParameterSetName = 'LdapFilter')][int]$ResultPageSize,
+    [Parameter(ParameterSetName = 'Filter')][Parameter(ParameterSetName = 'LdapFilter')][Nullable[int]]$ResultSetSize,
+    [Parameter(ParameterSetName = 'Filter')][Parameter(ParameterSetName = 'LdapFilter')][string]$SearchBase,
+    [Parameter(ParameterSetName = 'Filter')][Parameter(ParameterSetName = 'LdapFilter')][string]$SearchScope,
+    [string]$Server
+  )
+  Assert-StubSimulated $PSBoundParameters 'Get-ADComputer' @('Identity', 'Properties')
   $entry = Use-StubState {
     param($state)
     if ($state.delegations.Contains($Identity)) { @{ found = $true; list = @($state.delegations[$Identity]) } } else { @{ found = $false } }

@@ -3,7 +3,10 @@
 try {
   $p = Read-FerryParameters $args[0]
   $vm = Get-FerryVm ([string]$p.VmId)
-  $report = Compare-VM -VM $vm -DestinationHost ([string]$p.DestinationHost)
+  # -IncludeStorage:$false selects the VMSingleDestination parameter set: with -VM and -DestinationHost
+  # alone VMMultipleDestinations matches too (AmbiguousParameterSet).
+  # https://learn.microsoft.com/powershell/module/hyper-v/compare-vm?view=windowsserver2016-ps
+  $report = Compare-VM -VM $vm -DestinationHost ([string]$p.DestinationHost) -IncludeStorage:$false
   $issues = New-Object -TypeName System.Collections.ArrayList
   foreach ($issue in @($report.Incompatibilities)) {
     if ($null -eq $issue) { continue }

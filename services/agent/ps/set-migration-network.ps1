@@ -1,12 +1,22 @@
-# Set-VMMigrationNetwork -Priority. Parameters: { Subnet: string, Priority: number | null }.
+# Changes an existing migration network's priority. Set-VMMigrationNetwork has -NewPriority and
+# -NewSubnet but no -Priority (https://learn.microsoft.com/powershell/module/hyper-v/set-vmmigrationnetwork?view=windowsserver2016-ps).
+# It cannot clear a priority: for Priority null the network is removed and added back without one.
+# Parameters: { Subnet: string, Priority: number | null }.
 . (Join-Path $PSScriptRoot '_common.ps1')
 try {
   $p = Read-FerryParameters $args[0]
-  $splat = ConvertTo-FerrySplat $p
+  $subnet = [string]$p.Subnet
   $found = $false
-  foreach ($n in @(Get-VMMigrationNetwork)) { if ([string]$n.Subnet -eq [string]$p.Subnet) { $found = $true } }
-  if (-not $found) { Stop-Ferry 'NETWORK_NOT_FOUND' ('The subnet ' + $p.Subnet + ' is not a migration network.') }
-  Set-VMMigrationNetwork @splat
+  foreach ($n in @(Get-VMMigrationNetwork)) { if ([string]$n.Subnet -eq $subnet) { $found = $true } }
+  if (-not $found) { Stop-Ferry 'NETWORK_NOT_FOUND' ('The subnet ' + $subnet + ' is not a migration network.') }
+  if ($null -ne $p.Priority) {
+    $splat = @{ Subnet = $subnet; NewPriority = [uint32]$p.Priority }
+    Set-VMMigrationNetwork @splat
+  }
+  else {
+    Remove-VMMigrationNetwork -Subnet $subnet
+    Add-VMMigrationNetwork -Subnet $subnet
+  }
   Write-FerryOk $null
 }
 catch { Write-FerryError $_ }
