@@ -246,7 +246,13 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
         expect(amd.map((i) => i.message)).toEqual([
           'Virtual machine "web-01" is using processor-specific features not supported on host "HV3".',
         ]);
-        const memory = await hv1.compareVm(VM_IDS.db, "HV3");
+        // Processor compatibility mode does not cross CPU vendors (db-01 has it on).
+        const both = await hv1.compareVm(VM_IDS.db, "HV3");
+        expect(both.map((i) => i.message)).toEqual([
+          'Virtual machine "db-01" is using processor-specific features not supported on host "HV3".',
+          "Failed to create partition: Insufficient system resources exist to complete the requested service. (0x800705AA)",
+        ]);
+        const memory = await hv1.compareVm(VM_IDS.db, "HV4");
         expect(memory.map((i) => i.message)).toEqual([
           "Failed to create partition: Insufficient system resources exist to complete the requested service. (0x800705AA)",
         ]);
@@ -416,6 +422,31 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
         expect(error.message).toContain("processor-specific features");
       });
 
+      it("PROCESSOR_INCOMPATIBLE across CPU vendors even with processor compatibility mode", async () => {
+        const w = await world();
+        const error = await errorOf(w.backend("HV1").startMoveVm(live(VM_IDS.db, "HV3")));
+        expect(error.code).toBe("PROCESSOR_INCOMPATIBLE");
+      });
+
+      it("NETWORK_UNREACHABLE when the destination has no usable migration network", async () => {
+        const w = await world();
+        const hv1 = w.backend("HV1");
+        expect(await codeOf(hv1.startMoveVm(live(VM_IDS.web, "HV4")))).toBe("NETWORK_UNREACHABLE");
+        await w.backend("HV4").setHostSettings({ useAnyNetworkForMigration: true });
+        expect((await waitForJob(hv1, (await hv1.startMoveVm(live(VM_IDS.web, "HV4"))).jobId)).state).toBe(
+          "COMPLETED",
+        );
+      });
+
+      it("refuses a plain Move-VM of a clustered VM", async () => {
+        const w = await world();
+        const hv1 = w.backend("HV1");
+        expect(vmNamed(await hv1.getInventory(), "ha-01")?.isClustered).toBe(true);
+        expect(vmNamed(await hv1.getInventory(), "web-01")?.isClustered).toBe(false);
+        expect(await codeOf(hv1.startMoveVm(live(VM_IDS.ha, "HV2")))).toBe("INVALID_VM_STATE");
+        expect(await hv1.listJobs()).toEqual([]);
+      });
+
       it("SWITCH_NOT_FOUND early in the job when the destination lacks the VM's switch", async () => {
         const w = await world();
         const hv1 = w.backend("HV1");
@@ -435,7 +466,8 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
       it("INSUFFICIENT_MEMORY early in the job when the destination cannot hold the VM", async () => {
         const w = await world();
         const hv1 = w.backend("HV1");
-        const done = await waitForJob(hv1, (await hv1.startMoveVm(live(VM_IDS.db, "HV3"))).jobId);
+        await w.backend("HV4").setHostSettings({ useAnyNetworkForMigration: true });
+        const done = await waitForJob(hv1, (await hv1.startMoveVm(live(VM_IDS.db, "HV4"))).jobId);
         expect(done.state).toBe("FAILED");
         expect(done.error?.code).toBe("INSUFFICIENT_MEMORY");
         expect(done.error?.message).toContain("0x800705AA");

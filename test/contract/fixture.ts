@@ -1,4 +1,5 @@
-// The contract suite's world: three hosts (HV1 and HV2 Intel, HV3 AMD with little memory), shared
+// The contract suite's world: four hosts (HV1 and HV2 Intel, HV3 AMD with little memory, HV4 Intel
+// with little memory and no usable migration network), shared
 // storage on \\fs01\vms, and VMs chosen so that each failure in HYPERV.md's table can happen for real.
 // timeScale 8: a 2 GiB VM moves in about half a second, the 32 GiB one in about five.
 
@@ -17,6 +18,7 @@ export const VM_IDS = {
   off: "0a1b2c3d-0000-4000-8000-000000000004",
   lab: "0a1b2c3d-0000-4000-8000-000000000005",
   old: "0a1b2c3d-0000-4000-8000-000000000006",
+  ha: "0a1b2c3d-0000-4000-8000-000000000007",
   evil: "0a1b2c3d-0000-4000-8000-0000000000ee",
 } as const;
 
@@ -55,6 +57,7 @@ function vm(name: string, vmId: string, over: Partial<Vm> = {}): Vm {
     generation: 2,
     configurationVersion: "8.0",
     processorCompatibilityForMigration: false,
+    isClustered: false,
     path,
     hardDrives: drives,
     switchNames: ["Production"],
@@ -111,6 +114,14 @@ export function contractWorld(opts: FixtureOptions = {}): WorldDefinition {
     }),
     vm("lab-01", VM_IDS.lab, { switchNames: ["Lab"] }),
     vm("old-01", VM_IDS.old, { configurationVersion: "9.0" }),
+    vm("ha-01", VM_IDS.ha, {
+      state: "OFF",
+      cpuUsage: 0,
+      memoryAssignedBytes: 0n,
+      uptimeSeconds: 0,
+      status: null,
+      isClustered: true,
+    }),
   ];
   const hv2 = host("HV2", 12);
   const hv3 = host("HV3", 13, {
@@ -119,6 +130,9 @@ export function contractWorld(opts: FixtureOptions = {}): WorldDefinition {
     memoryCapacityBytes: 16n * GiB,
     supportedVmVersions: ["5.0", "6.2", "7.0", "7.1", "8.0", "9.0"],
   });
+  // Intel like HV1, 16 GiB, and its only migration network holds none of its addresses.
+  const hv4 = host("HV4", 14, { memoryCapacityBytes: 16n * GiB });
+  hv4.settings = { ...hv4.settings, networks: [{ subnet: "10.9.9.0/24", priority: 1 }] };
   if (opts.hostileMarker !== undefined) {
     const name = hostileName(opts.hostileMarker);
     const evilSwitch = `Prod'uction $(New-Item -ItemType File -Path '${opts.hostileMarker}') \u2019\u201d`;
@@ -134,7 +148,7 @@ export function contractWorld(opts: FixtureOptions = {}): WorldDefinition {
   return {
     seed: 7,
     timeScale: opts.timeScale ?? 8,
-    hosts: [hv1, hv2, hv3],
+    hosts: [hv1, hv2, hv3, hv4],
     sharedVolumes: [{ root: SHARE, freeBytes: 10_000n * GiB }],
     delegations: {
       HV1: [`cifs/HV2`, `cifs/HV2.corp.local`, `${mvsms}/HV2`, `${mvsms}/HV2.corp.local`],

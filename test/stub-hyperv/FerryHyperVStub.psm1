@@ -27,6 +27,8 @@ $script:VmStateNames = @{
 # VM states that hold memory on their host; Hyper-V moves only from these plus Off and Saved.
 $script:HoldsMemory = @('RUNNING', 'PAUSED', 'STARTING', 'STOPPING', 'SAVING', 'PAUSING', 'RESUMING')
 $script:Movable = @('RUNNING', 'OFF', 'SAVED', 'PAUSED')
+# VM states that carry processor state across a move.
+$script:HasCpuState = @('RUNNING', 'PAUSED', 'SAVED')
 $script:MigrationRule = 'VIRT-MIGL-In-TCP-NoScope'
 $script:SmbRule = 'FPS-SMB-In-TCP'
 $script:HostReserveBytes = [decimal]2 * 1024 * 1024 * 1024
@@ -38,7 +40,7 @@ $script:CacheState = $null
 
 # Where each failure happens (HYPERV.md "Failures") and the event Hyper-V logs besides 21502.
 $script:FailurePoints = @{
-  MIGRATION_DISABLED = 'start'; AUTHENTICATION_FAILED = 'start'; PROCESSOR_INCOMPATIBLE = 'start'
+  MIGRATION_DISABLED = 'start'; NETWORK_UNREACHABLE = 'start'; AUTHENTICATION_FAILED = 'start'; PROCESSOR_INCOMPATIBLE = 'start'
   NETWORK_REFUSED = 'start'; NETWORK_TIMEOUT = 'start'; NETWORK_ACCESS_DENIED = 'start'
   MIGRATION_LIMIT_REACHED = 'start'; VM_NOT_FOUND = 'start'; INVALID_PARAMETER = 'start'; INVALID_VM_STATE = 'start'
   SWITCH_NOT_FOUND = 'early'; INSUFFICIENT_MEMORY = 'early'
@@ -53,6 +55,7 @@ $script:PointPercent = @{ start = 0; early = 5; mid = 50; late = 95 }
 function Get-StubFailure([string]$Code, $Ctx) {
   $d = $Ctx.destination
   switch ($Code) {
+    'NETWORK_UNREACHABLE' { return @{ message = "Failed to establish a connection with host ${d}: host '$($Ctx.host)' has no migration network holding one of its addresses, and UseAnyNetworkForMigration is off. (0x80072741)."; hresult = '80072741'; category = 'ConnectionError' } }
     'MIGRATION_DISABLED' { return @{ message = "The virtual machine cannot be moved because virtual machine migration is not enabled on host '$($Ctx.host)'."; hresult = '80070005'; category = 'InvalidOperation' } }
     'AUTHENTICATION_FAILED' { return @{ message = "Failed to establish a connection with host ${d}: No credentials are available in the security package (0x8009030E)."; hresult = '8009030E'; category = 'AuthenticationError' } }
     'PROCESSOR_INCOMPATIBLE' { return @{ message = "Virtual machine ""$($Ctx.vmName)"" is using processor-specific features not supported on host ""$d""."; hresult = '80004005'; category = 'InvalidOperation' } }
@@ -158,13 +161,13 @@ function Find-StubVm($State, [string]$VmId) {
   $null
 }
 
-function Add-StubEvent($State, [string]$HostName, [int]$EventId, [string]$Level, [string]$Message, $VmName) {
+function Add-StubEvent($State, [string]$HostName, [int]$EventId, [string]$Level, [string]$Message, $VmName, $VmId = $null) {
   if (-not $State.events.Contains($HostName)) { $State.events[$HostName] = @() }
   $next = 1
   if ($State.nextRecordId.Contains($HostName)) { $next = [long]$State.nextRecordId[$HostName] }
   $State.events[$HostName] = @($State.events[$HostName]) + @(@{
       recordId = $next; eventId = $EventId; level = $Level
-      timeCreated = [DateTime]::UtcNow.ToString('o'); message = $Message; vmName = $VmName
+      timeCreated = [DateTime]::UtcNow.ToString('o'); message = $Message; vmName = $VmName; vmId = $VmId
     })
   $State.nextRecordId[$HostName] = $next + 1
 }
@@ -294,8 +297,8 @@ function Write-StubFailureEvents($State, $Ctx, [string]$Detail, $EventId, [bool]
   foreach ($side in $sides) {
     if ($Ctx.storage) { $umbrella = "Virtual machine storage migration operation for '$($Ctx.vmName)' failed. (Virtual machine ID $($Ctx.vmId)) $Detail" }
     else { $umbrella = "Virtual machine migration operation for '$($Ctx.vmName)' failed at migration $($side[0]) '$($side[1])'. (Virtual machine ID $($Ctx.vmId)) $Detail" }
-    Add-StubEvent $State $side[1] 21502 'Error' $umbrella $Ctx.vmName
-    if ($null -ne $EventId) { Add-StubEvent $State $side[1] $EventId 'Error' "$Detail (Virtual machine ID $($Ctx.vmId))" $Ctx.vmName }
+    Add-StubEvent $State $side[1] 21502 'Error' $umbrella $Ctx.vmName $Ctx.vmId
+    if ($null -ne $EventId) { Add-StubEvent $State $side[1] $EventId 'Error' "$Detail (Virtual machine ID $($Ctx.vmId))" $Ctx.vmName $Ctx.vmId }
   }
 }
 
@@ -361,17 +364,17 @@ function Complete-StubJob($State, $Job) {
   $seconds = (([long]$Job.durationMs) / 1000.0) * [double]$State.timeScale
   $secondsText = $seconds.ToString('0.0', [Globalization.CultureInfo]::InvariantCulture)
   if ($Job.jobType -eq 307) {
-    Add-StubEvent $State $source.facts.name 20821 'Information' "Storage migration of '$($vm.name)' completed successfully in $secondsText seconds. (Virtual machine ID $($vm.vmId))" $vm.name
+    Add-StubEvent $State $source.facts.name 20821 'Information' "Storage migration of '$($vm.name)' completed successfully in $secondsText seconds. (Virtual machine ID $($vm.vmId))" $vm.name $vm.vmId
     return
   }
   $source.vms = @($source.vms | Where-Object { $_.vmId -ne $Job.vmId })
   $destination.vms = @($destination.vms) + @($vm)
   foreach ($side in @(@($source, "to host '$($destination.facts.name)'"), @($destination, "from host '$($source.facts.name)'"))) {
     $hostName = $side[0].facts.name
-    Add-StubEvent $State $hostName 20415 'Information' "Live migration of '$($vm.name)' $($side[1]) completed successfully in $secondsText seconds. (Virtual machine ID $($vm.vmId))" $vm.name
+    Add-StubEvent $State $hostName 20415 'Information' "Live migration of '$($vm.name)' $($side[1]) completed successfully in $secondsText seconds. (Virtual machine ID $($vm.vmId))" $vm.name $vm.vmId
     if ($null -ne $Job.longBlackoutSeconds) {
       $blackout = ([double]$Job.longBlackoutSeconds).ToString('0.0', [Globalization.CultureInfo]::InvariantCulture)
-      Add-StubEvent $State $hostName 20417 'Warning' "'$($vm.name)' completed the live migration (Virtual machine ID $($vm.vmId)) with an unexpectedly long blackout time of $blackout seconds." $vm.name
+      Add-StubEvent $State $hostName 20417 'Warning' "'$($vm.name)' completed the live migration (Virtual machine ID $($vm.vmId)) with an unexpectedly long blackout time of $blackout seconds." $vm.name $vm.vmId
     }
   }
 }
@@ -891,8 +894,8 @@ function Compare-VM {
         $issues += [pscustomobject]@{ Message = (Get-StubFailure 'SWITCH_NOT_FOUND' $ctx).message; MessageId = 33012; Source = [pscustomobject]@{ Name = 'Network Adapter'; SwitchName = $s } }
       }
     }
-    $live = ($target.state -in $script:HoldsMemory) -or $target.state -eq 'SAVED'
-    if ($live -and $source.facts.cpuVendor -ne $destination.facts.cpuVendor -and -not $target.processorCompatibilityForMigration) {
+    $live = $target.state -in $script:HasCpuState
+    if ($live -and (Test-StubCrossVendor $source $destination)) {
       $issues += [pscustomobject]@{ Message = (Get-StubFailure 'PROCESSOR_INCOMPATIBLE' $ctx).message; MessageId = 24004; Source = [pscustomobject]@{ Name = 'Processor' } }
     }
     if ($target.state -in $script:HoldsMemory -and (Get-StubAvailableMemory $state $destination) -lt (Get-StubVmMemory $target)) {
@@ -924,6 +927,43 @@ function New-StubParameterError([string]$Message, [string]$Cmdlet) {
 
 function Test-StubVmBusy($State, $Vm) {
   ($Vm.state -notin $script:Movable) -or @(Get-StubActiveJobs $State | Where-Object { $_.vmId -eq $Vm.vmId }).Count -gt 0
+}
+
+# Live moves stay within one CPU vendor, with or without processor compatibility mode (it only
+# masks newer features of the same vendor). Unknown vendors are not refused.
+function Test-StubCrossVendor($Source, $Destination) {
+  $a = [string]$Source.facts.cpuVendor
+  $b = [string]$Destination.facts.cpuVendor
+  ($a -ne $b) -and $a -ne 'OTHER' -and $b -ne 'OTHER'
+}
+
+function Test-StubSubnetContains([string]$Subnet, [string]$Address) {
+  if ($Subnet -notmatch '^(?<ip>[0-9A-Fa-f:.]+)/(?<len>\d{1,3})$') { return $false }
+  $len = [int]$Matches.len
+  $net = $null
+  $ip = $null
+  if (-not [System.Net.IPAddress]::TryParse($Matches.ip, [ref]$net) -or -not [System.Net.IPAddress]::TryParse($Address, [ref]$ip)) { return $false }
+  if ($net.AddressFamily -ne $ip.AddressFamily) { return $false }
+  $x = $net.GetAddressBytes()
+  $y = $ip.GetAddressBytes()
+  for ($i = 0; $i -lt $x.Length; $i++) {
+    $bits = [Math]::Min(8, [Math]::Max(0, $len - 8 * $i))
+    $mask = [byte]((0xFF -shl (8 - $bits)) -band 0xFF)
+    if (($x[$i] -band $mask) -ne ($y[$i] -band $mask)) { return $false }
+  }
+  $true
+}
+
+# With UseAnyNetworkForMigration off, a host migrates only over its listed networks that hold one of
+# its addresses; with none it can neither send nor receive.
+function Test-StubMigrationNetwork($HostDef) {
+  if ($HostDef.settings.useAnyNetworkForMigration) { return $true }
+  foreach ($n in @($HostDef.settings.networks)) {
+    foreach ($a in @($HostDef.networkAdapters)) {
+      foreach ($ip in @($a.ipAddresses)) { if (Test-StubSubnetContains ([string]$n.subnet) ([string]$ip)) { return $true } }
+    }
+  }
+  $false
 }
 
 function Test-StubRuleDisabled($HostDef, [string]$Name) {
@@ -1021,8 +1061,16 @@ function Move-VM {
       $ctx.limit = $source.settings.maximumVirtualMachineMigrations
       return @{ error = (New-StubStartError $state $fault $ctx 'Move-VM') }
     }
+    if ($target.isClustered) {
+      $message = "The virtual machine '$($target.name)' is clustered: move it through the cluster (Move-ClusterVirtualMachineRole)."
+      Write-StubFailureEvents $state $ctx $message $null $false
+      return @{ error = (New-StubError $message 'InvalidState' 'InvalidOperation') }
+    }
     foreach ($h in $source, $destination) {
       if (-not $h.settings.enabled) { $ctx.host = $h.facts.name; return @{ error = (New-StubStartError $state 'MIGRATION_DISABLED' $ctx 'Move-VM') } }
+    }
+    foreach ($h in $source, $destination) {
+      if (-not (Test-StubMigrationNetwork $h)) { $ctx.host = $h.facts.name; return @{ error = (New-StubStartError $state 'NETWORK_UNREACHABLE' $ctx 'Move-VM') } }
     }
     foreach ($h in $source, $destination) {
       $limit = [int]$h.settings.maximumVirtualMachineMigrations
@@ -1040,8 +1088,8 @@ function Move-VM {
     if ((Test-StubRuleDisabled $destination $script:MigrationRule) -or ($needsSmb -and (Test-StubRuleDisabled $destination $script:SmbRule))) {
       return @{ error = (New-StubStartError $state 'NETWORK_REFUSED' $ctx 'Move-VM') }
     }
-    $live = ($target.state -in $script:HoldsMemory) -or $target.state -eq 'SAVED'
-    if ($live -and $source.facts.cpuVendor -ne $destination.facts.cpuVendor -and -not $target.processorCompatibilityForMigration) {
+    $live = $target.state -in $script:HasCpuState
+    if ($live -and (Test-StubCrossVendor $source $destination)) {
       return @{ error = (New-StubStartError $state 'PROCESSOR_INCOMPATIBLE' $ctx 'Move-VM') }
     }
     if ([string]$target.configurationVersion -notin @($destination.facts.supportedVmVersions)) {
@@ -1344,7 +1392,11 @@ function Get-WinEvent {
   }
   $levels = @{ Error = 2; Warning = 3; Information = 4 }
   foreach ($e in $selected) {
-    $xml = '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>{0}</EventID><EventRecordID>{1}</EventRecordID></System><EventData><Data Name="VmName">{2}</Data></EventData></Event>' -f $e.eventId, $e.recordId, [System.Security.SecurityElement]::Escape([string]$e.vmName)
+    # Hyper-V-VMMS-Admin events carry their data under Event/UserData/VmlEventLog (VmName, VmId ...),
+    # not under Event/EventData/Data[@Name=...] (HYPERV.md "Events"). The VmlEventLog namespace is
+    # the one Hyper-V's manifest uses as far as known (unconfirmed); readers match on local names.
+    $esc = { param($v) [System.Security.SecurityElement]::Escape([string]$v) }
+    $xml = '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Hyper-V-VMMS"/><EventID>{0}</EventID><Level>{5}</Level><TimeCreated SystemTime="{4}"/><EventRecordID>{1}</EventRecordID><Channel>Microsoft-Windows-Hyper-V-VMMS-Admin</Channel><Computer>{6}</Computer></System><UserData><VmlEventLog xmlns="http://www.microsoft.com/Windows/Virtualization/Events"><VmName>{2}</VmName><VmId>{3}</VmId></VmlEventLog></UserData></Event>' -f $e.eventId, $e.recordId, (& $esc $e.vmName), (& $esc ([string]$e.vmId).ToUpperInvariant()), (& $esc $e.timeCreated), $levels[[string]$e.level], (& $esc $hostName)
     $record = [pscustomobject]@{
       RecordId = [long]$e.recordId
       Id = [int]$e.eventId
@@ -1417,7 +1469,7 @@ function Get-NetFirewallPortFilter {
     [Parameter(ParameterSetName = 'ByQuery')][string[]]$Protocol,
     [Parameter(ParameterSetName = 'ByQuery')][string[]]$DynamicTarget,
     [Parameter(ParameterSetName = 'ByAssociatedNetFirewallRule', Mandatory, ValueFromPipeline)][PSTypeName('Microsoft.Management.Infrastructure.CimInstance#root/StandardCimv2/MSFT_NetFirewallRule')][psobject]$AssociatedNetFirewallRule,
-    [Parameter(ParameterSetName = 'ByAssociatedNetIPsecRule', Mandatory, ValueFromPipeline)][psobject]$AssociatedNetIPsecRule,
+    [Parameter(ParameterSetName = 'ByAssociatedNetIPsecRule', Mandatory, ValueFromPipeline)][PSTypeName('Microsoft.Management.Infrastructure.CimInstance#root/StandardCimv2/MSFT_NetConSecRule')][psobject]$AssociatedNetIPsecRule,
     [string]$PolicyStore,
     [string]$GPOSession,
     [object[]]$CimSession,

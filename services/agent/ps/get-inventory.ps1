@@ -127,6 +127,7 @@ try {
         generation = [int]$vm.Generation
         configurationVersion = [string]$vm.Version
         processorCompatibilityForMigration = [bool]$vmProcessor.CompatibilityForMigrationEnabled
+        isClustered = [bool]$vm.IsClustered
         path = [string]$vm.Path
         hardDrives = @($drives)
         switchNames = @($switchNames)

@@ -17,11 +17,22 @@ try {
     }
     $levels = @{ 1 = 'Error'; 2 = 'Error'; 3 = 'Warning' }
     foreach ($record in $records) {
+      # Hyper-V-VMMS-Admin events carry the VM under Event/UserData/VmlEventLog/VmName (and VmId),
+      # not Event/EventData/Data[@Name='VmName']. Dot navigation matches local names, whatever the
+      # namespace. EventData is read only as a fallback for events shaped the generic way.
       $vmName = $null
       try {
         $xml = [xml]$record.ToXml()
-        foreach ($data in @($xml.Event.EventData.Data)) {
-          if ($null -ne $data -and $data.Name -eq 'VmName') { $vmName = [string]$data.InnerText }
+        $userData = $xml.Event.UserData
+        if ($null -ne $userData) {
+          foreach ($node in @($userData.ChildNodes)) {
+            if ($null -ne $node -and $null -ne $node.Item('VmName')) { $vmName = [string]$node.Item('VmName').InnerText }
+          }
+        }
+        if ($null -eq $vmName) {
+          foreach ($data in @($xml.Event.EventData.Data)) {
+            if ($null -ne $data -and $data.Name -eq 'VmName') { $vmName = [string]$data.InnerText }
+          }
         }
       }
       catch { $vmName = $null }

@@ -19,6 +19,7 @@ const CODES: ReadonlySet<string> = new Set<HyperVErrorCode>([
   "INVALID_PARAMETER",
   "INVALID_VM_STATE",
   "MIGRATION_DISABLED",
+  "NETWORK_UNREACHABLE",
   "AUTHENTICATION_FAILED",
   "PROCESSOR_INCOMPATIBLE",
   "SWITCH_NOT_FOUND",
@@ -45,6 +46,7 @@ export function isHyperVErrorCode(value: unknown): value is HyperVErrorCode {
 const BY_HRESULT: ReadonlyMap<number, HyperVErrorCode> = new Map([
   [0x8009030e, "AUTHENTICATION_FAILED"],
   [0x8007274d, "NETWORK_REFUSED"],
+  [0x80072741, "NETWORK_UNREACHABLE"],
   [0x8007274c, "NETWORK_TIMEOUT"],
   [0x80072746, "NETWORK_RESET"],
   [0x8007271d, "NETWORK_ACCESS_DENIED"],
@@ -62,12 +64,14 @@ const BY_MESSAGE: ReadonlyArray<readonly [RegExp, HyperVErrorCode]> = [
   [/could not find ethernet switch/i, "SWITCH_NOT_FOUND"],
   [/insufficient system resources/i, "INSUFFICIENT_MEMORY"],
   [/actively refused/i, "NETWORK_REFUSED"],
+  [/no migration network|requested address is not valid in its context/i, "NETWORK_UNREACHABLE"],
   [/did not properly respond after a period of time/i, "NETWORK_TIMEOUT"],
   [/forcibly closed by the remote host/i, "NETWORK_RESET"],
   [/access a socket in a way forbidden/i, "NETWORK_ACCESS_DENIED"],
   [/cannot find the path|path specified (does not|doesn't) exist/i, "PATH_NOT_FOUND"],
   [/unable to find a virtual machine|virtual machine .* (was )?not found/i, "VM_NOT_FOUND"],
   [/in its current state|invalid state for this operation/i, "INVALID_VM_STATE"],
+  [/\bis clustered\b|move it through the cluster/i, "INVALID_VM_STATE"],
   [/configuration version .* does not support/i, "INVALID_VM_STATE"],
   [/no such host is known/i, "INVALID_PARAMETER"],
   [
@@ -86,6 +90,7 @@ export function eventIdFor(code: HyperVErrorCode): number | null {
     case "PATH_NOT_FOUND":
       return 20413;
     case "MIGRATION_DISABLED":
+    case "NETWORK_UNREACHABLE":
     case "AUTHENTICATION_FAILED":
     case "PROCESSOR_INCOMPATIBLE":
     case "INSUFFICIENT_MEMORY":

@@ -7,6 +7,7 @@ import {
   parseEvents,
   parseInventory,
   parseJob,
+  parseVm,
   performanceOption,
   vmState,
 } from "./parse.ts";
@@ -130,6 +131,7 @@ describe("Windows PowerShell 5.1 shapes", () => {
         generation: 2,
         configurationVersion: "8.0",
         processorCompatibilityForMigration: false,
+        isClustered: true,
         path: "D:\\VMs\\web",
         hardDrives: { path: "D:\\VMs\\web\\web.vhdx", sizeBytes: 5 },
         switchNames: "Production",
@@ -148,7 +150,21 @@ describe("Windows PowerShell 5.1 shapes", () => {
       memoryStartupBytes: 1073741824n,
       hardDrives: [{ path: "D:\\VMs\\web\\web.vhdx", sizeBytes: 5n }],
       switchNames: ["Production"],
+      isClustered: true,
     });
+  });
+
+  it("reads Get-VM IsClustered (false when an older script does not send it)", () => {
+    const vm = {
+      vmId: "0A1B2C3D-0000-4000-8000-000000000001",
+      name: "ha",
+      state: "Off",
+      hardDrives: [],
+      switchNames: [],
+    };
+    expect(parseVm({ ...vm, isClustered: true }).isClustered).toBe(true);
+    expect(parseVm({ ...vm, isClustered: "True" }).isClustered).toBe(true);
+    expect(parseVm(vm).isClustered).toBe(false);
   });
 });
 

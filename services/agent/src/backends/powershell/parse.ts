@@ -275,6 +275,7 @@ export function parseVm(value: unknown): Vm {
     generation: num(o.generation),
     configurationVersion: str(o.configurationVersion),
     processorCompatibilityForMigration: bool(o.processorCompatibilityForMigration),
+    isClustered: bool(o.isClustered),
     path: str(o.path),
     hardDrives,
     switchNames: asArray(o.switchNames).map(str),
