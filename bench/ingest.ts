@@ -4,8 +4,8 @@
 // Ratio line: ingest-ratio = API reports/s ÷ raw reports/s (target ≥ 0.5).
 
 import { createHash } from "node:crypto";
+import { inventorySchema } from "@ferry/protocol";
 import type pg from "pg";
-import { parseInventory } from "../services/api/src/modules/agents/inventory.ts";
 import { storeInventory } from "../services/api/src/modules/agents/inventory-sql.ts";
 import type { SimAgent, Wire } from "./harness/agents.ts";
 import { VM_COLUMNS } from "./harness/columns.ts";
@@ -276,7 +276,7 @@ export async function runIngestBench(): Promise<void> {
   const sameRound = round;
   const same = await timed(agents, budgetMs, async (agent, i) => {
     const wire = changedInventory(bases[i]!, sameRound);
-    const report = parseInventory(wire);
+    const report = inventorySchema.parse(wire);
     const hash = createHash("sha256").update(JSON.stringify(wire)).digest("hex");
     const c = await session.pg.connect();
     try {

@@ -1,17 +1,25 @@
 // Lightweight simulated agents for load: many per process, each with its own real WebSocket.
 //
-// Built from the real agent's protocol code (services/agent/src/link: openLink = the graphql-ws
-// client with reconnect and the agentCommands subscription, enroll, the GraphQL documents, toWire)
+// Built from the contract (@ferry/protocol: the typed GraphQL documents, the command schemas, toWire)
+// and the real agent's link code (services/agent/src/link: openLink = the graphql-ws client with
+// reconnect and the agentCommands subscription, enroll)
 // and the real simulator backend (SimWorld over generateFleet), but without the rest of
 // createAgent(): its on-disk state store and command journal per agent, its 5 s inventory poll and
 // 2 s event poll. 2,000 full agents in one process on a 2-core machine would spend the CPU in the
 // harness instead of the API, and the benchmarks need to decide (and time) when reports are sent.
+import {
+  type AgentCommand,
+  CommandResultDocument,
+  type CommandsSubscription,
+  JobUpdateDocument,
+  type JobUpdateMutationVariables,
+  parseCommand,
+  ReportInventoryDocument,
+  toWire,
+} from "@ferry/protocol";
 import type { HyperVBackend } from "../../services/agent/src/backends/types.ts";
-import type { AgentCommand } from "../../services/agent/src/link/documents.ts";
-import { COMMAND_RESULT, JOB_UPDATE, REPORT_INVENTORY } from "../../services/agent/src/link/documents.ts";
 import { enroll } from "../../services/agent/src/link/enroll.ts";
-import { toWire } from "../../services/agent/src/link/json.ts";
-import { type Link, openLink } from "../../services/agent/src/link/link.ts";
+import { accepted, type Link, openLink } from "../../services/agent/src/link/link.ts";
 import { gql } from "./api.ts";
 
 export const BENCH_AGENT_VERSION = "bench-0.1.0";
@@ -59,18 +67,9 @@ export interface SimAgent {
   currentWire(): Promise<Wire>;
   /** Sends agentReportInventory over this agent's socket; returns the API's `changed`. */
   report(wire: Wire): Promise<boolean>;
-  jobUpdate(input: {
-    migrationId: string;
-    jobId: string;
-    state: "RUNNING";
-    percentComplete: number;
-  }): Promise<void>;
+  jobUpdate(input: JobUpdateMutationVariables["input"]): Promise<void>;
   close(): Promise<void>;
 }
-
-type ReportResult = {
-  agentReportInventory: { changed: boolean | null; errors: { message: string }[] | null };
-};
 
 export function startSimAgent(apiUrl: string, credential: Credential, backend: HyperVBackend): SimAgent {
   let link: Link | null = null;
@@ -96,21 +95,17 @@ export function startSimAgent(apiUrl: string, credential: Credential, backend: H
     },
     async report(wire) {
       if (!link) throw new Error("not started");
-      const r = await link.request<ReportResult>(REPORT_INVENTORY, {
+      const r = await link.request(ReportInventoryDocument, {
         input: { inventory: wire, agentVersion: BENCH_AGENT_VERSION, backend: backend.kind },
       });
-      const errors = r.agentReportInventory.errors;
-      if (errors?.length)
-        throw new Error(`agentReportInventory(${credential.hostName}): ${errors[0]!.message}`);
-      return r.agentReportInventory.changed === true;
+      return (
+        accepted(`agentReportInventory(${credential.hostName})`, r.agentReportInventory).changed === true
+      );
     },
     async jobUpdate(input) {
       if (!link) throw new Error("not started");
-      const r = await link.request<{
-        agentJobUpdate: { accepted: boolean | null; errors: { message: string }[] | null };
-      }>(JOB_UPDATE, { input });
-      if (r.agentJobUpdate.errors?.length)
-        throw new Error(`agentJobUpdate: ${r.agentJobUpdate.errors[0]!.message}`);
+      const r = await link.request(JobUpdateDocument, { input });
+      accepted("agentJobUpdate", r.agentJobUpdate);
     },
     async close() {
       await link?.close();
@@ -118,9 +113,9 @@ export function startSimAgent(apiUrl: string, credential: Credential, backend: H
     },
   };
 
-  const answer = (command: AgentCommand, succeeded: boolean, result: unknown, error?: string) =>
+  const answer = (command: { id: string }, succeeded: boolean, result: unknown, error?: string) =>
     link
-      ?.request(COMMAND_RESULT, {
+      ?.request(CommandResultDocument, {
         input: {
           commandId: command.id,
           succeeded,
@@ -131,14 +126,15 @@ export function startSimAgent(apiUrl: string, credential: Credential, backend: H
       })
       .catch(() => {});
 
-  const onCommand = async (command: AgentCommand) => {
+  const onCommand = async (received: CommandsSubscription["agentCommands"]) => {
     try {
+      const command: AgentCommand = parseCommand(received);
       if (command.type === "COMPARE_VM") {
-        const p = command.payload as { vmId: string; destinationHost: string };
+        const p = command.payload;
         return answer(command, true, { issues: await backend.compareVm(p.vmId, p.destinationHost) });
       }
       if (command.type === "START_MOVE") {
-        const migrationId = String((command.payload as { migrationId: string }).migrationId);
+        const migrationId = command.payload.migrationId;
         const jobId = agent.startedMoves.get(migrationId) ?? `bench-job-${migrationId.slice(0, 8)}`;
         agent.startedMoves.set(migrationId, jobId);
         await answer(command, true, { jobId });
@@ -147,11 +143,11 @@ export function startSimAgent(apiUrl: string, credential: Credential, backend: H
       }
       if (command.type === "REFRESH_INVENTORY") {
         await agent.report(await agent.currentWire());
-        return answer(command, true, null);
+        return answer(command, true, {});
       }
       return answer(command, false, null, `the bench agent does not run ${command.type}`);
     } catch (error) {
-      return answer(command, false, null, (error as Error).message);
+      return answer(received, false, null, (error as Error).message);
     }
   };
 

@@ -1,13 +1,12 @@
 // One agent: enrolls once, then holds the link to the API, reports its host's inventory on every
 // connect and whenever it changes, and runs the commands it receives. Factory with start/stop.
-import { createHash } from "node:crypto";
+import { CommandResultDocument, JobUpdateDocument, ReportInventoryDocument } from "@ferry/protocol";
 import type { HyperVBackend } from "./backends/types.ts";
 import { createEventPump, type EventPump } from "./events/pump.ts";
+import { createInventoryReporter } from "./inventory/reporter.ts";
 import { createJobTracker } from "./jobs/tracker.ts";
-import { COMMAND_RESULT, JOB_UPDATE, REPORT_INVENTORY } from "./link/documents.ts";
 import { enrollAny } from "./link/enroll.ts";
-import { toWire } from "./link/json.ts";
-import { type Link, openLink } from "./link/link.ts";
+import { accepted, type Link, openLink } from "./link/link.ts";
 import { createHandlers } from "./runner/handlers/index.ts";
 import { createRunner } from "./runner/runner.ts";
 import { StateStore } from "./state/store.ts";
@@ -47,8 +46,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const hostName = inventory.host.name;
   let link: Link | null = null;
   let timer: NodeJS.Timeout | null = null;
-  let lastReportedHash: string | null = null;
-  let reporting: Promise<void> | null = null;
   let events: EventPump | null = null;
 
   async function ensureCredential() {
@@ -65,28 +62,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     return record;
   }
 
-  async function reportInventory(force = false) {
-    if (!link) return;
-    if (reporting && !force) return reporting;
-    // A forced report (after a change) must read the inventory after the change, not join an older read.
-    while (reporting) await reporting;
-    reporting = (async () => {
-      try {
-        const wire = toWire(await options.backend.getInventory());
-        const hash = createHash("sha256").update(JSON.stringify(wire)).digest("hex");
-        if (!force && hash === lastReportedHash) return;
-        await link!.request(REPORT_INVENTORY, {
-          input: { inventory: wire, agentVersion: AGENT_VERSION, backend: options.backend.kind },
-        });
-        lastReportedHash = hash;
-      } catch (error) {
-        log("inventory report failed", { error: (error as Error).message });
-      } finally {
-        reporting = null;
-      }
-    })();
-    return reporting;
-  }
+  const reporter = createInventoryReporter({
+    getInventory: () => options.backend.getInventory(),
+    log,
+    send: async (wire) => {
+      if (!link) throw new Error("not connected");
+      const result = await link.request(ReportInventoryDocument, {
+        input: { inventory: wire, agentVersion: AGENT_VERSION, backend: options.backend.kind },
+      });
+      // Remembered only when the API accepted it: a refused report is sent again next time.
+      accepted("agentReportInventory", result.agentReportInventory);
+    },
+  });
+  const reportInventory = (force = false) => (link ? reporter.report(force) : Promise.resolve());
 
   const jobs = createJobTracker({
     backend: options.backend,
@@ -94,7 +82,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     log,
     report: async (report) => {
       if (!link) throw new Error("not connected");
-      await link.request(JOB_UPDATE, { input: report });
+      const result = await link.request(JobUpdateDocument, { input: report });
+      accepted("agentJobUpdate", result.agentJobUpdate);
     },
     onEnded: () => void reportInventory(true),
   });
@@ -112,7 +101,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     }),
     answer: async (entry) => {
       if (!link) throw new Error("not connected");
-      await link.request(COMMAND_RESULT, {
+      const result = await link.request(CommandResultDocument, {
         input: {
           commandId: entry.commandId,
           succeeded: entry.succeeded,
@@ -121,6 +110,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           errorMessage: entry.errorMessage,
         },
       });
+      // Refused (e.g. not this host's command): stays unacknowledged, answered again on redelivery.
+      accepted("agentCommandResult", result.agentCommandResult);
     },
   });
 
@@ -147,7 +138,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       const activeLink = link;
       events = createEventPump({
         backend: options.backend,
-        request: (query, variables) => activeLink.request(query, variables),
+        request: (document, variables) => activeLink.request(document, variables),
         intervalMs: options.eventIntervalMs,
         log,
       });
@@ -158,7 +149,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       jobs.stop();
       await events?.stop();
       events = null;
-      await reporting;
+      await reporter.idle();
       await link?.close();
       link = null;
       // Commands still being handled write the journal: let them finish before the caller may

@@ -3,25 +3,21 @@
 // this host) is the only position: the pump asks for it on every (re)connect and continues after
 // it, and the API ignores records it already has. So a restart of the agent (or of the API's
 // replica) neither loses nor duplicates events, and no local state can drift from the database.
+import { type EventWire, eventReportSchema, ReportEventsDocument, toWire } from "@ferry/protocol";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { HyperVBackend } from "../backends/types.ts";
-import { toWire } from "../link/json.ts";
-
-export const REPORT_EVENTS = /* GraphQL */ `
-  mutation ReportEvents($input: AgentReportEventsInput!) {
-    agentReportEvents(input: $input) { stored bookmark errors { message } }
-  }`;
+import { accepted } from "../link/link.ts";
 
 /** Records per report (the API accepts at most 500). */
 export const EVENT_BATCH = 200;
 
-interface ReportResult {
-  agentReportEvents: { stored: number | null; bookmark: string | null; errors: { message: string }[] | null };
-}
-
 export interface EventPumpOptions {
   backend: HyperVBackend;
   /** Sends a GraphQL request over the agent's link; rejects when not connected. */
-  request: <T>(query: string, variables: Record<string, unknown>) => Promise<T>;
+  request: <R, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<R, V>,
+    variables: V,
+  ) => Promise<R>;
   /** How often to look for new records (default 2 s). */
   intervalMs?: number;
   log: (msg: string, extra?: Record<string, unknown>) => void;
@@ -42,10 +38,9 @@ export function createEventPump(options: EventPumpOptions): EventPump {
   let stopped = false;
   let lastError: string | null = null;
 
-  async function report(events: unknown[]): Promise<number | null> {
-    const result = await options.request<ReportResult>(REPORT_EVENTS, { input: { events } });
-    const payload = result.agentReportEvents;
-    if (payload.errors?.length) throw new Error(payload.errors.map((e) => e.message).join("; "));
+  async function report(events: EventWire[]): Promise<number | null> {
+    const result = await options.request(ReportEventsDocument, { input: { events } });
+    const payload = accepted("agentReportEvents", result.agentReportEvents);
     return payload.bookmark === null ? null : Number(payload.bookmark);
   }
 
@@ -54,7 +49,11 @@ export function createEventPump(options: EventPumpOptions): EventPump {
       if (bookmark === undefined) bookmark = await report([]);
       const events = await options.backend.readEvents(bookmark, EVENT_BATCH);
       if (events.length === 0) return;
-      bookmark = await report(toWire(events) as unknown[]);
+      // Checked with the API's schema before sending: a record it would refuse stops here, named.
+      const wire = eventReportSchema.safeParse(toWire(events));
+      if (!wire.success)
+        throw new Error(`events do not match the protocol: ${wire.error.issues[0]?.message}`);
+      bookmark = await report(events);
       if (events.length < EVENT_BATCH) return;
     }
   }

@@ -2,6 +2,7 @@
 // progress and the outcome to the API, and survives restarts (the job list is in the state folder;
 // Hyper-V keeps running the jobs while the agent is away).
 import { type HyperVBackend, HyperVError, type JobStatus } from "../backends/types.ts";
+import { RefusedError } from "../link/link.ts";
 import type { StateStore } from "../state/store.ts";
 
 export interface TrackedJob {
@@ -97,6 +98,14 @@ export function createJobTracker(options: JobTrackerOptions) {
               return;
             }
           } catch (error) {
+            if (error instanceof RefusedError) {
+              // The API will never take reports of this migration from this host (unknown to it, or
+              // another host's): following it further only repeats the refusal.
+              options.log("job report refused; no longer following", { migrationId, error: error.message });
+              jobs.delete(migrationId);
+              save();
+              return;
+            }
             options.log("job report not delivered", { migrationId, error: (error as Error).message });
           }
         }

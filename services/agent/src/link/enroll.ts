@@ -1,26 +1,36 @@
 // First contact: exchanges the enrollment token for the agent's own credential over HTTPS/HTTP.
-import { ENROLL } from "./documents.ts";
+import { EnrollDocument, type EnrollMutationVariables } from "@ferry/protocol";
+import { z } from "zod";
+import { printed } from "./link.ts";
+
+const message = z.object({ message: z.string() });
+/** The GraphQL response of Enroll, checked (a proxy's HTML error page is not an answer). */
+const enrollResponse = z.object({
+  data: z
+    .object({
+      enrollAgent: z.object({
+        credential: z.string().nullable(),
+        hostId: z.string().nullable(),
+        errors: z.array(message).nullable(),
+      }),
+    })
+    .nullish(),
+  errors: z.array(message).optional(),
+});
 
 export class EnrollmentError extends Error {
   override readonly name = "EnrollmentError";
 }
 
 export async function enroll(apiUrl: string, enrollmentToken: string, hostName: string) {
+  const variables: EnrollMutationVariables = { input: { hostName } };
   const response = await fetch(new URL("/graphql", apiUrl), {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${enrollmentToken}` },
-    body: JSON.stringify({ query: ENROLL, variables: { input: { hostName } } }),
+    body: JSON.stringify({ query: printed(EnrollDocument), variables }),
   });
-  const body = (await response.json().catch(() => null)) as {
-    data?: {
-      enrollAgent?: {
-        credential: string | null;
-        hostId: string | null;
-        errors: { message: string }[] | null;
-      };
-    };
-    errors?: { message: string }[];
-  } | null;
+  const parsed = enrollResponse.safeParse(await response.json().catch(() => null));
+  const body = parsed.success ? parsed.data : null;
   const payload = body?.data?.enrollAgent;
   if (!payload?.credential || !payload.hostId) {
     const reason = payload?.errors?.[0]?.message ?? body?.errors?.[0]?.message ?? `HTTP ${response.status}`;

@@ -1,8 +1,10 @@
 // The agent's one connection to the API: a graphql-ws client that dials out, authenticates in
 // connection_init, reconnects forever with jittered exponential backoff, and re-subscribes.
+import { CommandsDocument, type CommandsSubscription, type PayloadError } from "@ferry/protocol";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { type AgentCommand, COMMANDS } from "./documents.ts";
 
 export interface LinkOptions {
   /** One or more API replicas; each (re)connect attempt takes the next, so a dead replica is skipped. */
@@ -10,7 +12,8 @@ export interface LinkOptions {
   credential: string;
   /** Called after every (re)connect, e.g. to report inventory. */
   onConnected: () => void;
-  onCommand: (command: AgentCommand) => void;
+  /** A command as received; the runner validates it against the protocol schemas. */
+  onCommand: (command: CommandsSubscription["agentCommands"]) => void;
   /** The API refused the credential (revoked): the agent cannot continue. */
   onFatal: (reason: string) => void;
   log: (msg: string, extra?: Record<string, unknown>) => void;
@@ -19,12 +22,30 @@ export interface LinkOptions {
 }
 
 export interface Link {
-  request<T>(query: string, variables: Record<string, unknown>): Promise<T>;
+  /** Sends a typed document; rejects with RequestError on GraphQL errors or when not connected. */
+  request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<R>;
   close(): Promise<void>;
 }
 
 export class RequestError extends Error {
   override readonly name = "RequestError";
+}
+
+/** The API answered a mutation with payload `errors`: it refused the change and applied nothing. */
+export class RefusedError extends Error {
+  override readonly name = "RefusedError";
+  constructor(
+    readonly operation: string,
+    readonly errors: PayloadError[],
+  ) {
+    super(`${operation} refused: ${errors.map((e) => `${e.__typename}: ${e.message}`).join("; ")}`);
+  }
+}
+
+/** Throws RefusedError when a mutation payload carries `errors`; returns the payload otherwise. */
+export function accepted<P extends { errors: PayloadError[] | null }>(operation: string, payload: P): P {
+  if (payload.errors?.length) throw new RefusedError(operation, payload.errors);
+  return payload;
 }
 
 /** Delay before reconnect attempt `retries`: 0.5 s doubling to the cap, ±50 % jitter so a fleet does not reconnect in step. */
@@ -37,6 +58,17 @@ export function wsUrl(apiUrl: string): string {
   const url = new URL("/graphql", apiUrl);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   return url.toString();
+}
+
+const printedDocuments = new WeakMap<object, string>();
+/** The document's text (printed once per document). */
+export function printed(document: TypedDocumentNode<unknown, never> | TypedDocumentNode): string {
+  let text = printedDocuments.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printedDocuments.set(document, text);
+  }
+  return text;
 }
 
 export function openLink(options: LinkOptions): Link {
@@ -71,8 +103,8 @@ export function openLink(options: LinkOptions): Link {
   });
 
   const subscribeCommands = () => {
-    client.subscribe<{ agentCommands: AgentCommand }>(
-      { query: COMMANDS },
+    client.subscribe<CommandsSubscription>(
+      { query: printed(CommandsDocument) },
       {
         next: (result) => {
           if (result.data?.agentCommands) options.onCommand(result.data.agentCommands);
@@ -94,16 +126,17 @@ export function openLink(options: LinkOptions): Link {
   subscribeCommands();
 
   return {
-    request<T>(query: string, variables: Record<string, unknown>) {
-      return new Promise<T>((resolve, reject) => {
-        let data: T | null = null;
-        client.subscribe<T>(
+    request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V) {
+      const query = printed(document);
+      return new Promise<R>((resolve, reject) => {
+        let data: R | null = null;
+        client.subscribe<R>(
           { query, variables },
           {
             next: (result) => {
               if (result.errors?.length)
                 reject(new RequestError(result.errors.map((e) => e.message).join("; ")));
-              else data = result.data as T;
+              else data = result.data ?? null;
             },
             error: (error) => reject(error instanceof Error ? error : new RequestError(String(error))),
             complete: () => (data ? resolve(data) : reject(new RequestError("no data"))),

@@ -1,19 +1,32 @@
 // Runs commands against the backend exactly once each: a command id already in the journal is
-// answered from the journal (redelivery after a reconnect), never run again.
-
+// answered from the journal (redelivery after a reconnect), never run again. Every command is
+// validated against the protocol's schemas first; one that does not parse is answered FAILED.
+import {
+  type AgentCommand,
+  CommandParseError,
+  type CommandsSubscription,
+  parseCommand,
+} from "@ferry/protocol";
 import { type HyperVBackend, HyperVError } from "../backends/types.ts";
-import type { AgentCommand } from "../link/documents.ts";
 import type { JournalEntry, StateStore } from "../state/store.ts";
+import type { Handlers } from "./handlers/index.ts";
 
-export type CommandHandler = (payload: Record<string, unknown>, command: AgentCommand) => Promise<unknown>;
+/** A command as the subscription delivers it (not validated yet). */
+export type ReceivedCommand = CommandsSubscription["agentCommands"];
 
 export interface RunnerOptions {
   backend: HyperVBackend;
   store: StateStore;
-  handlers: Record<string, CommandHandler>;
-  /** Sends an answer to the API; resolves when acknowledged. */
+  handlers: Handlers;
+  /** Sends an answer to the API; resolves when acknowledged, rejects when refused or not delivered. */
   answer: (entry: JournalEntry) => Promise<void>;
   log: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
+/** Calls the handler of the command's type (the map is keyed by the same union, checked at compile time). */
+function dispatch(handlers: Handlers, command: AgentCommand): Promise<unknown> {
+  const handler = handlers[command.type] as (payload: unknown, command: AgentCommand) => Promise<unknown>;
+  return handler(command.payload, command);
 }
 
 export function createRunner(options: RunnerOptions) {
@@ -31,19 +44,18 @@ export function createRunner(options: RunnerOptions) {
 
   const inFlight = new Set<Promise<void>>();
 
-  async function handle(command: AgentCommand): Promise<void> {
-    const known = options.store.journal().find((e) => e.commandId === command.id);
+  async function handle(received: ReceivedCommand): Promise<void> {
+    const known = options.store.journal().find((e) => e.commandId === received.id);
     if (known) return deliver(known);
-    if (running.has(command.id)) return;
-    running.add(command.id);
+    if (running.has(received.id)) return;
+    running.add(received.id);
     try {
-      const handler = options.handlers[command.type];
       let entry: JournalEntry;
       try {
-        if (!handler) throw new HyperVError("INVALID_PARAMETER", `unknown command type ${command.type}`);
-        const result = await handler(command.payload ?? {}, command);
+        const command = parseCommand(received);
+        const result = await dispatch(options.handlers, command);
         entry = {
-          commandId: command.id,
+          commandId: received.id,
           succeeded: true,
           result: result ?? null,
           errorCode: null,
@@ -54,10 +66,14 @@ export function createRunner(options: RunnerOptions) {
       } catch (error) {
         const typed = error instanceof HyperVError;
         entry = {
-          commandId: command.id,
+          commandId: received.id,
           succeeded: false,
           result: typed && error.eventId ? { eventId: error.eventId } : null,
-          errorCode: typed ? error.code : "UNKNOWN",
+          errorCode: typed
+            ? error.code
+            : error instanceof CommandParseError
+              ? "INVALID_PARAMETER"
+              : "UNKNOWN",
           errorMessage: error instanceof Error ? error.message : String(error),
           acknowledged: false,
           at: new Date().toISOString(),
@@ -66,13 +82,13 @@ export function createRunner(options: RunnerOptions) {
       options.store.record(entry);
       await deliver(entry);
     } finally {
-      running.delete(command.id);
+      running.delete(received.id);
     }
   }
 
   return {
     /** Runs (or re-answers) a command; never rejects: failures are logged. */
-    handle(command: AgentCommand): Promise<void> {
+    handle(command: ReceivedCommand): Promise<void> {
       const work = handle(command)
         .catch((error) =>
           options.log("command handling failed", { commandId: command.id, error: (error as Error).message }),

@@ -1,44 +1,23 @@
 // Host configuration commands (seed steps 1-5). Each applies one change through the backend, then
 // reports the inventory (forced) so the API shows the change before the command is answered.
 // Hyper-V failures surface as HyperVError (the runner journals and answers them).
-import {
-  type AuthenticationType,
-  type HostSettingsChange,
-  HyperVError,
-  type MigrationNetwork,
-  type PerformanceOption,
-} from "../../backends/types.ts";
+import type { CommandPayload } from "@ferry/protocol";
+import { type HostSettingsChange, HyperVError, type MigrationNetwork } from "../../backends/types.ts";
 import type { HandlerContext } from "./index.ts";
-
-function str(payload: Record<string, unknown>, key: string): string {
-  const v = payload[key];
-  if (typeof v !== "string" || v.length === 0)
-    throw new HyperVError("INVALID_PARAMETER", `${key} is required`);
-  return v;
-}
-
-function priorityOf(payload: Record<string, unknown>): number | null {
-  const v = payload.priority;
-  if (v === null || v === undefined) return null;
-  if (typeof v !== "number") throw new HyperVError("INVALID_PARAMETER", "priority must be a number");
-  return v;
-}
 
 const sameSubnet = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
-/** Only the Set-VMHost keys of a payload (unknown keys are ignored, types checked by the backend). */
-function settingsChange(payload: Record<string, unknown>): HostSettingsChange {
+/** Only the Set-VMHost keys of a payload (the protocol schema already checked their types). */
+function settingsChange(payload: CommandPayload<"SET_MIGRATION_SETTINGS">): HostSettingsChange {
   const change: HostSettingsChange = {};
-  if (payload.authenticationType !== undefined)
-    change.authenticationType = payload.authenticationType as AuthenticationType;
-  if (payload.performanceOption !== undefined)
-    change.performanceOption = payload.performanceOption as PerformanceOption;
+  if (payload.authenticationType !== undefined) change.authenticationType = payload.authenticationType;
+  if (payload.performanceOption !== undefined) change.performanceOption = payload.performanceOption;
   if (payload.maximumVirtualMachineMigrations !== undefined)
-    change.maximumVirtualMachineMigrations = payload.maximumVirtualMachineMigrations as number;
+    change.maximumVirtualMachineMigrations = payload.maximumVirtualMachineMigrations;
   if (payload.maximumStorageMigrations !== undefined)
-    change.maximumStorageMigrations = payload.maximumStorageMigrations as number;
+    change.maximumStorageMigrations = payload.maximumStorageMigrations;
   if (payload.useAnyNetworkForMigration !== undefined)
-    change.useAnyNetworkForMigration = payload.useAnyNetworkForMigration as boolean;
+    change.useAnyNetworkForMigration = payload.useAnyNetworkForMigration;
   return change;
 }
 
@@ -49,28 +28,32 @@ export function configurationHandlers(ctx: HandlerContext) {
    * Runs the change, reports the inventory, answers with the resulting settings. The inventory is
    * reported after a refusal too: the API validated against what it had stored, which was stale.
    */
-  async function apply(change: () => Promise<unknown>) {
-    let detail: unknown;
+  async function apply<D extends object>(change: () => Promise<D>) {
+    let detail: D;
     try {
       detail = await change();
     } finally {
       await ctx.reportInventory();
     }
     const { settings } = await backend.getInventory();
-    return { settings, ...(detail && typeof detail === "object" ? detail : {}) };
+    return { ...detail, settings };
   }
+  const done = async (step: Promise<void>) => {
+    await step;
+    return {};
+  };
 
   return {
     /** Enable-VMMigration. */
-    ENABLE_MIGRATION: () => apply(() => backend.enableMigration()),
+    ENABLE_MIGRATION: () => apply(() => done(backend.enableMigration())),
 
     /** Disable-VMMigration. */
-    DISABLE_MIGRATION: () => apply(() => backend.disableMigration()),
+    DISABLE_MIGRATION: () => apply(() => done(backend.disableMigration())),
 
     /** Add-VMMigrationNetwork; an existing subnet gets the requested priority instead. */
-    ADD_MIGRATION_NETWORK: (payload: Record<string, unknown>) =>
+    ADD_MIGRATION_NETWORK: (payload: CommandPayload<"ADD_MIGRATION_NETWORK">) =>
       apply(async () => {
-        const network: MigrationNetwork = { subnet: str(payload, "subnet"), priority: priorityOf(payload) };
+        const network: MigrationNetwork = { subnet: payload.subnet, priority: payload.priority };
         try {
           await backend.addMigrationNetwork(network);
           return { added: true };
@@ -82,23 +65,23 @@ export function configurationHandlers(ctx: HandlerContext) {
       }),
 
     /** Remove-VMMigrationNetwork (NETWORK_NOT_FOUND when the host does not have it). */
-    REMOVE_MIGRATION_NETWORK: (payload: Record<string, unknown>) =>
-      apply(() => backend.removeMigrationNetwork(str(payload, "subnet"))),
+    REMOVE_MIGRATION_NETWORK: (payload: CommandPayload<"REMOVE_MIGRATION_NETWORK">) =>
+      apply(() => done(backend.removeMigrationNetwork(payload.subnet))),
 
     /** Set-VMHost with the given settings only. */
-    SET_MIGRATION_SETTINGS: (payload: Record<string, unknown>) =>
-      apply(() => backend.setHostSettings(settingsChange(payload))),
+    SET_MIGRATION_SETTINGS: (payload: CommandPayload<"SET_MIGRATION_SETTINGS">) =>
+      apply(() => done(backend.setHostSettings(settingsChange(payload)))),
 
     /**
      * Converges to a desired state (a profile): only the keys present are managed. Networks are
      * made exactly the given list; then Set-VMHost for what differs; then enable/disable.
      */
-    APPLY_MIGRATION_SETTINGS: (payload: Record<string, unknown>) =>
+    APPLY_MIGRATION_SETTINGS: (payload: CommandPayload<"APPLY_MIGRATION_SETTINGS">) =>
       apply(async () => {
         const { settings: current } = await backend.getInventory();
         const changes: string[] = [];
-        if (Array.isArray(payload.networks)) {
-          const wanted = payload.networks as MigrationNetwork[];
+        if (payload.networks) {
+          const wanted = payload.networks;
           for (const have of current.networks) {
             if (!wanted.some((w) => sameSubnet(w.subnet, have.subnet))) {
               await backend.removeMigrationNetwork(have.subnet);
@@ -136,10 +119,8 @@ export function configurationHandlers(ctx: HandlerContext) {
       }),
 
     /** Set-VMProcessor -CompatibilityForMigrationEnabled (INVALID_VM_STATE unless the VM is Off). */
-    SET_PROCESSOR_COMPATIBILITY: async (payload: Record<string, unknown>) => {
-      const vmId = str(payload, "vmId");
-      if (typeof payload.enabled !== "boolean")
-        throw new HyperVError("INVALID_PARAMETER", "enabled must be a boolean");
+    SET_PROCESSOR_COMPATIBILITY: async (payload: CommandPayload<"SET_PROCESSOR_COMPATIBILITY">) => {
+      const vmId = payload.vmId;
       try {
         await backend.setProcessorCompatibility(vmId, payload.enabled);
       } finally {

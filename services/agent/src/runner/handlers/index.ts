@@ -1,8 +1,9 @@
-// Command handlers by command type. Each domain adds its own file and spreads it in here.
+// Command handlers by command type. Each domain adds its own file and spreads it in here; the
+// Handlers type makes a missing command type a compile error.
+import type { AgentCommand, CommandPayload, CommandResult, CommandType } from "@ferry/protocol";
 import type { HyperVBackend } from "../../backends/types.ts";
 import type { JobTracker } from "../../jobs/tracker.ts";
 import type { StateStore } from "../../state/store.ts";
-import type { CommandHandler } from "../runner.ts";
 import { configurationHandlers } from "./configuration.ts";
 import { inventoryHandlers } from "./inventory.ts";
 import { migrationHandlers } from "./migrations.ts";
@@ -18,7 +19,15 @@ export interface HandlerContext {
   jobs: JobTracker;
 }
 
-export function createHandlers(ctx: HandlerContext): Record<string, CommandHandler> {
+/** One handler per command type: the protocol's payload in, the protocol's result out. */
+export type Handlers = {
+  [T in CommandType]: (
+    payload: CommandPayload<T>,
+    command: Extract<AgentCommand, { type: T }>,
+  ) => Promise<CommandResult<T>>;
+};
+
+export function createHandlers(ctx: HandlerContext): Handlers {
   return {
     ...inventoryHandlers(ctx),
     ...migrationHandlers(ctx),

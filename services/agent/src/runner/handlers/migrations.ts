@@ -1,68 +1,51 @@
 // START_MOVE, CANCEL_MOVE and COMPARE_VM: the migration commands of the API's scheduler.
-import { HyperVError, type VhdMove } from "../../backends/types.ts";
-import type { JobTracker } from "../../jobs/tracker.ts";
+import type { CommandPayload } from "@ferry/protocol";
+import { HyperVError } from "../../backends/types.ts";
 import type { HandlerContext } from "./index.ts";
 
-interface StartMove {
-  migrationId: string;
-  kind: "LIVE" | "LIVE_WITH_STORAGE" | "STORAGE";
-  vmId: string;
-  destinationHost: string | null;
-  includeStorage: boolean;
-  destinationStoragePath: string | null;
-  vhds: VhdMove[];
-}
-
-function str(value: unknown, name: string): string {
-  if (typeof value !== "string" || value.length === 0)
-    throw new HyperVError("INVALID_PARAMETER", `${name} is required`);
-  return value;
-}
-
-export function migrationHandlers(ctx: HandlerContext & { jobs: JobTracker }) {
+export function migrationHandlers(ctx: HandlerContext) {
   return {
-    START_MOVE: async (payload: Record<string, unknown>) => {
-      const p = payload as unknown as StartMove;
-      const migrationId = str(p.migrationId, "migrationId");
+    START_MOVE: async (p: CommandPayload<"START_MOVE">) => {
+      const migrationId = p.migrationId;
       const known = ctx.jobs.get(migrationId);
       // Redelivered after a crash: never start twice. Follow what Hyper-V is already doing.
-      if (known?.jobId) return { jobId: known.jobId };
+      if (known?.jobId) return { jobId: known.jobId, adopted: true };
       if (known) {
         const adopted = await ctx.jobs.adopt(migrationId);
-        if (adopted) return { jobId: adopted };
+        if (adopted) return { jobId: adopted, adopted: true };
       }
-      ctx.jobs.begin(migrationId, str(p.vmId, "vmId"));
+      ctx.jobs.begin(migrationId, p.vmId);
       try {
-        const status =
-          p.kind === "STORAGE"
-            ? await ctx.backend.startMoveStorage({
-                vmId: p.vmId,
-                destinationStoragePath: p.destinationStoragePath,
-                vhds: p.vhds?.length ? p.vhds : null,
-              })
-            : await ctx.backend.startMoveVm({
-                vmId: p.vmId,
-                destinationHost: str(p.destinationHost, "destinationHost"),
-                includeStorage: p.kind === "LIVE_WITH_STORAGE",
-                destinationStoragePath: p.destinationStoragePath,
-              });
+        let status: Awaited<ReturnType<typeof ctx.backend.startMoveVm>>;
+        if (p.kind === "STORAGE") {
+          status = await ctx.backend.startMoveStorage({
+            vmId: p.vmId,
+            destinationStoragePath: p.destinationStoragePath,
+            vhds: p.vhds.length ? p.vhds : null,
+          });
+        } else {
+          if (!p.destinationHost) throw new HyperVError("INVALID_PARAMETER", "destinationHost is required");
+          status = await ctx.backend.startMoveVm({
+            vmId: p.vmId,
+            destinationHost: p.destinationHost,
+            includeStorage: p.kind === "LIVE_WITH_STORAGE",
+            destinationStoragePath: p.destinationStoragePath,
+          });
+        }
         await ctx.jobs.attach(migrationId, status.jobId);
-        return { jobId: status.jobId };
+        return { jobId: status.jobId, adopted: false };
       } catch (error) {
         ctx.jobs.forget(migrationId);
         throw error;
       }
     },
-    CANCEL_MOVE: async (payload: Record<string, unknown>) => {
-      const cancelled = await ctx.jobs.requestCancel(str(payload.migrationId, "migrationId"));
+    CANCEL_MOVE: async (p: CommandPayload<"CANCEL_MOVE">) => {
+      const cancelled = await ctx.jobs.requestCancel(p.migrationId);
       // Unknown here: the job already ended and was reported; the API keeps that outcome.
       return { requested: cancelled };
     },
-    COMPARE_VM: async (payload: Record<string, unknown>) => ({
-      issues: await ctx.backend.compareVm(
-        str(payload.vmId, "vmId"),
-        str(payload.destinationHost, "destinationHost"),
-      ),
+    COMPARE_VM: async (p: CommandPayload<"COMPARE_VM">) => ({
+      issues: await ctx.backend.compareVm(p.vmId, p.destinationHost),
     }),
   };
 }

@@ -1,32 +1,53 @@
 // Commands for agents: written to the database first, then announced on the host's pubsub topic.
 // An agent that (re)connects is sent every command it has not answered; answers are idempotent.
+import {
+  type CommandPayload,
+  type CommandType,
+  commandOf,
+  commandType,
+  failureResultSchema,
+  parseCommandResult,
+} from "@ferry/protocol";
 import type { App } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
 import { recordCommandOutcome } from "../audit/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
 
-/** A command type the agent knows (services/agent/src/runner/handlers/), e.g. REFRESH_INVENTORY. */
-export type CommandType = string;
+export type { CommandType } from "@ferry/protocol";
 
-export interface IssueCommandInput {
+export interface IssueCommandInput<T extends CommandType> {
   hostId: string;
-  type: CommandType;
-  payload: Prisma.InputJsonValue;
+  /** A command type of the protocol (@ferry/protocol COMMANDS). */
+  type: T;
+  /** Checked against the protocol's payload schema of `type` before anything is written. */
+  payload: CommandPayload<T>;
   requestedBy: string;
   migrationId?: string | null;
 }
 
-export async function issueCommand(app: App, input: IssueCommandInput): Promise<AgentCommand> {
-  const command = await app.db.prisma.agentCommand.create({
-    data: {
-      hostId: input.hostId,
-      type: input.type,
-      payload: input.payload,
-      requestedBy: input.requestedBy,
-      migrationId: input.migrationId ?? null,
-    },
-  });
+/** JSON for a Prisma Json column (the protocol's values are plain JSON). */
+export function toJson(value: unknown): Prisma.InputJsonValue {
+  return JSON.parse(JSON.stringify(value));
+}
+
+/** The row of a new command, for callers that create it inside their own transaction. */
+export function commandCreateData<T extends CommandType>(input: IssueCommandInput<T>) {
+  const body = commandOf(input.type, input.payload);
+  return {
+    hostId: input.hostId,
+    type: body.type,
+    payload: toJson(body.payload),
+    requestedBy: input.requestedBy,
+    migrationId: input.migrationId ?? null,
+  } satisfies Prisma.AgentCommandUncheckedCreateInput;
+}
+
+export async function issueCommand<T extends CommandType>(
+  app: App,
+  input: IssueCommandInput<T>,
+): Promise<AgentCommand> {
+  const command = await app.db.prisma.agentCommand.create({ data: commandCreateData(input) });
   app.pubsub.publish("agentCommand", input.hostId, { commandId: command.id });
   return command;
 }
@@ -34,16 +55,44 @@ export async function issueCommand(app: App, input: IssueCommandInput): Promise<
 export interface CommandResultInput {
   commandId: string;
   succeeded: boolean;
-  result: Prisma.InputJsonValue | null;
+  /** The agent's result; checked against the protocol's result schema of the command's type. */
+  result: unknown;
   errorCode: string | null;
   errorMessage: string | null;
+}
+
+/**
+ * What is stored for an answer: a success whose result does not match the protocol is recorded as
+ * FAILED (INVALID_RESULT), so no reader ever sees a result of the wrong shape.
+ */
+function outcomeOf(type: string, input: CommandResultInput) {
+  const kind = commandType.safeParse(type);
+  if (!input.succeeded) {
+    const failure = failureResultSchema.safeParse(input.result);
+    return {
+      status: "FAILED" as const,
+      result: failure.success && failure.data ? toJson(failure.data) : undefined,
+      errorCode: input.errorCode ?? "UNKNOWN",
+      errorMessage: input.errorMessage,
+    };
+  }
+  const result = kind.success ? parseCommandResult(kind.data, input.result) : null;
+  if (result === null) {
+    return {
+      status: "FAILED" as const,
+      result: undefined,
+      errorCode: "INVALID_RESULT",
+      errorMessage: `the agent's result for ${type} does not match the protocol`,
+    };
+  }
+  return { status: "SUCCEEDED" as const, result: toJson(result), errorCode: null, errorMessage: null };
 }
 
 type CompletionListener = (app: App, command: AgentCommand) => Promise<void>;
 const listeners = new Map<string, CompletionListener[]>();
 
 /** Lets a domain react when an agent answers one of its commands (e.g. refresh inventory after a change). */
-export function onCommandCompleted(type: string, listener: CompletionListener): void {
+export function onCommandCompleted(type: CommandType, listener: CompletionListener): void {
   listeners.set(type, [...(listeners.get(type) ?? []), listener]);
 }
 
@@ -58,15 +107,14 @@ export async function completeCommand(
 ): Promise<AgentCommand> {
   const prisma = app.db.prisma;
   if (!isUuid(input.commandId)) throw new NotFoundError("command", input.commandId);
+  const before = await prisma.agentCommand.findFirst({
+    where: { id: input.commandId, hostId },
+    select: { type: true },
+  });
+  if (!before) throw new NotFoundError("command", input.commandId);
   const updated = await prisma.agentCommand.updateMany({
     where: { id: input.commandId, hostId, status: { in: ["PENDING", "DELIVERED"] } },
-    data: {
-      status: input.succeeded ? "SUCCEEDED" : "FAILED",
-      result: input.result ?? undefined,
-      errorCode: input.errorCode,
-      errorMessage: input.errorMessage,
-      completedAt: new Date(),
-    },
+    data: { ...outcomeOf(before.type, input), completedAt: new Date() },
   });
   const command = await prisma.agentCommand.findFirst({ where: { id: input.commandId, hostId } });
   if (!command) throw new NotFoundError("command", input.commandId);

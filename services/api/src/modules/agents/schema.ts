@@ -153,7 +153,7 @@ builder.mutationField("agentCommandResult", (t) =>
           completeCommand(ctx.app, agent.hostId, {
             commandId: String(input.commandId),
             succeeded: input.succeeded,
-            result: (input.result ?? null) as never,
+            result: input.result ?? null,
             errorCode: input.errorCode ?? null,
             errorMessage: input.errorMessage ?? null,
           }),
@@ -169,7 +169,7 @@ builder.subscriptionField("agentCommands", (t) =>
       "Agent only: the commands for the agent's own host; unanswered ones are sent again on every connect.",
     authScopes: { agent: true },
     subscribe: (_root, _args, ctx) => agentSession(ctx),
-    resolve: (command) => command as unknown as AgentCommand,
+    resolve: (command) => command,
   }),
 );
 

@@ -1,5 +1,7 @@
 // Migration profiles: named desired settings assigned to hosts. Applying one converges its hosts
 // (one APPLY_MIGRATION_SETTINGS command each); drift shows what still differs.
+
+import type { CommandPayload } from "@ferry/protocol";
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
@@ -139,10 +141,22 @@ export async function assignProfile(
 }
 
 /** The command payload that converges a host to the profile (only managed settings). */
-export function convergePayload(spec: ProfileSpec): Prisma.InputJsonValue {
-  const payload: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(spec)) if (value !== null) payload[key] = value;
-  return payload as Prisma.InputJsonValue;
+export function convergePayload(spec: ProfileSpec): CommandPayload<"APPLY_MIGRATION_SETTINGS"> {
+  return {
+    ...(spec.enabled !== null && { enabled: spec.enabled }),
+    ...(spec.authenticationType !== null && { authenticationType: spec.authenticationType }),
+    ...(spec.performanceOption !== null && { performanceOption: spec.performanceOption }),
+    ...(spec.maximumVirtualMachineMigrations !== null && {
+      maximumVirtualMachineMigrations: spec.maximumVirtualMachineMigrations,
+    }),
+    ...(spec.maximumStorageMigrations !== null && {
+      maximumStorageMigrations: spec.maximumStorageMigrations,
+    }),
+    ...(spec.useAnyNetworkForMigration !== null && {
+      useAnyNetworkForMigration: spec.useAnyNetworkForMigration,
+    }),
+    ...(spec.networks !== null && { networks: spec.networks }),
+  };
 }
 
 /**

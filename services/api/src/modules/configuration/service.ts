@@ -1,9 +1,11 @@
 // Host configuration (Enable-VMMigration, migration networks, Set-VMHost, Set-VMProcessor): validates a change for every addressed host first, then
 // issues one agent command per host. Each command is a HostOperation with its own outcome; the
 // agent applies it through Hyper-V, reports its inventory, then answers.
+
+import type { CommandPayload, CommandType } from "@ferry/protocol";
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
-import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
+import type { AgentCommand } from "../../generated/prisma/client.ts";
 import { issueCommand, onCommandCompleted } from "../agents/commands.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { decodeId } from "../shared/ids.ts";
@@ -21,7 +23,7 @@ export const CONFIG_COMMANDS = {
   SET_PROCESSOR_COMPATIBILITY: "SET_PROCESSOR_COMPATIBILITY",
 } as const;
 
-export const CONFIG_COMMAND_TYPES: string[] = Object.values(CONFIG_COMMANDS);
+export const CONFIG_COMMAND_TYPES: CommandType[] = Object.values(CONFIG_COMMANDS);
 
 /** How long setProcessorCompatibility waits for the agent before returning the pending operation. */
 export const PROCESSOR_COMPATIBILITY_WAIT_MS = 15_000;
@@ -34,11 +36,11 @@ for (const type of CONFIG_COMMAND_TYPES) {
 }
 
 /** Issues `type` to every host (already validated), in order; announces each new operation. */
-export async function issueToHosts(
+export async function issueToHosts<T extends CommandType>(
   ctx: Context,
   hosts: { id: string }[],
-  type: string,
-  payloadFor: (host: { id: string }) => Prisma.InputJsonValue,
+  type: T,
+  payloadFor: (host: { id: string }) => CommandPayload<T>,
 ): Promise<AgentCommand[]> {
   const requestedBy = principalName(ctx.principal);
   const commands: AgentCommand[] = [];
@@ -129,12 +131,7 @@ export async function updateMigrationSettings(ctx: Context, input: SettingsInput
     throw new ValidationError("input", "name at least one setting to change");
   }
   const hosts = await resolveHosts(ctx.app, input.hosts, "input.hosts");
-  return issueToHosts(
-    ctx,
-    hosts,
-    CONFIG_COMMANDS.SET_MIGRATION_SETTINGS,
-    () => change as Prisma.InputJsonValue,
-  );
+  return issueToHosts(ctx, hosts, CONFIG_COMMANDS.SET_MIGRATION_SETTINGS, () => change);
 }
 
 /** Loads operations by id, in the given order. */

@@ -1,41 +1,17 @@
 // The Hyper-V event stream (Get-WinEvent): agents tail Microsoft-Windows-Hyper-V-VMMS-Admin and
 // report batches here. Storage is idempotent on (host, recordId), the host's bookmark only moves
 // forward, and each event is linked to the migration it concerns when one can be found.
-import { z } from "zod";
+import { type EventLevel, type ReportedEvent, eventReportSchema as reportSchema } from "@ferry/protocol";
 import type { App } from "../../context.ts";
 import type { HostEvent, Prisma } from "../../generated/prisma/client.ts";
 import { ValidationError } from "../shared/errors.ts";
 import { decodeId } from "../shared/ids.ts";
 
-export const EVENT_LEVELS = ["CRITICAL", "ERROR", "WARNING", "INFORMATION", "VERBOSE"] as const;
-export type EventLevel = (typeof EVENT_LEVELS)[number];
+export { EVENT_LEVELS, type EventLevel, MAX_EVENTS_PER_REPORT, type ReportedEvent } from "@ferry/protocol";
 
-/** Events per report; the agent sends bigger backlogs in several batches. */
-export const MAX_EVENTS_PER_REPORT = 500;
 /** An event belongs to a migration that was active around its time, with this much slack for clocks. */
 const LINK_SLACK_MS = 60_000;
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-
-const eventSchema = z.object({
-  recordId: z
-    .union([z.string().regex(/^\d{1,19}$/), z.number().int().nonnegative()])
-    .transform((v) => BigInt(v)),
-  eventId: z.number().int().min(0).max(65535),
-  level: z
-    .string()
-    .transform((v) => v.trim().toUpperCase())
-    .pipe(z.enum(EVENT_LEVELS)),
-  timeCreated: z
-    .string()
-    .datetime({ offset: true })
-    .transform((v) => new Date(v)),
-  message: z.string().max(32_000),
-  vmName: z.string().max(256).nullable().optional(),
-});
-
-const reportSchema = z.array(eventSchema).max(MAX_EVENTS_PER_REPORT);
-
-export type ReportedEvent = z.infer<typeof eventSchema>;
 
 export function parseEvents(raw: unknown): ReportedEvent[] {
   const parsed = reportSchema.safeParse(raw);

@@ -1,6 +1,7 @@
 // Agent-facing part of migrations: job progress and outcomes from the source host's agent.
+import { jobUpdateSchema } from "@ferry/protocol";
 import { builder } from "../../builder.ts";
-import { forbidden } from "../shared/errors.ts";
+import { forbidden, ValidationError } from "../shared/errors.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
 import { recordJobUpdate } from "./progress.ts";
 
@@ -53,7 +54,8 @@ builder.mutationField("agentJobUpdate", (t) =>
       const agent = ctx.principal?.kind === "agent" ? ctx.principal : null;
       if (!agent) throw forbidden("agent credential required");
       return runMutation(ctx, { operation: "agentJobUpdate", target: input.migrationId, input }, async () => {
-        await recordJobUpdate(ctx.app, agent.hostId, {
+        // The protocol's schema, the same the agent builds its reports with.
+        const update = jobUpdateSchema.safeParse({
           migrationId: input.migrationId,
           jobId: input.jobId ?? null,
           state: input.state,
@@ -62,6 +64,11 @@ builder.mutationField("agentJobUpdate", (t) =>
           errorMessage: input.errorMessage ?? null,
           eventId: input.eventId ?? null,
         });
+        if (!update.success) {
+          const issue = update.error.issues[0];
+          throw new ValidationError(`input.${issue?.path.join(".") ?? ""}`, issue?.message ?? "invalid");
+        }
+        await recordJobUpdate(ctx.app, agent.hostId, update.data);
         return true;
       });
     },

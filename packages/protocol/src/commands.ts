@@ -1,0 +1,196 @@
+// Agent commands as one discriminated union on `type`: each type has its payload schema (what the
+// API sends) and its result schema (what the agent answers). The API builds payloads with
+// `commandOf`, the agent parses what it received with `parseCommand`; neither side casts.
+import { z } from "zod";
+import { agentErrorCode } from "./hyperv.ts";
+import {
+  AUTHENTICATION_TYPES,
+  migrationNetworkSchema,
+  migrationSettingsSchema,
+  PERFORMANCE_OPTIONS,
+} from "./inventory.ts";
+
+const id = z.string().min(1).max(64);
+const path = z.string().min(1).max(4096);
+const hostName = z.string().min(1).max(255);
+const empty = z.object({});
+
+export const MOVE_KINDS = ["LIVE", "LIVE_WITH_STORAGE", "STORAGE"] as const;
+export type MoveKind = (typeof MOVE_KINDS)[number];
+
+export const vhdMoveSchema = z.object({ sourcePath: path, destinationPath: path });
+
+const startMove = z.object({
+  migrationId: id,
+  kind: z.enum(MOVE_KINDS),
+  vmId: id,
+  /** Required unless kind is STORAGE. */
+  destinationHost: hostName.nullable(),
+  includeStorage: z.boolean(),
+  destinationStoragePath: path.nullable(),
+  vhds: z.array(vhdMoveSchema).max(256),
+});
+
+const settingsChange = z.object({
+  authenticationType: z.enum(AUTHENTICATION_TYPES).optional(),
+  performanceOption: z.enum(PERFORMANCE_OPTIONS).optional(),
+  maximumVirtualMachineMigrations: z.number().int().min(0).max(4096).optional(),
+  maximumStorageMigrations: z.number().int().min(0).max(4096).optional(),
+  useAnyNetworkForMigration: z.boolean().optional(),
+});
+
+const settingsResult = z.object({ settings: migrationSettingsSchema });
+
+/** Payload and result schema of every command type the agent runs. */
+export const COMMANDS = {
+  /** Move-VM / Move-VMStorage as a job on the source host, after winning the STARTING->RUNNING claim. */
+  START_MOVE: {
+    payload: startMove,
+    /** `adopted`: the agent found the move already started (or finished) by its previous run. */
+    result: z.object({ jobId: z.string().nullable(), adopted: z.boolean().optional() }),
+  },
+  /** Stop-Job of the move's Hyper-V job. `requested` false: this agent has no such job. */
+  CANCEL_MOVE: { payload: z.object({ migrationId: id }), result: z.object({ requested: z.boolean() }) },
+  /** Compare-VM against the destination. */
+  COMPARE_VM: {
+    payload: z.object({ vmId: id, destinationHost: hostName }),
+    result: z.object({
+      issues: z.array(
+        z.object({
+          message: z.string(),
+          messageId: z.number().int(),
+          source: z.string().nullable().optional(),
+        }),
+      ),
+    }),
+  },
+  /** Report the inventory now. */
+  REFRESH_INVENTORY: { payload: empty, result: empty },
+  /** Enable-VMMigration. */
+  ENABLE_MIGRATION: { payload: empty, result: settingsResult },
+  /** Disable-VMMigration. */
+  DISABLE_MIGRATION: { payload: empty, result: settingsResult },
+  /** Add-VMMigrationNetwork (an existing subnet gets the requested priority instead). */
+  ADD_MIGRATION_NETWORK: {
+    payload: migrationNetworkSchema,
+    result: settingsResult.extend({ added: z.boolean() }),
+  },
+  /** Remove-VMMigrationNetwork. */
+  REMOVE_MIGRATION_NETWORK: {
+    payload: z.object({ subnet: z.string().min(1).max(64) }),
+    result: settingsResult,
+  },
+  /** Set-VMHost with the given settings only. */
+  SET_MIGRATION_SETTINGS: { payload: settingsChange, result: settingsResult },
+  /** Converge to a profile: only the keys present are managed. */
+  APPLY_MIGRATION_SETTINGS: {
+    payload: settingsChange.extend({
+      enabled: z.boolean().optional(),
+      networks: z.array(migrationNetworkSchema).max(256).optional(),
+    }),
+    result: settingsResult.extend({ changes: z.array(z.string()) }),
+  },
+  /** Set-VMProcessor -CompatibilityForMigrationEnabled. */
+  SET_PROCESSOR_COMPATIBILITY: {
+    payload: z.object({ vmId: id, enabled: z.boolean() }),
+    result: z.object({ vmId: id, processorCompatibilityForMigration: z.boolean() }),
+  },
+} as const;
+
+type Commands = typeof COMMANDS;
+export type CommandType = keyof Commands;
+export const COMMAND_TYPES = Object.keys(COMMANDS) as CommandType[];
+export const commandType = z.enum(COMMAND_TYPES as [CommandType, ...CommandType[]]);
+
+export type CommandPayload<T extends CommandType> = z.infer<Commands[T]["payload"]>;
+export type CommandResult<T extends CommandType> = z.infer<Commands[T]["result"]>;
+
+/** The union of all command bodies, discriminated by `type` (commands.test.ts checks it lists every type). */
+export const commandBodySchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("START_MOVE"), payload: COMMANDS.START_MOVE.payload }),
+  z.object({ type: z.literal("CANCEL_MOVE"), payload: COMMANDS.CANCEL_MOVE.payload }),
+  z.object({ type: z.literal("COMPARE_VM"), payload: COMMANDS.COMPARE_VM.payload }),
+  z.object({ type: z.literal("REFRESH_INVENTORY"), payload: COMMANDS.REFRESH_INVENTORY.payload }),
+  z.object({ type: z.literal("ENABLE_MIGRATION"), payload: COMMANDS.ENABLE_MIGRATION.payload }),
+  z.object({ type: z.literal("DISABLE_MIGRATION"), payload: COMMANDS.DISABLE_MIGRATION.payload }),
+  z.object({ type: z.literal("ADD_MIGRATION_NETWORK"), payload: COMMANDS.ADD_MIGRATION_NETWORK.payload }),
+  z.object({
+    type: z.literal("REMOVE_MIGRATION_NETWORK"),
+    payload: COMMANDS.REMOVE_MIGRATION_NETWORK.payload,
+  }),
+  z.object({ type: z.literal("SET_MIGRATION_SETTINGS"), payload: COMMANDS.SET_MIGRATION_SETTINGS.payload }),
+  z.object({
+    type: z.literal("APPLY_MIGRATION_SETTINGS"),
+    payload: COMMANDS.APPLY_MIGRATION_SETTINGS.payload,
+  }),
+  z.object({
+    type: z.literal("SET_PROCESSOR_COMPATIBILITY"),
+    payload: COMMANDS.SET_PROCESSOR_COMPATIBILITY.payload,
+  }),
+]);
+
+/** A command body: its type and that type's payload. */
+export type CommandBody = z.infer<typeof commandBodySchema>;
+
+/** Builds a command body, checking the payload (the API calls this before writing a command row). */
+export function commandOf<T extends CommandType>(type: T, payload: CommandPayload<T>): CommandBody {
+  return commandBodySchema.parse({ type, payload });
+}
+
+/** How a command reaches the agent (the agentCommands subscription's AgentCommand). */
+export const commandEnvelopeSchema = z.object({
+  id: z.string().min(1),
+  type: z.string(),
+  payload: z.unknown(),
+  migrationId: z.string().nullable(),
+  createdAt: z.string(),
+  /** The agent refuses the command after this instant (ISO 8601); null: no deadline. */
+  expiresAt: z.string().nullable().default(null),
+});
+export type CommandEnvelope = z.infer<typeof commandEnvelopeSchema>;
+
+export type AgentCommand = Omit<CommandEnvelope, "type" | "payload"> & CommandBody;
+
+export class CommandParseError extends Error {
+  override readonly name = "CommandParseError";
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid";
+}
+
+/** Validates a received command; throws CommandParseError (unknown type, bad payload). */
+export function parseCommand(raw: unknown): AgentCommand {
+  const envelope = commandEnvelopeSchema.safeParse(raw);
+  if (!envelope.success) throw new CommandParseError(`malformed command: ${firstIssue(envelope.error)}`);
+  const body = commandBodySchema.safeParse({
+    type: envelope.data.type,
+    payload: envelope.data.payload ?? {},
+  });
+  if (!body.success) {
+    if (!commandType.safeParse(envelope.data.type).success)
+      throw new CommandParseError(`unknown command type ${envelope.data.type}`);
+    throw new CommandParseError(`payload.${firstIssue(body.error).replace(/^payload\./, "")}`);
+  }
+  return { ...envelope.data, ...body.data };
+}
+
+/** Validates a command result of `type` (the API parses what an agent answered). */
+export function parseCommandResult<T extends CommandType>(type: T, raw: unknown): CommandResult<T> | null {
+  const parsed = COMMANDS[type].result.safeParse(raw);
+  return parsed.success ? (parsed.data as CommandResult<T>) : null;
+}
+
+/** An agent's answer to a command (AgentCommandResultInput). */
+export const commandAnswerSchema = z.object({
+  commandId: z.string().min(1),
+  succeeded: z.boolean(),
+  result: z.unknown().nullable(),
+  errorCode: z.union([agentErrorCode, z.string().max(64)]).nullable(),
+  errorMessage: z.string().max(32_000).nullable(),
+});
+export type CommandAnswer = z.infer<typeof commandAnswerSchema>;
+
+/** The result a failed command carries: the Hyper-V-VMMS-Admin event id, when there is one. */
+export const failureResultSchema = z.object({ eventId: z.number().int().nullable().optional() }).nullable();

@@ -1,0 +1,48 @@
+// Hyper-V facts both sides share: the typed failure codes an agent reports (the same from both
+// backends) and the firewall rules live migration needs (matched by Name; DisplayName is localized).
+import { z } from "zod";
+
+/** Typed Hyper-V failure codes, the same from the simulator and the PowerShell backend. */
+export const HYPERV_ERROR_CODES = [
+  "VM_NOT_FOUND",
+  "INVALID_PARAMETER",
+  "INVALID_VM_STATE",
+  "MIGRATION_DISABLED",
+  "AUTHENTICATION_FAILED",
+  "PROCESSOR_INCOMPATIBLE",
+  "SWITCH_NOT_FOUND",
+  "INSUFFICIENT_MEMORY",
+  "NETWORK_REFUSED",
+  "NETWORK_TIMEOUT",
+  "NETWORK_RESET",
+  "NETWORK_ACCESS_DENIED",
+  "PATH_NOT_FOUND",
+  "MIGRATION_LIMIT_REACHED",
+  "NETWORK_EXISTS",
+  "NETWORK_NOT_FOUND",
+  "JOB_NOT_FOUND",
+  "CANCELLED",
+  "BACKEND_UNAVAILABLE",
+  "UNKNOWN",
+] as const;
+export type HyperVErrorCode = (typeof HYPERV_ERROR_CODES)[number];
+export const hyperVErrorCode = z.enum(HYPERV_ERROR_CODES);
+
+/**
+ * Codes an agent reports about a command itself rather than about Hyper-V: the command's deadline
+ * passed, or its premise (e.g. "migration M is starting") no longer holds, so it was not run.
+ */
+export const COMMAND_ERROR_CODES = ["COMMAND_EXPIRED", "COMMAND_FENCED"] as const;
+export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];
+
+/** Any failure code an agent may put in a command result or job update. */
+export const agentErrorCode = z.enum([...HYPERV_ERROR_CODES, ...COMMAND_ERROR_CODES]);
+export type AgentErrorCode = z.infer<typeof agentErrorCode>;
+
+/** Windows Firewall rules (Get-NetFirewallRule -Name) a live migration needs on the destination. */
+export const FIREWALL_RULES = {
+  /** Hyper-V (MIG-TCP-In): live migration traffic, TCP 6600. */
+  LIVE_MIGRATION: "VIRT-MIGL-In-TCP-NoScope",
+  /** File and Printer Sharing (SMB-In): needed when the transport is SMB, TCP 445. */
+  SMB: "FPS-SMB-In-TCP",
+} as const;

@@ -1,0 +1,39 @@
+// A refused inventory is not remembered as reported (it used to be: the agent then never sent it again).
+import { describe, expect, it } from "vitest";
+import { SimWorld } from "../backends/simulator/index.ts";
+import { testHost } from "../backends/simulator/test-world.ts";
+import { RefusedError } from "../link/link.ts";
+import { createInventoryReporter } from "./reporter.ts";
+
+describe("inventory reporter", () => {
+  it("sends a refused report again; an accepted one only when it changed", async () => {
+    const world = SimWorld.create({
+      seed: 1,
+      timeScale: 60,
+      hosts: [testHost("HV-A01", 11)],
+      sharedVolumes: [],
+      delegations: {},
+    });
+    const backend = world.backend("HV-A01");
+    const sent: unknown[] = [];
+    let refuse = true;
+    const reporter = createInventoryReporter({
+      getInventory: () => backend.getInventory(),
+      log: () => {},
+      send: async (wire) => {
+        sent.push(wire);
+        if (refuse)
+          throw new RefusedError("agentReportInventory", [{ __typename: "ValidationError", message: "no" }]);
+      },
+    });
+    await reporter.report();
+    expect(sent).toHaveLength(1);
+    refuse = false;
+    await reporter.report(); // unchanged inventory, but the last one was refused: sent again
+    expect(sent).toHaveLength(2);
+    await reporter.report(); // accepted and unchanged: nothing to send
+    expect(sent).toHaveLength(2);
+    await reporter.report(true);
+    expect(sent).toHaveLength(3);
+  });
+});
