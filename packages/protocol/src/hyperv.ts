@@ -1,5 +1,6 @@
 // Hyper-V facts both sides share: the typed failure codes an agent reports (the same from both
 // backends) and the firewall rules live migration needs (matched by Name; DisplayName is localized).
+import { MIGRATION_RULE, SMB_RULE } from "@ferry/hyperv";
 import { z } from "zod";
 
 /** Typed Hyper-V failure codes, the same from the simulator and the PowerShell backend. */
@@ -39,10 +40,10 @@ export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number];
 export const agentErrorCode = z.enum([...HYPERV_ERROR_CODES, ...COMMAND_ERROR_CODES]);
 export type AgentErrorCode = z.infer<typeof agentErrorCode>;
 
-/** Windows Firewall rules (Get-NetFirewallRule -Name) a live migration needs on the destination. */
+/** Windows Firewall rules (Get-NetFirewallRule -Name) a live migration needs; the names are @ferry/hyperv's. */
 export const FIREWALL_RULES = {
   /** Hyper-V (MIG-TCP-In): live migration traffic, TCP 6600. */
-  LIVE_MIGRATION: "VIRT-MIGL-In-TCP-NoScope",
-  /** File and Printer Sharing (SMB-In): needed when the transport is SMB, TCP 445. */
-  SMB: "FPS-SMB-In-TCP",
+  LIVE_MIGRATION: MIGRATION_RULE,
+  /** File and Printer Sharing (SMB-In): SMB transport and moves that copy storage, TCP 445. */
+  SMB: SMB_RULE,
 } as const;
