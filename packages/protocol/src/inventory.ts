@@ -37,6 +37,8 @@ export const vmSchema = z.object({
   path: text(PATH),
   hardDrives: z.array(z.object({ path: text(PATH), sizeBytes: wireBigInt })).max(256),
   switchNames: z.array(text(NAME)).max(64),
+  /** Get-VM IsClustered (absent from older agents: false). */
+  isClustered: z.boolean().default(false),
 });
 
 export const migrationNetworkSchema = z.object({
