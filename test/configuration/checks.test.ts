@@ -251,7 +251,7 @@ type CompatResult = {
   };
 };
 
-describe("setProcessorCompatibility (seed step 5)", () => {
+describe("setProcessorCompatibility (Set-VMProcessor, VM Off)", () => {
   async function vmIn(state: string) {
     const data = await api.gqlOk<{
       vms: { edges: { node: { id: string; name: string; processorCompatibilityForMigration: boolean } }[] };

@@ -394,7 +394,7 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
       });
     });
 
-    describe("failures from HYPERV.md", () => {
+    describe("failures from docs/hyperv.md", () => {
       it("MIGRATION_DISABLED when the destination has migration disabled", async () => {
         const w = await world();
         await w.backend("HV2").disableMigration();

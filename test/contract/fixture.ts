@@ -1,6 +1,6 @@
 // The contract suite's world: four hosts (HV1 and HV2 Intel, HV3 AMD with little memory, HV4 Intel
 // with little memory and no usable migration network), shared
-// storage on \\fs01\vms, and VMs chosen so that each failure in HYPERV.md's table can happen for real.
+// storage on \\fs01\vms, and VMs chosen so that each failure in docs/hyperv.md can happen for real.
 // timeScale 8: a 2 GiB VM moves in about half a second, the 32 GiB one in about five.
 
 import { testHost } from "../../services/agent/src/backends/simulator/test-world.ts";

@@ -1,4 +1,4 @@
-// Issue 4: every failure of HYPERV.md's table ends the migration FAILED with its code, Hyper-V's
+// Issue 4: every failure of docs/hyperv.md ends the migration FAILED with its code, Hyper-V's
 // message, the event id, a diagnosis and a remedy (faults injected into the simulated Hyper-V).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";

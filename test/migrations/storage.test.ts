@@ -1,4 +1,4 @@
-// Issue 4: storage migrations (seed step 7) and live migration with storage.
+// Issue 4: storage migrations (Move-VMStorage) and live migration with storage.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";

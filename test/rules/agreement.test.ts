@@ -93,3 +93,26 @@ describe("preflight, readiness and the simulator agree", () => {
     expect(outcome).toBe(s.status === "FAIL" ? s.code : null);
   });
 });
+
+describe("remedies that name an operation are usable as written", () => {
+  it("runs the migration-enabled remedy of preflight and of readiness verbatim, and the check then passes", async () => {
+    const check = (await preflight("off-dest", "D-OFF")).checks.find(
+      (c) => c.name === "migration enabled D-OFF",
+    )!;
+    const fromReadiness = readiness["D-OFF"]!.migrationEnabled!.remedy!;
+    // Issue 10: the remedy gave a raw database GUID, which the API refuses.
+    expect(check.remedy).toContain(`enableMigration(hosts: ["${ids.hosts["D-OFF"]}"])`);
+    expect(check.remedy).toContain("D-OFF");
+    expect(fromReadiness).toContain(`enableMigration(hosts: ["${ids.hosts["D-OFF"]}"])`);
+    const mutation = /mutation \{.*\} \} \}/.exec(check.remedy!)![0];
+    const result = await api.gqlOk<{ enableMigration: { operations: { status: string }[] } }>(mutation);
+    expect(result.enableMigration.operations).toHaveLength(1);
+    await eventually(
+      async () =>
+        (await preflight("off-dest", "D-OFF")).checks.find((c) => c.name === "migration enabled D-OFF")!
+          .status === "PASS" || null,
+      30_000,
+      "D-OFF to report migration enabled",
+    );
+  });
+});

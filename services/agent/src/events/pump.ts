@@ -1,4 +1,4 @@
-// The event pump (seed step 8): tails Microsoft-Windows-Hyper-V-VMMS-Admin through the backend and
+// The event pump (Get-WinEvent): tails Microsoft-Windows-Hyper-V-VMMS-Admin through the backend and
 // reports new records to the API in order. The API's bookmark (the highest record id it stored for
 // this host) is the only position: the pump asks for it on every (re)connect and continues after
 // it, and the API ignores records it already has. So a restart of the agent (or of the API's

@@ -1,5 +1,5 @@
 // Hyper-V failures as PowerShell reports them (exception message, HRESULT, FullyQualifiedErrorId) →
-// the typed codes both backends share. Facts from HYPERV.md's failures table.
+// the typed codes both backends share. Facts: docs/hyperv.md "Failures and diagnosis".
 import { HyperVError, type HyperVErrorCode, type HyperVErrorInfo } from "../types.ts";
 
 /** What a script's error envelope carries (services/agent/ps/_common.ps1, Write-FerryError). */
@@ -80,7 +80,7 @@ const BY_MESSAGE: ReadonlyArray<readonly [RegExp, HyperVErrorCode]> = [
   ],
 ];
 
-/** Hyper-V-VMMS-Admin event logged with each failure (HYPERV.md): what a caller can look up. */
+/** Hyper-V-VMMS-Admin event logged with each failure (docs/hyperv.md): what a caller can look up. */
 export function eventIdFor(code: HyperVErrorCode): number | null {
   switch (code) {
     case "MIGRATION_LIMIT_REACHED":

@@ -3,7 +3,7 @@ import type { HostEvent } from "../types.ts";
 import type { SimHost } from "./state.ts";
 
 /**
- * Event ids. `confirmed` ones come from HYPERV.md; the others are the simulator's choice and
+ * Event ids. `confirmed` ones are documented in docs/hyperv.md; the others are the simulator's choice and
  * must not be relied on for diagnosis (the PowerShell backend reads whatever Hyper-V writes).
  */
 export const EVENT_IDS = {

@@ -118,7 +118,7 @@ export function setHostSettings(m: WorldModel, host: SimHost, change: HostSettin
   m.dirty = true;
 }
 
-/** Set-VMProcessor -CompatibilityForMigrationEnabled: only while the VM is Off (seed step 5). */
+/** Set-VMProcessor -CompatibilityForMigrationEnabled: only while the VM is Off (docs/hyperv.md "Processor"). */
 export function setProcessorCompatibility(
   m: WorldModel,
   host: SimHost,

@@ -189,7 +189,7 @@ export function requestCancel(m: WorldModel, job: JobRecord, now: number): void 
   settle(m, now);
 }
 
-/** File names must match in Move-VMStorage -Vhds (HYPERV.md "Moving"). */
+/** File names must match in Move-VMStorage -Vhds (Move-VMStorage -Vhds; docs/hyperv.md "Storage"). */
 export function sameFileName(a: string, b: string): boolean {
   return baseName(a).toLowerCase() === baseName(b).toLowerCase();
 }

@@ -1,4 +1,4 @@
-// How long moves take and how their progress advances (HYPERV.md "Numbers"). Durations are in
+// How long moves take and how their progress advances (docs/hyperv.md "Simulator numbers"). Durations are in
 // simulated seconds; the world's timeScale turns them into clock milliseconds.
 import type { NetworkAdapter, PerformanceOption } from "../types.ts";
 import type { HostDefinition } from "../world.ts";

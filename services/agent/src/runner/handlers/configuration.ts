@@ -1,4 +1,4 @@
-// Host configuration commands (seed steps 1-5). Each applies one change through the backend, then
+// Host configuration commands (Enable-VMMigration, migration networks, Set-VMHost, Set-VMProcessor). Each applies one change through the backend, then
 // reports the inventory (forced) so the API shows the change before the command is answered.
 // Hyper-V failures surface as HyperVError (the runner journals and answers them).
 import type { CommandPayload } from "@ferry/protocol";
