@@ -137,7 +137,7 @@ describe("delegationPlan", () => {
       console.warn("pwsh not found (NODE_POWERSHELL, ~/.dotnet/tools/pwsh, PATH): PowerShell parse skipped");
       return;
     }
-    const parsed = parseWithPwsh(pwsh, plan.script);
+    const parsed = await parseWithPwsh(pwsh, plan.script);
     expect(parsed.errors).toEqual([]);
     expect(parsed.expandable).toBe(0);
     for (const value of values) expect(parsed.singleQuoted).toContain(value);
@@ -210,6 +210,12 @@ describe("Host.readiness", () => {
 
     expect(r["HV-A01"]!.cpuVendorPeers!.message).toContain("HV-A02");
     expect(r["HV-A01"]!.cpuVendorPeers!.message).toContain("HV-A03 (AMD)");
+    // Issue 10: cross-vendor moves are impossible even with compatibility mode; CredSSP needs a sign-in
+    // the agent does not have (both were PASS/"compatibility allows it" before).
+    expect(r["HV-A01"]!.cpuVendorPeers!.message).toContain("with or without processor compatibility mode");
+    expect(r["HV-A02"]!.kerberosDelegation).toMatchObject({ status: "WARN" });
+    expect(r["HV-A02"]!.kerberosDelegation!.remedy).toContain("Kerberos with constrained delegation");
+    expect(r["HV-A02"]!.migrationEnabled!.status).toBe("PASS");
   });
 
   it("follows configuration changes and flags a host without agent", async () => {

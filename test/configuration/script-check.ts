@@ -1,10 +1,11 @@
 // Proof that a generated PowerShell script holds values only as data: a tokenizer for PowerShell's
 // single-quoted strings (', and the typographic ‘ ’ ‚ ‛, with a doubled quote as the escape), and,
 // when PowerShell 7 is installed, its own parser.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
 
 const QUOTES = new Set(["'", "\u2018", "\u2019", "\u201A", "\u201B"]);
 
@@ -68,8 +69,11 @@ export interface PwshParse {
   expandable: number;
 }
 
-/** Parses the script with PowerShell's own parser (nothing is run). */
-export function parseWithPwsh(pwsh: string, script: string): PwshParse {
+/**
+ * Parses the script with PowerShell's own parser (nothing is run). Asynchronous: the test API runs in
+ * this process, and blocking its event loop for seconds made its keep-alive sockets reset the next request.
+ */
+export async function parseWithPwsh(pwsh: string, script: string): Promise<PwshParse> {
   const dir = mkdtempSync(join(tmpdir(), "ferry-ps-"));
   try {
     const file = join(dir, "plan.ps1");
@@ -87,10 +91,11 @@ $expandable = @($ast.FindAll({ param($n) $n -is [System.Management.Automation.La
 `,
       "utf8",
     );
-    const out = execFileSync(pwsh, ["-NoProfile", "-NonInteractive", "-File", probe, "-Path", file], {
-      encoding: "utf8",
-      timeout: 60_000,
-    });
+    const { stdout: out } = await promisify(execFile)(
+      pwsh,
+      ["-NoProfile", "-NonInteractive", "-File", probe, "-Path", file],
+      { encoding: "utf8", timeout: 60_000 },
+    );
     return JSON.parse(out) as PwshParse;
   } finally {
     rmSync(dir, { recursive: true, force: true });
