@@ -1001,8 +1001,26 @@ function Get-StubDiskBytes($Vm) {
   $total
 }
 
-function New-StubPsJob([string]$Name) {
-  [pscustomobject]@{ PSTypeName = 'Microsoft.HyperV.PowerShell.VMJob'; Name = $Name; State = 'Running'; HasMoreData = $false }
+# -AsJob: a real job in the session's job repository (Get-Job lists it, Remove-Job removes it), as
+# Hyper-V's cmdlets return. It runs until the Msvm_MigrationJob ends (settled by any call of this
+# module), completing on success and failing with Hyper-V's error otherwise. A thread job: the stub is
+# test-only PowerShell 7, which ships Start-ThreadJob.
+function New-StubPsJob([string]$Name, [string]$InstanceId) {
+  Start-ThreadJob -Name $Name -ThrottleLimit 1000 -ArgumentList (Get-StubStatePath), $InstanceId -ScriptBlock {
+    param($StatePath, $Id)
+    while ($true) {
+      $job = $null
+      try {
+        $state = [IO.File]::ReadAllText($StatePath) | ConvertFrom-Json -AsHashtable
+        foreach ($j in @($state.jobs)) { if ($j.instanceId -eq $Id) { $job = $j } }
+      }
+      catch { $job = @{ jobState = 4 } }
+      if ($null -eq $job) { throw "The migration job $Id no longer exists." }
+      if ([int]$job.jobState -eq 7) { return }
+      if ([int]$job.jobState -gt 7) { throw [string]$job.errorDescription }
+      Start-Sleep -Milliseconds 100
+    }
+  }
 }
 
 # https://learn.microsoft.com/powershell/module/hyper-v/move-vm?view=windowsserver2016-ps
@@ -1154,10 +1172,10 @@ function Move-VM {
     $job.failure = $failure
     if ($null -ne $failure -and $failure.code -eq 'INSUFFICIENT_MEMORY') { $job.reservedMemoryBytes = 0 }
     Add-StubJob $state $job
-    @{ name = $target.name }
+    @{ name = $target.name; id = $job.instanceId }
   }
   if ($outcome.Contains('error')) { $PSCmdlet.ThrowTerminatingError($outcome.error) }
-  if ($AsJob) { New-StubPsJob "Move-VM $($outcome.name)" }
+  if ($AsJob) { New-StubPsJob "Move-VM $($outcome.name)" $outcome.id }
 }
 
 # https://learn.microsoft.com/powershell/module/hyper-v/move-vmstorage?view=windowsserver2016-ps
@@ -1247,10 +1265,10 @@ function Move-VMStorage {
     }
     $job.failure = $failure
     Add-StubJob $state $job
-    @{ name = $target.name }
+    @{ name = $target.name; id = $job.instanceId }
   }
   if ($outcome.Contains('error')) { $PSCmdlet.ThrowTerminatingError($outcome.error) }
-  if ($AsJob) { New-StubPsJob "Move-VMStorage $($outcome.name)" }
+  if ($AsJob) { New-StubPsJob "Move-VMStorage $($outcome.name)" $outcome.id }
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -121,6 +121,36 @@ function ConvertTo-FerryJob($Job) {
   }
 }
 
+# PowerShell jobs of Move-VM/Move-VMStorage -AsJob live in this long-lived session until removed.
+# Each is tracked by the Msvm_MigrationJob it drives (InstanceID -> PowerShell job id) and removed once
+# that Msvm job has ended and get-jobs has returned its outcome: the outcome lives in Hyper-V's
+# Msvm_MigrationJob, not in the PowerShell job, so a restarted agent adopts running moves by InstanceID
+# (get-jobs) without these; a new session starts with none.
+if ($null -eq (Get-Variable -Name FerryPsJobs -Scope Global -ErrorAction SilentlyContinue)) { $global:FerryPsJobs = @{} }
+
+# Removes a PowerShell job of ours: waits briefly for it to finish (the move itself has ended), drains
+# its output and errors, and removes it even if it still runs.
+function Remove-FerryPsJob($PsJob) {
+  if ($null -eq $PsJob) { return }
+  try {
+    if (@('Completed', 'Failed', 'Stopped') -notcontains $PsJob.State.ToString()) { $null = Wait-Job -Job $PsJob -Timeout 5 }
+    $null = Receive-Job -Job $PsJob -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+  }
+  catch { $null = $_ }
+  Remove-Job -Job $PsJob -Force -ErrorAction SilentlyContinue
+}
+
+# Removes the tracked PowerShell jobs whose Msvm_MigrationJob has ended (JobState 7+) or is gone.
+function Remove-FerryEndedPsJobs($MigrationJobs) {
+  $states = @{}
+  foreach ($job in @($MigrationJobs)) { $states[[string]$job.InstanceID] = [int]$job.JobState }
+  foreach ($id in @($global:FerryPsJobs.Keys)) {
+    if ($states.ContainsKey($id) -and $states[$id] -lt 7) { continue }
+    Remove-FerryPsJob (Get-Job -Id $global:FerryPsJobs[$id] -ErrorAction SilentlyContinue)
+    $global:FerryPsJobs.Remove($id)
+  }
+}
+
 # After Move-VM/Move-VMStorage -AsJob: waits for the Msvm_MigrationJob Hyper-V creates for the VM
 # (its InstanceID is the job id: it outlives this session), or for the PowerShell job to fail.
 function Wait-FerryMigrationJob($PsJob, [string]$VmId, $KnownIds) {
@@ -128,14 +158,22 @@ function Wait-FerryMigrationJob($PsJob, [string]$VmId, $KnownIds) {
   while ($true) {
     foreach ($job in (Get-FerryMigrationJobs)) {
       if ([string]$job.VirtualSystemName -eq $VmId -and -not $KnownIds.ContainsKey([string]$job.InstanceID)) {
+        if ($PsJob -is [System.Management.Automation.Job]) { $global:FerryPsJobs[[string]$job.InstanceID] = $PsJob.Id }
         return (ConvertTo-FerryJob $job)
       }
     }
     if ($null -ne $PsJob -and $PsJob.State.ToString() -eq 'Failed') {
-      Receive-Job -Job $PsJob -ErrorAction Stop | Out-Null
+      $failure = $null
+      try { Receive-Job -Job $PsJob -ErrorAction Stop | Out-Null }
+      catch { $failure = $_ }
+      Remove-Job -Job $PsJob -Force -ErrorAction SilentlyContinue
+      if ($null -ne $failure) { throw $failure }
       Stop-Ferry 'UNKNOWN' 'The migration failed before Hyper-V created its job.'
     }
-    if ((Get-Date) -gt $deadline) { Stop-Ferry 'UNKNOWN' 'Hyper-V did not create a migration job within 30 seconds.' }
+    if ((Get-Date) -gt $deadline) {
+      if ($PsJob -is [System.Management.Automation.Job]) { Remove-Job -Job $PsJob -Force -ErrorAction SilentlyContinue }
+      Stop-Ferry 'UNKNOWN' 'Hyper-V did not create a migration job within 30 seconds.'
+    }
     Start-Sleep -Milliseconds 100
   }
 }
