@@ -3,10 +3,11 @@
 // reference-parameter-sets.json), and PowerShell's own binder then rejects a parameter the real
 // cmdlet lacks or parameters from sets that do not combine. Runs real PowerShell 7.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_SCRIPTS_DIR } from "../../services/agent/src/backends/powershell/index.ts";
 import { pwshOrSkipReason } from "../../services/agent/src/backends/powershell/testing.ts";
 import { STUB_MODULE } from "../contract/pwsh.ts";
 
@@ -144,5 +145,25 @@ describe.skipIf(skip)("the stub Hyper-V module's parameters", () => {
       "Get-ADComputer -Identity HV1 -Properties msDS-AllowedToDelegateTo",
     ];
     expectBinding(Object.fromEntries(calls.map((c) => [c, "BOUND"])));
+  });
+
+  it("the agent's scripts name only documented parameters of these cmdlets (Windows Server 2016)", () => {
+    const scripts = readdirSync(DEFAULT_SCRIPTS_DIR)
+      .filter((f) => f.endsWith(".ps1"))
+      .map((f) => join(DEFAULT_SCRIPTS_DIR, f));
+    const used = JSON.parse(
+      runPwsh(["-File", join(import.meta.dirname, "script-parameters.ps1"), ...scripts]),
+    ) as { file: string; line: number; command: string; parameter: string }[];
+    const common = new Set(["erroraction", "warningaction", "verbose", "debug", "whatif", "confirm"]);
+    const checked = used.filter((u) => reference[u.command] !== undefined);
+    // The scripts call these cmdlets with literal parameters (the rest go through splatting,
+    // which the contract tests run against the stub).
+    expect(new Set(checked.map((u) => u.command)).size).toBeGreaterThan(10);
+    const undocumented = checked.filter((u) => {
+      if (common.has(u.parameter.toLowerCase())) return false;
+      const sets = Object.values(reference[u.command]!.parameterSets);
+      return !sets.some((set) => Object.keys(set).some((p) => p === u.parameter));
+    });
+    expect(undocumented).toEqual([]);
   });
 });

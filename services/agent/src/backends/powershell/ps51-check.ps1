@@ -1,7 +1,7 @@
 # Lists what Windows PowerShell 5.1 cannot run in the given scripts, using PowerShell 7's parser
 # (HYPERV.md "Windows PowerShell 5.1 vs PowerShell 7"). Run by ps51.test.ts under pwsh.
 # Input: paths as arguments. Output: one JSON array of { file, line, problem }.
-param([string[]]$Paths)
+param([Parameter(ValueFromRemainingArguments = $true)][string[]]$Paths)
 
 $missingParameters = @{
   'ConvertFrom-Json' = @('AsHashtable', 'DateKind', 'Depth', 'NoEnumerate')
