@@ -22,13 +22,22 @@ interface JobData {
 describe.skipIf(!pwsh && !process.env.CI)("PowerShell jobs of moves in the agent's session", () => {
   let dir: string;
   let statePath: string;
+  let scripts: string;
   let session: PowerShellSession;
+  const open = () =>
+    new PowerShellSession({
+      executable: pwsh!,
+      scriptsDir: scripts,
+      psModulePath: STUB_MODULE,
+      callTimeoutMs: 60_000,
+      env: { ...process.env, FERRY_STUB_STATE: statePath, FERRY_STUB_HOST: "HV1" },
+    });
 
   beforeAll(() => {
     if (!pwsh) throw new Error("PowerShell 7 not found; CI must install it.");
     dir = mkdtempSync(join(tmpdir(), "ferry-psjobs-"));
     // The agent's scripts, plus one that lists the session's PowerShell jobs (test only).
-    const scripts = join(dir, "ps");
+    scripts = join(dir, "ps");
     cpSync(DEFAULT_SCRIPTS_DIR, scripts, { recursive: true });
     writeFileSync(
       join(scripts, "test-session-jobs.ps1"),
@@ -38,21 +47,19 @@ describe.skipIf(!pwsh && !process.env.CI)("PowerShell jobs of moves in the agent
       ].join("\n"),
     );
     statePath = join(dir, "state.json");
-    writeFileSync(`${statePath}.tmp`, worldToJson(contractWorld()));
-    renameSync(`${statePath}.tmp`, statePath);
-    session = new PowerShellSession({
-      executable: pwsh,
-      scriptsDir: scripts,
-      psModulePath: STUB_MODULE,
-      callTimeoutMs: 60_000,
-      env: { ...process.env, FERRY_STUB_STATE: statePath, FERRY_STUB_HOST: "HV1" },
-    });
+    writeWorld(8);
+    session = open();
   });
 
   afterAll(async () => {
     await session?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  function writeWorld(timeScale: number): void {
+    writeFileSync(`${statePath}.tmp`, worldToJson(contractWorld({ timeScale })));
+    renameSync(`${statePath}.tmp`, statePath);
+  }
 
   async function run(op: string, params: Record<string, unknown> = {}): Promise<unknown> {
     const envelope = await session.run(op, params);
@@ -62,7 +69,7 @@ describe.skipIf(!pwsh && !process.env.CI)("PowerShell jobs of moves in the agent
   const sessionJobs = async () => ((await run("test-session-jobs")) as unknown[] | null) ?? [];
 
   async function waitUntilEnded(jobId: string): Promise<JobData> {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const [job] = (await run("get-jobs", { JobId: jobId })) as JobData[];
       if (job!.jobState >= 7) return job!;
@@ -103,5 +110,24 @@ describe.skipIf(!pwsh && !process.env.CI)("PowerShell jobs of moves in the agent
     // The outcomes stay readable by their Msvm_MigrationJob ids, as a restarted agent reads them.
     const listed = (await run("get-jobs", { JobId: null })) as JobData[];
     expect(listed.map((j) => j.jobId).sort()).toEqual(moves.map((m) => m.jobId).sort());
-  });
+  }, 180_000);
+
+  it("a new session (an agent restart) adopts a running move by its id and leaves no job behind", async () => {
+    writeWorld(2); // db-01 (32 GiB) moves in about 15 s: still running across the restart
+    const started = (await run("move-vm", {
+      VmId: VM_IDS.db,
+      DestinationHost: "HV2",
+      IncludeStorage: false,
+      DestinationStoragePath: null,
+    })) as JobData;
+    expect(started.jobState).toBeLessThan(7);
+    await session.close();
+    session = open();
+    // The move went on inside Hyper-V; the new session reads it by id until it ends.
+    expect(((await run("get-jobs", { JobId: null })) as JobData[]).map((j) => j.jobId)).toContain(
+      started.jobId,
+    );
+    expect((await waitUntilEnded(started.jobId)).jobState).toBe(7);
+    expect(await sessionJobs()).toEqual([]);
+  }, 180_000);
 });
