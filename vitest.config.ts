@@ -3,7 +3,16 @@ import { defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
-// One run for the whole repository: unit tests next to the code, end-to-end and contract tests in test/.
+/**
+ * Two tiers, one run (`npm test` runs both; `vitest run --project unit` one of them):
+ * - unit: `*.test.ts` next to the code (packages/*\/src, services/*\/src). They start no process, PowerShell,
+ *   database or server, and take seconds.
+ * - e2e: everything under test/, plus `*.int.test.ts` next to the code (tests that must sit beside the code
+ *   but start a process, e.g. PowerShell).
+ */
+const UNIT = ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts"];
+const INTEGRATION = ["**/*.int.test.ts"];
+
 export default defineConfig({
   resolve: {
     // graphql 16 ships CJS and ESM builds; Vite would give our code the ESM one while Node gives the
@@ -11,11 +20,31 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
     pool: "forks",
-    fileParallelism: true,
     maxWorkers: 2,
+    fileParallelism: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: UNIT,
+          exclude: [...INTEGRATION, "**/node_modules/**"],
+          // A unit test that needs more than this is not a unit test.
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["test/**/*.test.ts", ...INTEGRATION.map((g) => `{packages,services}/*/src/${g}`)],
+          exclude: ["**/node_modules/**"],
+          // Generous: CI is a loaded 2-core machine; tests wait for conditions, never for fixed times.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

@@ -37,7 +37,7 @@ export async function httpOnce(
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let text = "";
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 30_000; // a safety net: refusals answer at once, a loaded machine is slow
   try {
     while (Date.now() < deadline) {
       const timeout = new Promise<null>((r) => setTimeout(() => r(null), Math.max(1, deadline - Date.now())));
@@ -67,8 +67,11 @@ export function wsConnect(url: string, token: string | null): Client {
   });
 }
 
-/** The first answer to `query` on `client` (or what ended the socket); waits at most `waitMs`. */
-export function wsOnce(client: Client, query: string, waitMs = 3000): Promise<Answer> {
+/**
+ * The first answer to `query` on `client` (or what ended the socket). `waitMs` is a safety net for an
+ * answer that must come (generous: a loaded machine is slow), or the quiet period of a subscription.
+ */
+export function wsOnce(client: Client, query: string, waitMs = 60_000): Promise<Answer> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (a: Answer) => {

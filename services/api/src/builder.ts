@@ -6,11 +6,10 @@ import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError, Kind } from "graphql";
 import type { Context } from "./context.ts";
+import { forbidden } from "./errors.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
 import { getDatamodel } from "./generated/pothos-types.ts";
-import { deniedInput, recordDenied, targetOf } from "./modules/audit/denied.ts";
 import { parseDateTime } from "./modules/shared/dates.ts";
-import { forbidden } from "./modules/shared/errors.ts";
 import { resolveNodeOrNull, resolveNodesOrNull } from "./modules/shared/ids.ts";
 
 export interface AuthScopes {
@@ -48,16 +47,10 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     authorizeOnSubscribe: true,
     unauthorizedError: (_parent, context, info) => {
       const error = forbidden(`Forbidden: your role may not use ${info.parentType.name}.${info.fieldName}`);
-      // A denied mutation call is audited too (awaited before the response; security/authentication.ts).
+      // A denied mutation call is audited too (the audit module listens; app.ts wires it). Its listener
+      // records synchronously; the write is awaited before the response (security/authentication.ts).
       if (info.parentType === info.schema.getMutationType()) {
-        const input = deniedInput(info);
-        recordDenied(context, {
-          operation: info.fieldName,
-          target: targetOf(input),
-          input,
-          errorCode: "FORBIDDEN",
-          errorMessage: error.message,
-        });
+        void context.app.hooks.emit("mutationDenied", context, info, error);
       }
       return error;
     },

@@ -57,6 +57,11 @@ const schema = z.object({
   FERRY_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
   FERRY_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
   FERRY_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  FERRY_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  FERRY_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  FERRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
+  FERRY_READINESS_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
+  FERRY_WS_PING_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
 });
 
 export interface Config {
@@ -64,10 +69,18 @@ export interface Config {
   host: string;
   database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
   redisUrl: string | undefined;
+  /** Redis for cross-replica pub/sub; null runs in-process. */
+  redis: { url: string; commandTimeoutMs: number } | null;
   adminToken: string | undefined;
   logLevel: z.infer<typeof schema>["FERRY_LOG_LEVEL"];
   replicaId: string;
   dbPoolSize: number | undefined;
+  /** Bounds on every database connection: connecting, and each statement (a stuck query fails, it does not hang). */
+  dbTimeouts: { connectMs: number; statementMs: number };
+  /** How long /readyz waits for the database and Redis before answering 503. */
+  readinessTimeoutMs: number;
+  /** WebSocket keepalive: a ping every interval; a socket that did not answer the previous one is dropped. */
+  wsPingIntervalMs: number;
   agentLostAfterSeconds: number;
   /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
   tls: { certFile: string; keyFile: string } | null;
@@ -111,10 +124,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: "postgres", url: e.DATABASE_URL }
       : { kind: "pglite", dataDir: path.resolve(e.FERRY_DATA_DIR) },
     redisUrl: e.REDIS_URL,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, commandTimeoutMs: e.FERRY_REDIS_COMMAND_TIMEOUT_MS } : null,
     adminToken: e.FERRY_ADMIN_TOKEN,
     logLevel: e.FERRY_LOG_LEVEL,
     replicaId: e.FERRY_REPLICA_ID ?? `replica-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     dbPoolSize: e.FERRY_DB_POOL_SIZE,
+    dbTimeouts: { connectMs: e.FERRY_DB_CONNECT_TIMEOUT_MS, statementMs: e.FERRY_DB_STATEMENT_TIMEOUT_MS },
+    readinessTimeoutMs: e.FERRY_READINESS_TIMEOUT_MS,
+    wsPingIntervalMs: e.FERRY_WS_PING_SECONDS * 1000,
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
     tls:
       e.FERRY_TLS_CERT && e.FERRY_TLS_KEY ? { certFile: e.FERRY_TLS_CERT, keyFile: e.FERRY_TLS_KEY } : null,

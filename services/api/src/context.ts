@@ -1,5 +1,8 @@
+import type { GraphQLError, GraphQLResolveInfo } from "graphql";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/database.ts";
+import type { AgentCommand } from "./generated/prisma/client.ts";
+import type { Hooks } from "./hooks.ts";
 import type { Inflight } from "./inflight.ts";
 import type { Logger } from "./logger.ts";
 import type { PubSub } from "./pubsub.ts";
@@ -12,7 +15,28 @@ export type Principal =
   | { kind: "agent"; credentialId: string; hostId: string; hostName: string }
   | { kind: "enrollment"; enrollmentId: string; hostName: string };
 
-/** Long-lived services shared by every request. */
+/**
+ * Events one domain raises and others react to (listeners are registered by app.ts, see hooks.ts).
+ * Tuples are the listener's arguments.
+ */
+export type AppEvents = {
+  /** An agent answered a command (first answer only). */
+  commandCompleted: [app: App, command: AgentCommand];
+  /** An inventory report of a host was stored (changed or not). */
+  inventoryIngested: [app: App, hostId: string];
+  /** A move ended or was queued: the scheduler should run a pass soon. */
+  slotFreed: [];
+  /** scope-auth refused a mutation field (audited by the audit module). */
+  mutationDenied: [ctx: Context, info: GraphQLResolveInfo, error: GraphQLError];
+};
+
+/** The open WebSockets of this replica, by principal key (`token:<id>`, `agent:<credentialId>`, ...). */
+export interface SocketCloser {
+  /** Closes every socket of `key` on this replica; returns how many. */
+  close(key: string, reason: string): number;
+}
+
+/** Long-lived services shared by every request, built once by app.ts (the composition root). */
 export interface App {
   config: Config;
   logger: Logger;
@@ -21,6 +45,8 @@ export interface App {
   replicaId: string;
   /** Work shutdown waits for. */
   inflight: Inflight;
+  hooks: Hooks<AppEvents>;
+  sockets: SocketCloser;
 }
 
 export interface Context {

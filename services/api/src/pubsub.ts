@@ -4,6 +4,7 @@
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
+import type { Logger } from "./logger.ts";
 
 export type PubSubTopics = {
   hostChanged: [payload: { hostId: string }];
@@ -26,16 +27,68 @@ export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;
 
 export interface PubSubHandle {
   pubsub: PubSub;
+  /** Resolves when Redis answers PING (immediately without Redis); rejects when it cannot. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createAppPubSub(redisUrl: string | undefined): PubSubHandle {
-  if (!redisUrl) return { pubsub: createPubSub<PubSubTopics>(), close: async () => {} };
-  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+/**
+ * Bounds: a publish while Redis is away fails at once (no offline queue: a hint that cannot be sent
+ * is dropped and logged, readers re-read on their timers), and every command times out. The
+ * subscriber keeps its queue so that its SUBSCRIBEs are replayed when Redis is back.
+ */
+export function createAppPubSub(
+  redis: { url: string; commandTimeoutMs: number } | null,
+  logger: Logger,
+): PubSubHandle {
+  if (!redis) return { pubsub: createPubSub<PubSubTopics>(), ping: async () => {}, close: async () => {} };
+  const common = { commandTimeout: redis.commandTimeoutMs, connectTimeout: redis.commandTimeoutMs };
+  const publishClient = new Redis(redis.url, {
+    ...common,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
+  const subscribeClient = new Redis(redis.url, { ...common, maxRetriesPerRequest: null });
+  let lastError = "";
+  const onError = (err: Error) => {
+    // ioredis retries forever and emits each failure: log a change of state, not every retry.
+    if (err.message !== lastError) logger.warn({ err }, "redis unavailable");
+    lastError = err.message;
+  };
+  publishClient.on("error", onError);
+  subscribeClient.on("error", onError);
+  publishClient.on("ready", () => (lastError = ""));
+  // The event target calls these without awaiting: their failures must not become unhandled rejections.
+  const publisher = {
+    publish: (channel: string, message: string) =>
+      publishClient.publish(channel, message).catch((err: Error) => {
+        logger.debug({ err, channel }, "hint not published (redis unavailable)");
+        return 0;
+      }),
+  };
+  const subscriber = {
+    on: (event: "message", listener: (channel: string, message: string) => void) =>
+      subscribeClient.on(event, listener),
+    subscribe: (channel: string) =>
+      subscribeClient
+        .subscribe(channel)
+        .catch((err: Error) => logger.warn({ err, channel }, "subscribe failed")),
+    unsubscribe: (channel: string) =>
+      subscribeClient
+        .unsubscribe(channel)
+        .catch((err: Error) => logger.debug({ err, channel }, "unsubscribe failed")),
+  };
+  const eventTarget = createRedisEventTarget({
+    publishClient: publisher as unknown as Redis,
+    subscribeClient: subscriber as unknown as Redis,
+  });
   return {
     pubsub: createPubSub<PubSubTopics>({ eventTarget }),
+    async ping() {
+      // Both connections matter: one publishes hints, the other receives them.
+      if (subscribeClient.status !== "ready") throw new Error(`subscriber ${subscribeClient.status}`);
+      await publishClient.ping();
+    },
     async close() {
       publishClient.disconnect();
       subscribeClient.disconnect();

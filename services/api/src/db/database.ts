@@ -14,6 +14,8 @@ export interface Database {
   prisma: PrismaClient;
   /** For raw `pg` clients (migrations, LISTEN, benchmarks). */
   url: string;
+  /** One round trip (SELECT 1); rejects while the database is unreachable. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,8 +30,17 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     // two connections' unnamed prepared statements then collide (rows delivered to the wrong query).
     // So the embedded database gets exactly one connection.
     const poolSize = embedded ? 1 : (config.dbPoolSize ?? 10);
+    const { connectMs, statementMs } = config.dbTimeouts;
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: url, max: poolSize }),
+      adapter: new PrismaPg({
+        connectionString: url,
+        max: poolSize,
+        // Bounds: a connection attempt and every statement end (with an error) instead of hanging while
+        // the database is away; the client-side query_timeout also covers a connection that went silent.
+        connectionTimeoutMillis: connectMs,
+        query_timeout: statementMs,
+        ...(embedded ? {} : { statement_timeout: statementMs }),
+      }),
       // With one connection, transactions queue for it: allow a burst to wait its turn.
       transactionOptions: { maxWait: 15_000, timeout: 20_000 },
     });
@@ -38,6 +49,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       kind: embedded ? "pglite" : "postgres",
       prisma,
       url,
+      async ping() {
+        await prisma.$queryRaw`SELECT 1`;
+      },
       async close() {
         try {
           await prisma.$disconnect();

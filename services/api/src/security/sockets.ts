@@ -1,7 +1,7 @@
 // Open WebSockets per principal, so revoking a token or an agent credential closes its sockets.
 // Revocation closes them at once on the replica that revoked; a periodic sweep of the database (the
 // source of truth) closes the ones held by other replicas, and those whose token expired.
-import type { App, Principal } from "../context.ts";
+import type { App, Principal, SocketCloser } from "../context.ts";
 
 /** Close code sent to a socket whose token was revoked or expired (graphql-ws: Forbidden). */
 export const CLOSE_REVOKED = 4403;
@@ -10,14 +10,14 @@ interface Closable {
   close(code: number, reason: string): void;
 }
 
-export interface SocketRegistry {
+export interface SocketRegistry extends SocketCloser {
   add(principal: Principal, socket: Closable): () => void;
-  /** Closes every socket of `key` (see principalKey); returns how many. */
-  close(key: string, reason: string): number;
   /** Checks every tracked principal against the database and closes the revoked or expired. */
   sweep(): Promise<number>;
   size(): number;
-  stop(): void;
+  /** Starts the periodic sweep (a worker of app.ts). */
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export function principalKey(p: Principal): string {
@@ -26,14 +26,10 @@ export function principalKey(p: Principal): string {
   return `enrollment:${p.enrollmentId}`;
 }
 
-const registries = new WeakMap<App, SocketRegistry>();
+/** The registry needs the database, not the whole App (which holds the registry as `sockets`). */
+type Deps = Pick<App, "db" | "logger" | "inflight">;
 
-/** Closes the sockets of `key` on this replica (no-op when the app has no socket registry). */
-export function closeSocketsOf(app: App, key: string, reason: string): number {
-  return registries.get(app)?.close(key, reason) ?? 0;
-}
-
-export function createSocketRegistry(app: App, sweepMs = 5000): SocketRegistry {
+export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry {
   const byKey = new Map<string, Set<Closable>>();
   const close = (key: string, reason: string) => {
     const sockets = byKey.get(key);
@@ -95,21 +91,23 @@ export function createSocketRegistry(app: App, sweepMs = 5000): SocketRegistry {
       return closed;
     },
     size: () => [...byKey.values()].reduce((n, s) => n + s.size, 0),
-    stop() {
+    start() {
+      timer ??= setInterval(() => {
+        if (sweeping || byKey.size === 0) return;
+        sweeping = true;
+        void app.inflight
+          .track(registry.sweep())
+          .catch((err) => app.logger.warn({ err }, "socket sweep failed"))
+          .finally(() => (sweeping = false));
+      }, sweepMs);
+      timer.unref();
+    },
+    async stop() {
       clearInterval(timer);
-      registries.delete(app);
+      timer = undefined;
     },
   };
   let sweeping = false;
-  const timer = setInterval(() => {
-    if (sweeping || byKey.size === 0) return;
-    sweeping = true;
-    void app.inflight
-      .track(registry.sweep())
-      .catch((err) => app.logger.warn({ err }, "socket sweep failed"))
-      .finally(() => (sweeping = false));
-  }, sweepMs);
-  timer.unref();
-  registries.set(app, registry);
+  let timer: NodeJS.Timeout | undefined;
   return registry;
 }

@@ -1,7 +1,7 @@
 // The audit log as GraphQL: AuditEntry, AuditFilter and the ADMIN-only auditLog query (newest first).
 import { builder } from "../../builder.ts";
+import { ValidationError } from "../../errors.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
-import { ValidationError } from "../shared/errors.ts";
 
 export const AuditOutcome = builder.enumType("AuditOutcome", {
   description: "How an audited call ended.",

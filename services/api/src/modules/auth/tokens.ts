@@ -2,7 +2,6 @@
 // holder's WebSockets at once on this replica; other replicas notice within seconds (sockets.ts).
 import type { App } from "../../context.ts";
 import type { Role } from "../../generated/prisma/client.ts";
-import { closeSocketsOf } from "../../security/sockets.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
 
@@ -57,7 +56,7 @@ export async function revokeApiToken(app: App, id: string) {
   if (!token || token.role === "AGENT") throw new NotFoundError("API token", id);
   if (token.revokedAt) throw new ConflictError(`token ${token.name} is already revoked`);
   const revoked = await prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
-  closeSocketsOf(app, `token:${id}`, "token revoked");
+  app.sockets.close(`token:${id}`, "token revoked");
   return revoked;
 }
 
@@ -72,7 +71,7 @@ export async function revokeAgentCredentials(app: App, hostId: string) {
     where: { id: { in: active.map((c) => c.id) } },
     data: { revokedAt: new Date() },
   });
-  for (const c of active) closeSocketsOf(app, `agent:${c.id}`, "agent credential revoked");
+  for (const c of active) app.sockets.close(`agent:${c.id}`, "agent credential revoked");
   app.pubsub.publish("agentDisconnect", hostId, { reason: "credential revoked" });
   return { host, revokedCount: active.length };
 }

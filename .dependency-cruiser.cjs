@@ -1,0 +1,62 @@
+// Import rules, checked by `npm run deps` (part of `npm test` and CI). Each rule says why.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-cycles",
+      severity: "error",
+      comment: "A module cycle makes load order matter and hides which layer owns what.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "no-folder-cycles",
+      severity: "error",
+      comment: "Folders (domains, layers) depend on each other in one direction only.",
+      scope: "folder",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "builder-free-of-domain",
+      severity: "error",
+      comment:
+        "builder.ts is the schema's foundation (context, scalars, plugins); domains build on it, not the reverse. modules/shared (ids, dates, errors) is not a domain.",
+      from: { path: "^services/api/src/builder\\.ts$" },
+      to: { path: "^services/api/src/modules/", pathNot: "^services/api/src/modules/shared/" },
+    },
+    {
+      name: "services-only-through-packages",
+      severity: "error",
+      comment: "The API and the agent share code only through @ferry/protocol and @ferry/hyperv.",
+      from: { path: "^services/([^/]+)/" },
+      to: { path: "^services/([^/]+)/", pathNot: "^services/$1/" },
+    },
+    {
+      name: "packages-below-services",
+      severity: "error",
+      comment: "Workspace packages are libraries; they never reach into a service.",
+      from: { path: "^packages/" },
+      to: { path: "^services/" },
+    },
+    {
+      name: "domains-not-into-transport",
+      severity: "error",
+      comment:
+        "Domain modules do not import the HTTP/WebSocket layer (security/, server wiring); they reach it through App.",
+      from: { path: "^services/api/src/modules/" },
+      to: { path: "^services/api/src/(security/|server\\.ts|http\\.ts|ws\\.ts|app\\.ts|main\\.ts)" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)(node_modules|generated)/" },
+    includeOnly: "^(services|packages)/",
+    // Type-only imports count: a cycle of types is still a cycle of knowledge.
+    tsPreCompilationDeps: true,
+    // TypeScript 7 (the native compiler) has no JavaScript API for dependency-cruiser; swc parses instead.
+    parser: "swc",
+    tsConfig: { fileName: "tsconfig.base.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
+  },
+};

@@ -1,0 +1,47 @@
+// The GraphQL engine for HTTP and WebSocket alike: schema, error policy, limits, authentication, GraphiQL.
+import { randomUUID } from "node:crypto";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { createYoga } from "graphql-yoga";
+import type { App, Context, Principal } from "../context.ts";
+import { bearer } from "../modules/auth/secrets.ts";
+import { authenticate } from "../modules/auth/service.ts";
+import { schema } from "../schema.ts";
+import { useAuthentication } from "../security/authentication.ts";
+import { useQueryLimits } from "../security/limits.ts";
+import { createMaskError } from "./error-policy.ts";
+
+/** What the WebSocket server passes to yoga (HTTP requests have neither: yoga authenticates them). */
+export interface ServerContext {
+  principal?: Principal | null;
+  requestId?: string;
+}
+
+export const GRAPHQL_PATH = "/graphql";
+
+export function createGraphQL(app: App) {
+  const security = app.config.security;
+  return createYoga<ServerContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    // GraphiQL needs introspection; with it switched off there is no GraphiQL either. Its scripts and
+    // styles come inlined from the installed @graphql-yoga/render-graphiql package: no CDN, works offline.
+    graphiql: security.introspection ? { subscriptionsProtocol: "WS", title: "Ferry" } : false,
+    renderGraphiQL,
+    multipart: false,
+    batching: false,
+    logging: app.logger.child({ module: "yoga" }),
+    maskedErrors: { maskError: createMaskError(app.logger) },
+    context: async ({ request, principal, requestId }): Promise<Context> => ({
+      app,
+      principal:
+        principal !== undefined
+          ? principal
+          : await authenticate(app, bearer(request?.headers.get("authorization"))),
+      requestId: requestId ?? request?.headers.get("x-request-id")?.slice(0, 100) ?? randomUUID(),
+    }),
+    plugins: [useQueryLimits(security), useAuthentication()],
+  });
+}
+
+export type GraphQLEngine = ReturnType<typeof createGraphQL>;
