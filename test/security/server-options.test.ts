@@ -111,7 +111,8 @@ describe("introspection switched off", () => {
 
 describe("rate limit per token", () => {
   it("answers 429 RATE_LIMITED with Retry-After once the bucket is empty, per token", async () => {
-    const api = await start({ FERRY_RATE_LIMIT_PER_SECOND: "0.5", FERRY_RATE_LIMIT_BURST: "3" });
+    // A refill of one request per 1000 s: the bucket cannot refill between requests however slow the machine.
+    const api = await start({ FERRY_RATE_LIMIT_PER_SECOND: "0.001", FERRY_RATE_LIMIT_BURST: "3" });
     const other = (await createToken(api, "other", "VIEWER")).secret; // uses 1 of the admin's 3
     const statuses: number[] = [];
     let last: Response | null = null;

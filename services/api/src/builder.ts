@@ -1,6 +1,9 @@
-// The one Pothos builder: context, scalars, plugins (errors before prisma), root types.
+// The one Pothos builder: context, scalars, plugins, root types.
+// Expected mutation failures have one mechanism: the payload's `errors: [Error!]` list
+// (modules/shared/payload.ts). @pothos/plugin-errors was registered but never used; it models errors as a
+// union result per field (`Success | NotFoundError`), a different public shape than the payloads every
+// client reads today, so it was removed rather than adopted (issue 11 item 4).
 import SchemaBuilder from "@pothos/core";
-import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
@@ -41,7 +44,7 @@ export interface SchemaTypes {
 export type Types = PothosSchemaTypes.ExtendDefaultTypes<SchemaTypes>;
 
 export const builder = new SchemaBuilder<SchemaTypes>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
@@ -66,7 +69,6 @@ export const builder = new SchemaBuilder<SchemaTypes>({
       };
     },
   },
-  errors: { defaultTypes: [] },
   prisma: {
     client: (ctx) => ctx.app.db.prisma,
     dmmf: getDatamodel(),

@@ -1,6 +1,13 @@
 // Query limits for HTTP and WebSocket alike (both run through yoga's envelop): document size in
-// tokens (at parse), depth (a validation rule), optional introspection, and, at execution when the
-// variables are known, page size and cost. Errors are GraphQLErrors with extensions.code.
+// tokens (graphql-js's own parse option), depth (GraphQL Armor's max-depth rule), optional introspection
+// (graphql-js's rule), and, at execution when the variables are known, page size and cost. Errors are
+// GraphQLErrors with extensions.code.
+// Kept by hand, because no established plugin does it: the cost estimate, where a Relay connection's
+// selections cost as many times as its `first`/`last` (variables included) and nested connections
+// multiply (graphql-armor's cost-limit has fixed per-object costs), the page-size cap, and the
+// well-formed-strings check PostgreSQL needs (no NUL, no unpaired surrogate).
+
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import {
   BREAK,
   type DocumentNode,
@@ -15,6 +22,7 @@ import {
   Kind,
   NoSchemaIntrospectionCustomRule,
   type SelectionSetNode,
+  type ValidationContext,
   type ValidationRule,
   type ValueNode,
   visit,
@@ -36,51 +44,23 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
 }
 
 /**
- * Depth of a selection set in fields (`{ a { b } }` is 2). Fragments are measured once each, so
- * fragments spread many times cannot make this exponential; cycles (invalid anyway) count as 0.
+ * Depth limit: GraphQL Armor's max-depth rule (fragments flattened, so spreading a fragment adds no
+ * level and a fragment spread many times is measured once), reported as a validation error with our code.
  */
-export function selectionDepth(
-  set: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
-): number {
-  const memo = new Map<string, number>();
-  const visiting = new Set<string>();
-  const measure = (s: SelectionSetNode): number => {
-    let deepest = 0;
-    for (const sel of s.selections) {
-      if (sel.kind === Kind.FIELD)
-        deepest = Math.max(deepest, 1 + (sel.selectionSet ? measure(sel.selectionSet) : 0));
-      else if (sel.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, measure(sel.selectionSet));
-      else {
-        const name = sel.name.value;
-        if (!memo.has(name)) {
-          const fragment = fragments.get(name);
-          if (!fragment || visiting.has(name)) continue;
-          visiting.add(name);
-          memo.set(name, measure(fragment.selectionSet));
-          visiting.delete(name);
-        }
-        deepest = Math.max(deepest, memo.get(name)!);
-      }
-    }
-    return deepest;
-  };
-  return measure(set);
-}
-
 export function depthLimitRule(maxDepth: number): ValidationRule {
-  return (context) => ({
-    OperationDefinition(node) {
-      const depth = selectionDepth(node.selectionSet, fragmentsOf(context.getDocument()));
-      if (depth > maxDepth) {
-        context.reportError(
-          new GraphQLError(`Query depth ${depth} exceeds the limit of ${maxDepth}`, {
-            nodes: [node],
+  return maxDepthRule({
+    n: maxDepth,
+    flattenFragments: true,
+    ignoreIntrospection: false,
+    propagateOnRejection: false,
+    onReject: [
+      (context, error) =>
+        (context as ValidationContext | null)?.reportError(
+          new GraphQLError(error.message.replace(/^Syntax Error: /, ""), {
             extensions: { code: "QUERY_TOO_DEEP" },
           }),
-        );
-      }
-    },
+        ),
+    ],
   });
 }
 
