@@ -4,6 +4,7 @@
 import { GraphQLError } from "graphql";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { logExpected } from "../security/refusals.ts";
 
 function codeOf(error: unknown): string | undefined {
   const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
@@ -67,10 +68,19 @@ export function createMaskError(logger: Logger) {
     // Expected errors thrown outside mutations (bad ids in queries/subscriptions) reach the client
     // as BAD_USER_INPUT.
     if (original instanceof AppError) {
-      return new GraphQLError(original.message, { extensions: { code: "BAD_USER_INPUT" } });
+      const answer = new GraphQLError(original.message, { extensions: { code: "BAD_USER_INPUT" } });
+      logExpected(logger, error, answer);
+      return answer;
     }
-    // Our own coded errors (UNAUTHENTICATED, FORBIDDEN, ...) and GraphQL's validation errors pass.
-    if (codeOf(original) && codeOf(original) !== "INTERNAL_SERVER_ERROR") return original as Error;
+    // Our own coded errors (UNAUTHENTICATED, FORBIDDEN) and GraphQL's validation errors pass,
+    // logged as refusals (security/refusals.ts), not as errors with a stack trace.
+    if (codeOf(original) && codeOf(original) !== "INTERNAL_SERVER_ERROR") {
+      const answer = (
+        error instanceof GraphQLError && codeOf(error) === codeOf(original) ? error : original
+      ) as GraphQLError;
+      logExpected(logger, error, answer);
+      return answer;
+    }
     if (isUnavailable(original)) {
       logger.warn({ err: original }, "dependency unavailable");
       const located = error instanceof GraphQLError ? error : null;
@@ -88,11 +98,13 @@ export function createMaskError(logger: Logger) {
       (original.name === "GraphQLError" || original.name === "PothosValidationError")
     ) {
       const located = error instanceof GraphQLError ? error : original;
-      return new GraphQLError(located.message, {
+      const answer = new GraphQLError(located.message, {
         nodes: located.nodes,
         path: located.path,
         extensions: { code: "BAD_USER_INPUT" },
       });
+      logExpected(logger, error, answer);
+      return answer;
     }
     if (original === error && error instanceof GraphQLError) return error;
     logger.error({ err: original }, "unexpected error");

@@ -3,7 +3,7 @@
 import type http from "node:http";
 import type { AppRoot } from "../app.ts";
 import { handleExport, isExportPath } from "../export/routes.ts";
-import { allowCsrf, allowRate, readBody, sendError } from "../security/http.ts";
+import { allowCsrf, allowGetParams, allowRate, readBody, sendError } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
 import type { GraphQLEngine } from "./yoga.ts";
 
@@ -50,7 +50,7 @@ export function createRequestListener(options: HttpOptions) {
     if (url.pathname !== yoga.graphqlEndpoint) {
       return sendError(res, 404, "NOT_FOUND", "Not found: the API is at /graphql");
     }
-    if (!allowRate(limiter, req, res) || !allowCsrf(req, res, url)) return;
+    if (!allowRate(limiter, req, res) || !allowCsrf(req, res, url) || !allowGetParams(req, res, url)) return;
     if (req.method === "POST") {
       const body = await readBody(req, res, maxBodyBytes);
       if (!body) return;

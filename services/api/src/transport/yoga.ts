@@ -8,6 +8,7 @@ import { authenticate } from "../modules/auth/service.ts";
 import { schema } from "../schema.ts";
 import { useAuthentication } from "../security/authentication.ts";
 import { useQueryLimits } from "../security/limits.ts";
+import { yogaLogger } from "../security/refusals.ts";
 import { createMaskError } from "./error-policy.ts";
 
 /** What the WebSocket server passes to yoga (HTTP requests have neither: yoga authenticates them). */
@@ -30,7 +31,7 @@ export function createGraphQL(app: App) {
     renderGraphiQL,
     multipart: false,
     batching: false,
-    logging: app.logger.child({ module: "yoga" }),
+    logging: yogaLogger(app.logger.child({ module: "yoga" })),
     maskedErrors: { maskError: createMaskError(app.logger) },
     context: async ({ request, principal, requestId }): Promise<Context> => ({
       app,
