@@ -14,9 +14,9 @@ import {
 } from "../services/agent/src/backends/powershell/index.ts";
 import { parseEnvelope } from "../services/agent/src/backends/powershell/parse.ts";
 import { buildCommand } from "../services/agent/src/backends/powershell/session.ts";
-import { findPwsh } from "../services/agent/src/backends/powershell/testing.ts";
 import { generateFleet } from "../services/agent/src/backends/simulator/index.ts";
 import { worldToJson } from "../services/agent/src/backends/world.ts";
+import { findPwsh } from "../test/helpers/pwsh.ts";
 
 const run = promisify(execFile);
 const STUB_MODULE = resolve(

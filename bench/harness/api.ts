@@ -2,11 +2,13 @@
 // so that its memory can be read from /proc/<pid>/status. Plus a small GraphQL-over-HTTP client.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "../../test/helpers/processes.ts";
 import { benchEnv } from "./env.ts";
 import { attachProfiler, type Profiler, profileDir } from "./profile.ts";
 import { sleep } from "./stats.ts";
+
+export { freePort };
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 const API_MAIN = path.join(ROOT, "services/api/src/main.ts");
@@ -26,17 +28,6 @@ export function benchApiEnv(databaseUrl: string, poolSize: number): Record<strin
     FERRY_REPLICA_ID: "bench-replica-1",
     ...(benchEnv("BENCH_REDIS_URL") ? { REDIS_URL: benchEnv("BENCH_REDIS_URL")! } : {}),
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ApiProcess {

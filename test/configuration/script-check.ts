@@ -2,9 +2,9 @@
 // single-quoted strings (', and the typographic ‘ ’ ‚ ‛, with a doubled quote as the escape), and,
 // when PowerShell 7 is installed, its own parser.
 import { execFile } from "node:child_process";
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 
 const QUOTES = new Set(["'", "\u2018", "\u2019", "\u201A", "\u201B"]);
@@ -41,23 +41,7 @@ export function splitSingleQuoted(script: string): { code: string; literals: str
   return { code, literals };
 }
 
-/** PowerShell 7 if installed: NODE_POWERSHELL, the .NET global tool, or PATH. */
-export function findPwsh(): string | null {
-  const candidates = [
-    process.env.NODE_POWERSHELL,
-    join(homedir(), ".dotnet", "tools", "pwsh"),
-    ...(process.env.PATH ?? "").split(delimiter).map((dir) => join(dir, "pwsh")),
-  ].filter((p): p is string => !!p);
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
-    }
-  }
-  return null;
-}
+export { findPwsh } from "../helpers/pwsh.ts";
 
 export interface PwshParse {
   errors: string[];

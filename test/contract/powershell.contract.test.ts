@@ -8,8 +8,8 @@ import { describe, it } from "vitest";
 import { createPowerShellBackend } from "../../services/agent/src/backends/powershell/index.ts";
 import type { HyperVBackend } from "../../services/agent/src/backends/types.ts";
 import { worldToJson } from "../../services/agent/src/backends/world.ts";
+import { pwshSearch as findPwsh, STUB_MODULE } from "../helpers/pwsh.ts";
 import { type ContractHarness, defineBackendContract } from "./backend-contract.ts";
-import { findPwsh, STUB_MODULE } from "./pwsh.ts";
 
 const pwsh = findPwsh();
 const pwshAvailable = pwsh.path !== null;

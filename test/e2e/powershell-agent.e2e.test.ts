@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { type WorldDefinition, worldToJson } from "../../services/agent/src/backends/world.ts";
 import { contractWorld } from "../contract/fixture.ts";
-import { findPwsh, STUB_MODULE } from "../contract/pwsh.ts";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { AGENT_MAIN, type Proc, startProcess } from "../helpers/processes.ts";
+import { findPwsh, STUB_MODULE } from "../helpers/pwsh.ts";
 
-const pwsh = findPwsh().path;
+const pwsh = findPwsh();
 const HOST_QUERY = `query($h: String!) { host(name: $h) {
   name fqdn domain cpuVendor cpuModel logicalProcessorCount memoryCapacityBytes memoryAvailableBytes supportedVmVersions
   virtualMachinePath virtualHardDiskPath virtualSwitches

@@ -1,5 +1,6 @@
 // One bearer secret per kind of caller, created through the API itself (createApiToken, enrollments).
 import { ADMIN_TOKEN, type TestApi } from "../helpers/api.ts";
+import { enrollmentToken as enrollmentTokenAt } from "../helpers/processes.ts";
 import type { PrincipalName } from "./roles.ts";
 
 export async function createToken(api: TestApi, name: string, role: "VIEWER" | "OPERATOR" | "ADMIN") {
@@ -10,12 +11,9 @@ export async function createToken(api: TestApi, name: string, role: "VIEWER" | "
   return data.createApiToken;
 }
 
-export async function enrollmentToken(api: TestApi, hostName: string): Promise<string> {
-  const data = await api.gqlOk<{ createAgentEnrollment: { token: string } }>(
-    "mutation($h: String!) { createAgentEnrollment(input: {hostName: $h}) { token errors { message } } }",
-    { h: hostName },
-  );
-  return data.createAgentEnrollment.token;
+/** A single-use enrollment token for `hostName` (test/helpers/processes.ts has the one implementation). */
+export function enrollmentToken(api: TestApi, hostName: string): Promise<string> {
+  return enrollmentTokenAt(api.url, hostName, ADMIN_TOKEN);
 }
 
 /** Enrolls an agent for `hostName`; its credential and host id. */

@@ -8,8 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCRIPTS_DIR } from "../../services/agent/src/backends/powershell/index.ts";
-import { pwshOrSkipReason } from "../../services/agent/src/backends/powershell/testing.ts";
-import { STUB_MODULE } from "../contract/pwsh.ts";
+import { pwshOrSkipReason, STUB_MODULE } from "../helpers/pwsh.ts";
 
 interface CommandSets {
   defaultParameterSet: string | null;

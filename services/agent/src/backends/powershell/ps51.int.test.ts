@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { pwshOrSkipReason } from "../../../../../test/helpers/pwsh.ts";
 import { DEFAULT_SCRIPTS_DIR } from "./index.ts";
-import { pwshOrSkipReason } from "./testing.ts";
 
 const CHECKER = join(dirname(fileURLToPath(import.meta.url)), "ps51-check.ps1");
 const { pwsh, skip } = pwshOrSkipReason("the Windows PowerShell 5.1 language check");

@@ -4,10 +4,10 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pwshOrSkipReason } from "../../../../../test/helpers/pwsh.ts";
 import { HyperVError } from "../types.ts";
 import { createPowerShellBackend, DEFAULT_SCRIPTS_DIR } from "./index.ts";
 import { buildCommand, PowerShellSession, quotePowerShell } from "./session.ts";
-import { pwshOrSkipReason } from "./testing.ts";
 
 describe("buildCommand", () => {
   it("sends one line with the parameters as base64 only", () => {
