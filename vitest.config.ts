@@ -40,9 +40,10 @@ export default defineConfig({
           name: "e2e",
           include: ["test/**/*.test.ts", ...INTEGRATION.map((g) => `{packages,services}/*/src/${g}`)],
           exclude: ["**/node_modules/**"],
-          // Generous: CI is a loaded 2-core machine; tests wait for conditions, never for fixed times.
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
+          // Ceilings, not budgets: tests wait for conditions, and a loaded 2-core machine can take a minute
+          // or more to start an API with a fresh database. Only a hung test ever reaches these.
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],
