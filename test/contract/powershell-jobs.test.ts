@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SCRIPTS_DIR } from "../../services/agent/src/backends/powershell/index.ts";
 import { PowerShellSession } from "../../services/agent/src/backends/powershell/session.ts";
 import { worldToJson } from "../../services/agent/src/backends/world.ts";
+import { findPwsh, STUB_MODULE } from "../helpers/pwsh.ts";
 import { contractWorld, VM_IDS } from "./fixture.ts";
-import { findPwsh, STUB_MODULE } from "./pwsh.ts";
 
-const pwsh = findPwsh().path;
+const pwsh = findPwsh();
 
 interface JobData {
   jobId: string;
