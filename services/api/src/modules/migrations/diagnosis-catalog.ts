@@ -1,5 +1,7 @@
-// The diagnosis of each failure code, given what is known about the move's hosts. Hyper-V facts and
-// sources: docs/hyperv.md.
+// The diagnosis of each failure code, given what is known about the move's hosts. When a @ferry/hyperv
+// rule (the one preflight and readiness use) reproduces the failure now, its finding and remedy lead.
+// Hyper-V facts and sources: docs/hyperv.md.
+import type { Verdict } from "@ferry/hyperv";
 export interface Diagnosis {
   diagnosis: string;
   remedy: string;
@@ -20,6 +22,8 @@ export interface DiagnosisContext {
   vm?: { name: string; apiId: string | null };
   source?: DiagnosisHost;
   destination?: DiagnosisHost;
+  /** The move's rule verdicts as the hosts stand now (liveMoveRules), when the move is known. */
+  verdicts?: Verdict[];
 }
 
 const ids = (hosts: (DiagnosisHost | undefined)[]) => {
@@ -184,5 +188,7 @@ const FIXED: Record<string, Diagnosis | ((c: DiagnosisContext) => Diagnosis)> = 
 export function catalog(code: string, ctx: DiagnosisContext): Diagnosis | null {
   const entry = FIXED[code];
   if (!entry) return null;
-  return typeof entry === "function" ? entry(ctx) : entry;
+  const base = typeof entry === "function" ? entry(ctx) : entry;
+  const rule = ctx.verdicts?.find((v) => v.code === code && v.status !== "PASS" && v.remedy);
+  return rule ? { diagnosis: `${base.diagnosis} Now: ${rule.message}`, remedy: rule.remedy! } : base;
 }

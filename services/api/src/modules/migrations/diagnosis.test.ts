@@ -71,3 +71,21 @@ describe("diagnose", () => {
     expect(diagnose("INVALID_VM_STATE").remedy).toContain("can only be raised");
   });
 });
+
+describe("diagnose with the move's rule verdicts", () => {
+  it("leads with the @ferry/hyperv rule that reproduces the failure, and falls back to the catalog", () => {
+    const verdicts = [
+      { status: "PASS" as const, message: "fine", remedy: null, code: null },
+      {
+        status: "FAIL" as const,
+        message: "Live migration is not enabled on HV2.",
+        remedy: 'enableMigration(hosts: ["x"]) for HV2',
+        code: "MIGRATION_DISABLED" as const,
+      },
+    ];
+    const d = diagnose("MIGRATION_DISABLED", { verdicts });
+    expect(d.diagnosis).toContain("Now: Live migration is not enabled on HV2.");
+    expect(d.remedy).toBe('enableMigration(hosts: ["x"]) for HV2');
+    expect(diagnose("SWITCH_NOT_FOUND", { verdicts }).remedy).toContain("New-VMSwitch");
+  });
+});

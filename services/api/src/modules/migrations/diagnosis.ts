@@ -1,8 +1,11 @@
 // Plain-language diagnosis and remedy for every failure code (docs/hyperv.md "Failures"). Remedies
 // name hosts by name and by the Relay id the API accepts, and follow the hosts' configuration.
+import { liveMoveRules } from "@ferry/hyperv";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { App } from "../../context.ts";
 import { catalog, type Diagnosis, type DiagnosisContext, type DiagnosisHost } from "./diagnosis-catalog.ts";
+import { loadHostView, loadVm } from "./loaders.ts";
+import { hostFacts } from "./preflight.ts";
 
 export type { Diagnosis, DiagnosisContext, DiagnosisHost };
 
@@ -43,7 +46,23 @@ export async function diagnosisContext(
     vm: { name: m.vmName, apiId: m.vmRowId ? encodeGlobalID("VirtualMachine", m.vmRowId) : null },
     source: host(m.sourceHost),
     destination: m.destinationHost ? host(m.destinationHost) : undefined,
+    verdicts: await ruleVerdicts(app, m.vmRowId, m.sourceHost.id, m.destinationHost?.id ?? null),
   };
+}
+
+/** The @ferry/hyperv verdicts for the move as the hosts stand now (what preflight would say). */
+async function ruleVerdicts(app: App, vmRowId: string | null, sourceId: string, destId: string | null) {
+  if (!vmRowId || !destId) return undefined;
+  const [vm, source, dest] = await Promise.all([
+    loadVm(app, vmRowId),
+    loadHostView(app, sourceId),
+    loadHostView(app, destId),
+  ]);
+  if (!vm || !source || !dest) return undefined;
+  return liveMoveRules(vm.view, hostFacts(source), hostFacts(dest), {
+    smbTransport: source.settings?.performanceOption === "SMB",
+    copiesStorage: false,
+  });
 }
 
 /** diagnose() for a failure of a stored migration. */
