@@ -1,7 +1,14 @@
 // Preflight over plain views (no database): the issue-10 defects, and startChecks for the scheduler.
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { describe, expect, it } from "vitest";
-import { type HostView, type MoveRequest, runPreflight, startChecks, type VmView } from "./preflight.ts";
+import {
+  type HostView,
+  type MoveRequest,
+  type PreflightCheck,
+  runPreflight,
+  startChecks,
+  type VmView,
+} from "./preflight.ts";
 
 const GiB = 1024n ** 3n;
 const SERVICE = "Microsoft Virtual System Migration Service";
@@ -49,7 +56,7 @@ const vm: VmView = {
 };
 const live: MoveRequest = { kind: "LIVE", destinationStoragePath: null, vhdDestinations: [] };
 const full = (d: string) => ["cifs", SERVICE].flatMap((s) => [`${s}/${d}`, `${s}/${d}.corp.local`]);
-const byName = (checks: { name: string }[], name: string) => checks.find((c) => c.name === name);
+const byName = (checks: PreflightCheck[], name: string) => checks.find((c) => c.name === name);
 
 describe("runPreflight", () => {
   it("passes Kerberos with the delegation entries AD holds (issue 10: the service class never matched)", () => {
@@ -94,11 +101,11 @@ describe("runPreflight", () => {
       live,
       null,
     );
-    const check = byName(report.checks, "migration enabled HV2") as { remedy: string };
-    const id = /enableMigration\(hosts: \["([^"]+)"\]\)/.exec(check.remedy)![1]!;
+    const remedy = byName(report.checks, "migration enabled HV2")!.remedy!;
+    const id = /enableMigration\(hosts: \["([^"]+)"\]\)/.exec(remedy)![1]!;
     expect(decodeGlobalID(id)).toEqual({ typename: "Host", id: DST_ID });
-    expect(check.remedy).not.toContain(DST_ID);
-    expect(check.remedy).toContain("HV2");
+    expect(remedy).not.toContain(DST_ID);
+    expect(remedy).toContain("HV2");
   });
 });
 
