@@ -128,16 +128,18 @@ function ConvertTo-FerryJob($Job) {
 # (get-jobs) without these; a new session starts with none.
 if ($null -eq (Get-Variable -Name FerryPsJobs -Scope Global -ErrorAction SilentlyContinue)) { $global:FerryPsJobs = @{} }
 
-# Removes a PowerShell job of ours: waits briefly for it to finish (the move itself has ended), drains
-# its output and errors, and removes it even if it still runs.
+# Removes a PowerShell job of ours once it has finished (its move has ended, so it finishes too; it
+# is given a few seconds): drains its output and errors, then removes it. A job still running is
+# never stopped (stopping it could cancel the move): returns $false and is retried on the next call.
 function Remove-FerryPsJob($PsJob) {
-  if ($null -eq $PsJob) { return }
-  try {
-    if (@('Completed', 'Failed', 'Stopped') -notcontains $PsJob.State.ToString()) { $null = Wait-Job -Job $PsJob -Timeout 5 }
-    $null = Receive-Job -Job $PsJob -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
-  }
+  if ($null -eq $PsJob) { return $true }
+  $finished = @('Completed', 'Failed', 'Stopped')
+  if ($finished -notcontains $PsJob.State.ToString()) { $null = Wait-Job -Job $PsJob -Timeout 3 }
+  if ($finished -notcontains $PsJob.State.ToString()) { return $false }
+  try { $null = Receive-Job -Job $PsJob -ErrorAction SilentlyContinue -WarningAction SilentlyContinue }
   catch { $null = $_ }
   Remove-Job -Job $PsJob -Force -ErrorAction SilentlyContinue
+  return $true
 }
 
 # Removes the tracked PowerShell jobs whose Msvm_MigrationJob has ended (JobState 7+) or is gone.
@@ -146,8 +148,7 @@ function Remove-FerryEndedPsJobs($MigrationJobs) {
   foreach ($job in @($MigrationJobs)) { $states[[string]$job.InstanceID] = [int]$job.JobState }
   foreach ($id in @($global:FerryPsJobs.Keys)) {
     if ($states.ContainsKey($id) -and $states[$id] -lt 7) { continue }
-    Remove-FerryPsJob (Get-Job -Id $global:FerryPsJobs[$id] -ErrorAction SilentlyContinue)
-    $global:FerryPsJobs.Remove($id)
+    if (Remove-FerryPsJob (Get-Job -Id $global:FerryPsJobs[$id] -ErrorAction SilentlyContinue)) { $global:FerryPsJobs.Remove($id) }
   }
 }
 
@@ -158,7 +159,8 @@ function Wait-FerryMigrationJob($PsJob, [string]$VmId, $KnownIds) {
   while ($true) {
     foreach ($job in (Get-FerryMigrationJobs)) {
       if ([string]$job.VirtualSystemName -eq $VmId -and -not $KnownIds.ContainsKey([string]$job.InstanceID)) {
-        if ($PsJob -is [System.Management.Automation.Job]) { $global:FerryPsJobs[[string]$job.InstanceID] = $PsJob.Id }
+        # Tracked by the id Get-Job knows it by (whatever Job subclass the Hyper-V module returns).
+        if ($null -ne $PsJob -and $null -ne $PsJob.Id) { $global:FerryPsJobs[[string]$job.InstanceID] = [int]$PsJob.Id }
         return (ConvertTo-FerryJob $job)
       }
     }
@@ -166,12 +168,14 @@ function Wait-FerryMigrationJob($PsJob, [string]$VmId, $KnownIds) {
       $failure = $null
       try { Receive-Job -Job $PsJob -ErrorAction Stop | Out-Null }
       catch { $failure = $_ }
-      Remove-Job -Job $PsJob -Force -ErrorAction SilentlyContinue
+      $null = Remove-FerryPsJob $PsJob
       if ($null -ne $failure) { throw $failure }
       Stop-Ferry 'UNKNOWN' 'The migration failed before Hyper-V created its job.'
     }
     if ((Get-Date) -gt $deadline) {
-      if ($PsJob -is [System.Management.Automation.Job]) { Remove-Job -Job $PsJob -Force -ErrorAction SilentlyContinue }
+      # Hyper-V created no job to follow: the PowerShell job goes (stopped if it still runs, as the
+      # agent reports this move failed and must not leave it going unseen).
+      if ($null -ne $PsJob -and $null -ne $PsJob.Id) { Remove-Job -Id ([int]$PsJob.Id) -Force -ErrorAction SilentlyContinue }
       Stop-Ferry 'UNKNOWN' 'Hyper-V did not create a migration job within 30 seconds.'
     }
     Start-Sleep -Milliseconds 100
