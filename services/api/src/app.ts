@@ -9,7 +9,8 @@ import { createInflight, withTimeout } from "./inflight.ts";
 import type { Logger } from "./logger.ts";
 import { deniedInput, recordDenied, targetOf } from "./modules/audit/denied.ts";
 import { flushAuditOutbox } from "./modules/audit/service.ts";
-import { startLostAgentSweeper } from "./modules/migrations/lifecycle.ts";
+import { registerConfigurationReactions } from "./modules/configuration/hooks.ts";
+import { registerMigrationReactions, startLostAgentSweeper } from "./modules/migrations/lifecycle.ts";
 import { startScheduler } from "./modules/migrations/scheduler.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { createSocketRegistry, type SocketRegistry } from "./security/sockets.ts";
@@ -40,6 +41,8 @@ export interface AppRoot {
 
 /** Reactions between domains, registered here and nowhere else (no listener is registered by an import). */
 function registerReactions(app: App): void {
+  registerMigrationReactions(app);
+  registerConfigurationReactions(app);
   app.hooks.on("mutationDenied", (ctx, info, error) => {
     const input = deniedInput(info);
     recordDenied(ctx, {

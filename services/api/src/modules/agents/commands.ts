@@ -89,11 +89,15 @@ function outcomeOf(type: string, input: CommandResultInput) {
 }
 
 type CompletionListener = (app: App, command: AgentCommand) => Promise<void>;
-const listeners = new Map<string, CompletionListener[]>();
 
-/** Lets a domain react when an agent answers one of its commands (e.g. refresh inventory after a change). */
-export function onCommandCompleted(type: CommandType, listener: CompletionListener): void {
-  listeners.set(type, [...(listeners.get(type) ?? []), listener]);
+/**
+ * Lets a domain react when an agent answers one of its commands of `type` (first answer only), on this
+ * App. Called from a domain's register...Reactions(app), which the composition root (app.ts) calls.
+ */
+export function onCommandCompleted(app: App, type: CommandType, listener: CompletionListener): () => void {
+  return app.hooks.on("commandCompleted", (a, command) =>
+    command.type === type ? listener(a, command) : undefined,
+  );
 }
 
 /**
@@ -121,7 +125,7 @@ export async function completeCommand(
   if (updated.count === 1) {
     await recordCommandOutcome(app, command);
     app.pubsub.publish("commandCompleted", command.id, { status: command.status });
-    for (const listener of listeners.get(command.type) ?? []) await listener(app, command);
+    await app.hooks.emit("commandCompleted", app, command);
   }
   return command;
 }

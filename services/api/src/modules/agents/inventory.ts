@@ -38,19 +38,17 @@ function hashOf(raw: unknown): string {
 }
 
 type IngestListener = (app: App, hostId: string) => Promise<void>;
-const ingestListeners: IngestListener[] = [];
 
-/** Lets a domain react after every stored report, changed or not (e.g. recompute drift); failures are logged. */
-export function onInventoryIngested(listener: IngestListener): void {
-  ingestListeners.push(listener);
+/**
+ * Lets a domain react after every stored report, changed or not (e.g. recompute drift), on this App;
+ * failures are logged (hooks.ts). Called from a domain's register...Reactions(app).
+ */
+export function onInventoryIngested(app: App, listener: IngestListener): () => void {
+  return app.hooks.on("inventoryIngested", listener);
 }
 
-async function notifyIngested(app: App, hostId: string) {
-  for (const listener of ingestListeners) {
-    await listener(app, hostId).catch((err) =>
-      app.logger.error({ err, hostId }, "inventory listener failed"),
-    );
-  }
+function notifyIngested(app: App, hostId: string) {
+  return app.hooks.emit("inventoryIngested", app, hostId);
 }
 
 /** Stores the report for `hostId`. Returns false when nothing changed since the last report. */

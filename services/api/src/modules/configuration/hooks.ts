@@ -1,5 +1,17 @@
-// Keeps drift current: recomputed after every inventory report of a host.
+// The configuration domain's reactions to agents, registered by the composition root (app.ts):
+// drift is recomputed after every inventory report of a host, and every answer to a configuration
+// command is announced to hostOperationChanged subscribers.
+import type { App } from "../../context.ts";
+import { onCommandCompleted } from "../agents/commands.ts";
 import { onInventoryIngested } from "../agents/inventory.ts";
 import { recomputeDrift } from "./drift.ts";
+import { CONFIG_COMMAND_TYPES } from "./service.ts";
 
-onInventoryIngested((app, hostId) => recomputeDrift(app, { id: hostId, profileId: { not: null } }));
+export function registerConfigurationReactions(app: App): void {
+  onInventoryIngested(app, (a, hostId) => recomputeDrift(a, { id: hostId, profileId: { not: null } }));
+  for (const type of CONFIG_COMMAND_TYPES) {
+    onCommandCompleted(app, type, async (a, command) => {
+      a.pubsub.publish("hostOperationChanged", { operationId: command.id, hostId: command.hostId });
+    });
+  }
+}

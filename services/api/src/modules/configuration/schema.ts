@@ -9,7 +9,6 @@ import { decodeId } from "../shared/ids.ts";
 import { ErrorInterface, isError, payloadType, runMutation } from "../shared/payload.ts";
 import { VirtualMachineType } from "../vms/schema.ts";
 import { HostOperationFailedError, InvalidVmStateError } from "./errors.ts";
-import "./hooks.ts";
 import * as service from "./service.ts";
 
 builder.objectType(InvalidVmStateError, {

@@ -6,7 +6,7 @@ import type { CommandPayload, CommandType } from "@ferry/protocol";
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import type { AgentCommand } from "../../generated/prisma/client.ts";
-import { issueCommand, onCommandCompleted } from "../agents/commands.ts";
+import { issueCommand } from "../agents/commands.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { decodeId } from "../shared/ids.ts";
 import { HostOperationFailedError, InvalidVmStateError } from "./errors.ts";
@@ -27,13 +27,6 @@ export const CONFIG_COMMAND_TYPES: CommandType[] = Object.values(CONFIG_COMMANDS
 
 /** How long setProcessorCompatibility waits for the agent before returning the pending operation. */
 export const PROCESSOR_COMPATIBILITY_WAIT_MS = 15_000;
-
-// Every answer to a configuration command is announced to hostOperationChanged subscribers.
-for (const type of CONFIG_COMMAND_TYPES) {
-  onCommandCompleted(type, async (app, command) => {
-    app.pubsub.publish("hostOperationChanged", { operationId: command.id, hostId: command.hostId });
-  });
-}
 
 /** Issues `type` to every host (already validated), in order; announces each new operation. */
 export async function issueToHosts<T extends CommandType>(

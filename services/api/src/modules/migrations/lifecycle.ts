@@ -1,29 +1,31 @@
-// Reactions to agents' answers, and the sweeper that fails migrations whose agent never came back.
+// Reactions to agents' answers (registered by app.ts through registerMigrationReactions), and the sweeper that fails migrations whose agent never came back.
 import type { App } from "../../context.ts";
 import { onCommandCompleted } from "../agents/commands.ts";
 import { STALE_AFTER_MS } from "../agents/presence.ts";
 import { finishMigration } from "./progress.ts";
 
 /** START_MOVE refused at start (disabled, limit, auth...): the migration fails with Hyper-V's error. */
-onCommandCompleted("START_MOVE", async (app, command) => {
-  if (!command.migrationId) return;
-  if (command.status === "FAILED") {
-    const eventId = (command.result as { eventId?: number } | null)?.eventId ?? null;
-    await finishMigration(app, command.migrationId, "FAILED", {
-      code: command.errorCode ?? "UNKNOWN",
-      message: command.errorMessage ?? "the move could not be started",
-      eventId,
-    });
-    return;
-  }
-  const jobId = (command.result as { jobId?: string } | null)?.jobId;
-  if (jobId) {
-    await app.db.prisma.migration.updateMany({
-      where: { id: command.migrationId, jobId: null },
-      data: { jobId },
-    });
-  }
-});
+export function registerMigrationReactions(app: App): void {
+  onCommandCompleted(app, "START_MOVE", async (app, command) => {
+    if (!command.migrationId) return;
+    if (command.status === "FAILED") {
+      const eventId = (command.result as { eventId?: number } | null)?.eventId ?? null;
+      await finishMigration(app, command.migrationId, "FAILED", {
+        code: command.errorCode ?? "UNKNOWN",
+        message: command.errorMessage ?? "the move could not be started",
+        eventId,
+      });
+      return;
+    }
+    const jobId = (command.result as { jobId?: string } | null)?.jobId;
+    if (jobId) {
+      await app.db.prisma.migration.updateMany({
+        where: { id: command.migrationId, jobId: null },
+        data: { jobId },
+      });
+    }
+  });
+}
 
 const SWEEP_MS = 5_000;
 

@@ -11,13 +11,9 @@ import { diagnoseMigration } from "./diagnosis.ts";
 export const ACTIVE_STATES: MigrationState[] = ["QUEUED", "RUNNING", "CANCELLING"];
 export const TERMINAL_STATES: MigrationState[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
 
-/** The scheduler's kick, set when it starts: called when a move was queued or a slot freed. */
-let schedulingListener: (() => void) | null = null;
-export function setSchedulingListener(listener: (() => void) | null) {
-  schedulingListener = listener;
-}
-export function requestScheduling() {
-  schedulingListener?.();
+/** Asks this App's scheduler for a pass soon (a move was queued or a slot freed); see scheduler.ts. */
+export function requestScheduling(app: App) {
+  void app.hooks.emit("slotFreed");
 }
 
 export async function recordSample(
@@ -106,7 +102,7 @@ export async function finishMigration(
   await linkEventsToMigration(app, migrationId);
   app.pubsub.publish("migrationChanged", migrationId, { at: Date.now() });
   app.pubsub.publish("migrationsChanged", { migrationId });
-  requestScheduling();
+  requestScheduling(app);
   return true;
 }
 

@@ -171,6 +171,6 @@ export async function requestMove(
   await recordSample(app, migration.id, { percentComplete: 0, state: "QUEUED", message: "queued" });
   app.pubsub.publish("migrationsChanged", { migrationId: migration.id });
   app.pubsub.publish("migrationChanged", migration.id, { at: Date.now() });
-  requestScheduling();
+  requestScheduling(app);
   return migration;
 }

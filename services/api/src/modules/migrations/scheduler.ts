@@ -5,7 +5,6 @@
 import type { App } from "../../context.ts";
 import type { Migration, MigrationKind } from "../../generated/prisma/client.ts";
 import { STALE_AFTER_MS } from "../agents/presence.ts";
-import { setSchedulingListener } from "./progress.ts";
 
 const SCHEDULER_LOCK = 0x66657272_01;
 const SAFETY_TICK_MS = 2_000;
@@ -156,7 +155,8 @@ export function startScheduler(app: App): Scheduler {
         }
       });
   };
-  setSchedulingListener(run);
+  // Queued moves and freed slots ask for a pass through this App's hooks (progress.ts requestScheduling).
+  const unlisten = app.hooks.on("slotFreed", run);
   const timer = setInterval(run, SAFETY_TICK_MS);
   run();
   return {
@@ -164,7 +164,7 @@ export function startScheduler(app: App): Scheduler {
     async stop() {
       stopped = true;
       clearInterval(timer);
-      setSchedulingListener(null);
+      unlisten();
       await running;
     },
   };

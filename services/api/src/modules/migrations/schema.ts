@@ -8,7 +8,6 @@ import { payloadType, runMutation } from "../shared/payload.ts";
 import { cancelMigration } from "./cancel.ts";
 import "./errors.ts";
 import "./agent-schema.ts";
-import "./lifecycle.ts";
 import { ACTIVE_STATES, TERMINAL_STATES } from "./progress.ts";
 import { preflight, requestMove } from "./requests.ts";
 import { MigrationConnection, MigrationKindEnum, MigrationStateEnum, PreflightReportType } from "./types.ts";
