@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent } from "../../services/agent/src/agent.ts";
 import { appendEvent } from "../../services/agent/src/backends/simulator/events.ts";
 import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
-import { testHost } from "../../services/agent/src/backends/simulator/test-world.ts";
 import { ADMIN_TOKEN, eventually, gql, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
+import { testHost } from "../helpers/sim-world.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
 
 let api: TestApi;

@@ -1,10 +1,10 @@
 // Issue 4: every failure of docs/hyperv.md ends the migration FAILED with its code, Hyper-V's
 // message, the event id, a diagnosis and a remedy (faults injected into the simulated Hyper-V).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
 import type { HyperVErrorCode } from "../../services/agent/src/backends/types.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
+import { GiB, testVm } from "../helpers/sim-world.ts";
 import { type FleetIds, fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "./world.ts";
 
 const CASES: { code: HyperVErrorCode; eventId: number; remedy: RegExp }[] = [

@@ -5,7 +5,6 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
-import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
@@ -17,6 +16,7 @@ import {
   startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
+import { GiB, testVm } from "../helpers/sim-world.ts";
 import { fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "./world.ts";
 
 let dir: string;

@@ -1,8 +1,8 @@
 // Issue 4: preflight, validation, idempotency, conflicts, cancel, live progress over graphql-ws.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
+import { GiB, testVm } from "../helpers/sim-world.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
 import {
   CANCEL_GQL,

@@ -1,8 +1,8 @@
 // Issue 4: storage migrations (Move-VMStorage) and live migration with storage.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
+import { testVm } from "../helpers/sim-world.ts";
 import { type FleetIds, fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "./world.ts";
 
 const STORAGE_GQL = /* GraphQL */ `

@@ -1,6 +1,7 @@
 // Worlds for migration tests, built from the simulator's test fixtures.
-import { GiB, testHost, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
+
 import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
+import { GiB, testHost, testVm } from "../helpers/sim-world.ts";
 
 export const MOVE_GQL = /* GraphQL */ `
   mutation($input: MoveVmInput!) {

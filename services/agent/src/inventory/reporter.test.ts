@@ -1,7 +1,7 @@
 // A refused inventory is not remembered as reported (it used to be: the agent then never sent it again).
 import { describe, expect, it } from "vitest";
+import { testHost } from "../../../../test/helpers/sim-world.ts";
 import { SimWorld } from "../backends/simulator/index.ts";
-import { testHost } from "../backends/simulator/test-world.ts";
 import { RefusedError } from "../link/link.ts";
 import { createInventoryReporter } from "./reporter.ts";
 

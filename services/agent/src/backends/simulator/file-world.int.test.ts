@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock, testWorld, VM_IDS } from "../../../../../test/helpers/sim-world.ts";
 import type { HyperVError } from "../types.ts";
 import { SimWorld } from "./index.ts";
-import { ManualClock, testWorld, VM_IDS } from "./test-world.ts";
 
 const dirs: string[] = [];
 function tempFile(): string {

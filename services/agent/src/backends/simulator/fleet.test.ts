@@ -67,12 +67,11 @@ describe("generateFleet", () => {
     expect(err?.code).toBe("AUTHENTICATION_FAILED");
   });
 
-  it("a 2,000 host × 20 VM world builds and serves every inventory quickly", async () => {
-    const t0 = performance.now();
+  // No wall-clock budget: a loaded 2-core machine took 36 s for what takes 9 s when idle (bench/ measures speed).
+  it("a 2,000 host × 20 VM world builds and serves every inventory", { timeout: 300_000 }, async () => {
     const world = SimWorld.create(generateFleet({ hosts: 2000, vmsPerHost: 20, seed: 9 }));
     let vms = 0;
     for (const name of world.hostNames()) vms += (await world.backend(name).getInventory()).vms.length;
     expect(vms).toBe(40_000);
-    expect(performance.now() - t0).toBeLessThan(30_000);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { ManualClock, testHost, testVm } from "../../../../../test/helpers/sim-world.ts";
 import type { WorldDefinition } from "../world.ts";
 import { SimWorld } from "./index.ts";
-import { ManualClock, testHost, testVm } from "./test-world.ts";
 
 const EVIL_VM = "vm'\"; Remove-VM * -Force; $(Stop-Computer) `whoami` \n next line $" + "{x}";
 const EVIL_HOST = "HV'$(calc)`\n";

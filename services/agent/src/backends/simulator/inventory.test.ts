@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { GiB, ManualClock, testWorld, VM_IDS } from "../../../../../test/helpers/sim-world.ts";
 import { HyperVError } from "../types.ts";
 import { createSimulatorBackend, HOST_RESERVE_BYTES, SimWorld } from "./index.ts";
-import { GiB, ManualClock, testWorld, VM_IDS } from "./test-world.ts";
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {

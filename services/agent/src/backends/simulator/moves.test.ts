@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { GiB, ManualClock, testVm, testWorld, VM_IDS } from "../../../../../test/helpers/sim-world.ts";
 import { type HostEvent, type HyperVBackend, HyperVError, type JobStatus } from "../types.ts";
 import type { WorldDefinition } from "../world.ts";
 import { SimWorld } from "./index.ts";
-import { GiB, ManualClock, testVm, testWorld, VM_IDS } from "./test-world.ts";
 
 function setup(edit?: (def: WorldDefinition) => void) {
   const def = testWorld();
