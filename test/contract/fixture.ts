@@ -65,7 +65,7 @@ function vm(name: string, vmId: string, over: Partial<Vm> = {}): Vm {
   };
 }
 
-/** The simulator's test host (test-world.ts) with the contract's disk folder and two adapters (10 GbE RDMA + 1 GbE). */
+/** The simulator's test host (test/helpers/sim-world.ts) with the contract's disk folder and two adapters (10 GbE RDMA + 1 GbE). */
 function host(name: string, octet: number, over: Partial<HostDefinition["facts"]> = {}): HostDefinition {
   const base = testHost(name, octet);
   return {
