@@ -25,7 +25,7 @@ beforeAll(async () => {
   readiness = Object.fromEntries(
     data.hosts.edges.map((e) => [e.node.name, Object.fromEntries(e.node.readiness.map((c) => [c.name, c]))]),
   );
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await fleet?.stop();
   await api?.stop();

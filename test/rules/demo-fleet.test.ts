@@ -55,7 +55,7 @@ beforeAll(async () => {
     const entry = hosts[h.facts.name]!;
     entry.vms = { off: entry.vms[h.vms[0]!.name]!, on: entry.vms[h.vms[1]!.name]! };
   }
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await fleet?.stop();
   await api?.stop();
