@@ -13,6 +13,11 @@ export interface SessionOptions {
   /** Imported with Import-Module -Force when the session starts (the tests' stub), or null. */
   psModulePath: string | null;
   callTimeoutMs: number;
+  /**
+   * For starting a session (PowerShell itself, then importing the Hyper-V module), which on a busy
+   * host takes far longer than a call. Default: the call timeout, at least 60 s.
+   */
+  startTimeoutMs?: number;
   env: NodeJS.ProcessEnv;
 }
 
@@ -72,7 +77,12 @@ export class PowerShellSession {
   private async execute(op: string, params: unknown): Promise<Envelope> {
     if (this.closed) throw new HyperVError("BACKEND_UNAVAILABLE", "The PowerShell backend is closed.");
     const live = await this.ensureStarted();
-    const envelope = await this.invoke(live, buildCommand(this.options.scriptsDir, op, params), op);
+    const envelope = await this.invoke(
+      live,
+      buildCommand(this.options.scriptsDir, op, params),
+      op,
+      this.options.callTimeoutMs,
+    );
     if (!envelope) {
       // No result line: the script did not parse, was not found, or the session is in a bad state.
       await this.kill();
@@ -93,6 +103,7 @@ export class PowerShellSession {
       live,
       buildCommand(this.options.scriptsDir, "_init", { ModulePath: this.options.psModulePath }),
       "session start",
+      this.options.startTimeoutMs ?? Math.max(this.options.callTimeoutMs, 60_000),
     );
     if (!envelope?.ok) {
       await this.kill();
@@ -134,10 +145,15 @@ export class PowerShellSession {
     return live;
   }
 
-  private async invoke(live: Live, command: string, what: string): Promise<Envelope | null> {
+  private async invoke(
+    live: Live,
+    command: string,
+    what: string,
+    timeoutMs: number,
+  ): Promise<Envelope | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.options.callTimeoutMs);
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
     });
     const call = live.shell.invoke(command).then(
       (result) => ({ stdout: result.stdout?.toString("utf8") ?? "" }),
@@ -149,7 +165,7 @@ export class PowerShellSession {
         await this.kill();
         throw new HyperVError(
           "BACKEND_UNAVAILABLE",
-          `PowerShell did not answer ${what} within ${this.options.callTimeoutMs} ms; the session was restarted.`,
+          `PowerShell did not answer ${what} within ${timeoutMs} ms; the session was restarted.`,
         );
       }
       if (outcome === null || live.dead) {
