@@ -12,6 +12,7 @@ import { flushAuditOutbox } from "./modules/audit/service.ts";
 import { registerConfigurationReactions } from "./modules/configuration/hooks.ts";
 import { registerMigrationReactions, startLostAgentSweeper } from "./modules/migrations/lifecycle.ts";
 import { startScheduler } from "./modules/migrations/scheduler.ts";
+import { startRetention } from "./modules/retention/worker.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { createSocketRegistry, type SocketRegistry } from "./security/sockets.ts";
 
@@ -58,6 +59,7 @@ function registerReactions(app: App): void {
 function workersOf(app: App, sockets: SocketRegistry): Worker[] {
   let scheduler: ReturnType<typeof startScheduler> | null = null;
   let sweeper: ReturnType<typeof startLostAgentSweeper> | null = null;
+  let retention: ReturnType<typeof startRetention> | null = null;
   return [
     { name: "socket-sweep", start: () => sockets.start(), stop: () => sockets.stop() },
     {
@@ -73,6 +75,13 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
         sweeper = startLostAgentSweeper(app);
       },
       stop: async () => void sweeper?.stop(),
+    },
+    {
+      name: "retention",
+      start: () => {
+        retention = startRetention(app);
+      },
+      stop: async () => void (await retention?.stop()),
     },
   ];
 }

@@ -62,6 +62,13 @@ const schema = z.object({
   FERRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   FERRY_READINESS_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   FERRY_WS_PING_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  // Retention (modules/retention): days to keep each kind of row; 0 keeps them forever.
+  FERRY_RETENTION_COMMAND_DAYS: z.coerce.number().int().min(0).default(30),
+  FERRY_RETENTION_PROGRESS_DAYS: z.coerce.number().int().min(0).default(90),
+  FERRY_RETENTION_EVENT_DAYS: z.coerce.number().int().min(0).default(90),
+  FERRY_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(0).default(400),
+  FERRY_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
+  FERRY_RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
 });
 
 export interface Config {
@@ -82,6 +89,7 @@ export interface Config {
   /** WebSocket keepalive: a ping every interval; a socket that did not answer the previous one is dropped. */
   wsPingIntervalMs: number;
   agentLostAfterSeconds: number;
+  retention: RetentionSettings;
   /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
   tls: { certFile: string; keyFile: string } | null;
   security: SecurityConfig;
@@ -98,6 +106,22 @@ export interface SecurityConfig {
   /** Token-bucket refill per token (requests per second); 0 disables rate limiting. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+}
+
+/** How long old rows are kept (modules/retention). A days value of 0 keeps that kind forever. */
+export interface RetentionSettings {
+  /** Answered or expired agent commands (never PENDING/DELIVERED ones, never those of an active migration). */
+  commandDays: number;
+  /** Progress samples (the timeline) of migrations that ended at least this long ago. */
+  progressDays: number;
+  /** Hyper-V host events (never those of an active migration). */
+  eventDays: number;
+  /** Audit entries. */
+  auditDays: number;
+  /** Pause between two retention passes. */
+  intervalMs: number;
+  /** Rows deleted per statement (a pass deletes in batches of this size). */
+  batchSize: number;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +157,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readinessTimeoutMs: e.FERRY_READINESS_TIMEOUT_MS,
     wsPingIntervalMs: e.FERRY_WS_PING_SECONDS * 1000,
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
+    retention: {
+      commandDays: e.FERRY_RETENTION_COMMAND_DAYS,
+      progressDays: e.FERRY_RETENTION_PROGRESS_DAYS,
+      eventDays: e.FERRY_RETENTION_EVENT_DAYS,
+      auditDays: e.FERRY_RETENTION_AUDIT_DAYS,
+      intervalMs: e.FERRY_RETENTION_INTERVAL_SECONDS * 1000,
+      batchSize: e.FERRY_RETENTION_BATCH_SIZE,
+    },
     tls:
       e.FERRY_TLS_CERT && e.FERRY_TLS_KEY ? { certFile: e.FERRY_TLS_CERT, keyFile: e.FERRY_TLS_KEY } : null,
     security: {
