@@ -146,6 +146,8 @@ export const commandEnvelopeSchema = z.object({
   createdAt: z.string(),
   /** The agent refuses the command after this instant (ISO 8601); null: no deadline. */
   expiresAt: z.string().nullable().default(null),
+  /** The states its migration must be in (the premise); null: none. */
+  expects: z.array(z.string()).nullable().default(null),
 });
 export type CommandEnvelope = z.infer<typeof commandEnvelopeSchema>;
 
@@ -194,3 +196,48 @@ export type CommandAnswer = z.infer<typeof commandAnswerSchema>;
 
 /** The result a failed command carries: the Hyper-V-VMMS-Admin event id, when there is one. */
 export const failureResultSchema = z.object({ eventId: z.number().int().nullable().optional() }).nullable();
+
+const MINUTE = 60_000;
+
+/**
+ * How long after it was issued a command may still be started. Past it the API stops sending a
+ * command nobody received (EXPIRED) and an agent refuses one it has not started yet (COMMAND_EXPIRED):
+ * a configuration change or a move nobody waits for any more must not happen hours later, when the
+ * agent comes back. Generous against clock skew between the API and the host (the agent compares
+ * the deadline with its own clock).
+ */
+export const COMMAND_TTL_MS: { [T in CommandType]: number } = {
+  START_MOVE: 10 * MINUTE,
+  CANCEL_MOVE: 60 * MINUTE,
+  COMPARE_VM: 2 * MINUTE,
+  REFRESH_INVENTORY: 10 * MINUTE,
+  ENABLE_MIGRATION: 30 * MINUTE,
+  DISABLE_MIGRATION: 30 * MINUTE,
+  ADD_MIGRATION_NETWORK: 30 * MINUTE,
+  REMOVE_MIGRATION_NETWORK: 30 * MINUTE,
+  SET_MIGRATION_SETTINGS: 30 * MINUTE,
+  APPLY_MIGRATION_SETTINGS: 30 * MINUTE,
+  SET_PROCESSOR_COMPATIBILITY: 30 * MINUTE,
+};
+
+/** The deadline of a command of `type` issued at `createdAt` (unknown types: the longest TTL). */
+export function commandDeadline(type: string, createdAt: Date): Date {
+  const parsed = commandType.safeParse(type);
+  const ttl = parsed.success ? COMMAND_TTL_MS[parsed.data] : Math.max(...Object.values(COMMAND_TTL_MS));
+  return new Date(createdAt.getTime() + ttl);
+}
+
+/**
+ * The premise of a migration command: the state its migration must be in for the command to make
+ * sense. START_MOVE is run only after the agent won the migration's STARTING -> RUNNING claim;
+ * CANCEL_MOVE is for a migration being cancelled. A command of an ended migration is never sent.
+ */
+export const COMMAND_EXPECTS: Partial<{ [T in CommandType]: readonly string[] }> = {
+  START_MOVE: ["STARTING"],
+  CANCEL_MOVE: ["CANCELLING"],
+};
+
+/** Whether an agent must refuse a command it has not started yet: its deadline has passed. */
+export function isExpired(command: { expiresAt: string | null }, now = Date.now()): boolean {
+  return command.expiresAt !== null && Date.parse(command.expiresAt) < now;
+}

@@ -70,8 +70,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       const result = await link.request(ReportInventoryDocument, {
         input: { inventory: wire, agentVersion: AGENT_VERSION, backend: options.backend.kind },
       });
-      // Remembered only when the API accepted it: a refused report is sent again next time.
-      accepted("agentReportInventory", result.agentReportInventory);
+      // Remembered only when the API accepted it: a refused report is sent again next time, and so is
+      // one with VMs another host still holds (e.g. this host received a VM whose move is not recorded yet).
+      const payload = accepted("agentReportInventory", result.agentReportInventory);
+      if (payload.conflictingVmIds?.length) {
+        log("inventory lists VMs the API records on another host", { vmIds: payload.conflictingVmIds });
+        return false;
+      }
+      return true;
     },
   });
   const reportInventory = (force = false) => (link ? reporter.report(force) : Promise.resolve());
@@ -99,6 +105,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       jobs,
       reportInventory: () => reportInventory(true),
     }),
+    // A START_MOVE this agent wrote ahead is resumed (adopted), whatever its deadline.
+    resumes: (command) => command.type === "START_MOVE" && !!jobs.get(command.payload.migrationId),
     answer: async (entry) => {
       if (!link) throw new Error("not connected");
       const result = await link.request(CommandResultDocument, {

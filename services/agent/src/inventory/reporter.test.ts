@@ -17,6 +17,7 @@ describe("inventory reporter", () => {
     const backend = world.backend("HV-A01");
     const sent: unknown[] = [];
     let refuse = true;
+    let partial = 0;
     const reporter = createInventoryReporter({
       getInventory: () => backend.getInventory(),
       log: () => {},
@@ -24,6 +25,7 @@ describe("inventory reporter", () => {
         sent.push(wire);
         if (refuse)
           throw new RefusedError("agentReportInventory", [{ __typename: "ValidationError", message: "no" }]);
+        return partial === 0 || partial-- === 0;
       },
     });
     await reporter.report();
@@ -35,5 +37,12 @@ describe("inventory reporter", () => {
     expect(sent).toHaveLength(2);
     await reporter.report(true);
     expect(sent).toHaveLength(3);
+    // Applied only in part (conflicting VMs): sent again although unchanged.
+    partial = 1;
+    await reporter.report(true);
+    await reporter.report();
+    expect(sent).toHaveLength(5);
+    await reporter.report();
+    expect(sent).toHaveLength(5);
   });
 });

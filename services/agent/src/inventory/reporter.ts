@@ -8,8 +8,11 @@ import type { Inventory } from "../backends/types.ts";
 
 export interface InventoryReporterOptions {
   getInventory: () => Promise<Inventory>;
-  /** Sends the report; rejects when not connected or refused (RefusedError). */
-  send: (wire: unknown) => Promise<void>;
+  /**
+   * Sends the report; rejects when not connected or refused (RefusedError). Resolves false when the
+   * API applied it only in part (VMs another host holds): then it is sent again next time.
+   */
+  send: (wire: unknown) => Promise<boolean>;
   log: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -34,8 +37,8 @@ export function createInventoryReporter(options: InventoryReporterOptions) {
             `inventory does not match the protocol: ${issue?.path.join(".")}: ${issue?.message}`,
           );
         }
-        await options.send(wire);
-        lastReportedHash = hash;
+        const complete = await options.send(wire);
+        lastReportedHash = complete ? hash : null;
       } catch (error) {
         options.log("inventory report failed", { error: (error as Error).message });
       } finally {

@@ -12,6 +12,8 @@ export interface TrackedJob {
   jobId: string | null;
   cancelRequested: boolean;
   startedAt: string;
+  /** An outcome found without a job (the move finished while the agent was down): reported as is. */
+  outcome?: JobReport | null;
 }
 
 export interface JobReport {
@@ -47,6 +49,36 @@ export function createJobTracker(options: JobTrackerOptions) {
   const save = () => options.store.set(STORE_KEY, Object.fromEntries(jobs));
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+  /** Hyper-V's view of the job as a report; null when it could not be read now (try again). */
+  async function sample(job: TrackedJob): Promise<JobReport | null> {
+    try {
+      const s = await options.backend.getJob(job.jobId!);
+      return {
+        migrationId: job.migrationId,
+        jobId: s.jobId,
+        state: s.state,
+        percentComplete: s.percentComplete,
+        errorCode: s.error?.code ?? null,
+        errorMessage: s.error?.message ?? null,
+        eventId: s.error?.eventId ?? null,
+      };
+    } catch (error) {
+      if (!(error instanceof HyperVError && error.code === "JOB_NOT_FOUND")) {
+        options.log("job poll failed", { migrationId: job.migrationId, error: (error as Error).message });
+        return null;
+      }
+      return {
+        migrationId: job.migrationId,
+        jobId: job.jobId,
+        state: "FAILED",
+        percentComplete: 0,
+        errorCode: "JOB_NOT_FOUND",
+        errorMessage: "Hyper-V no longer knows this migration job.",
+        eventId: null,
+      };
+    }
+  }
+
   async function watch(migrationId: string) {
     if (watching.has(migrationId)) return;
     watching.add(migrationId);
@@ -55,34 +87,11 @@ export function createJobTracker(options: JobTrackerOptions) {
     try {
       while (!stopped) {
         const job = jobs.get(migrationId);
-        if (!job?.jobId) return;
-        let report: JobReport;
-        try {
-          const s = await options.backend.getJob(job.jobId);
-          report = {
-            migrationId,
-            jobId: s.jobId,
-            state: s.state,
-            percentComplete: s.percentComplete,
-            errorCode: s.error?.code ?? null,
-            errorMessage: s.error?.message ?? null,
-            eventId: s.error?.eventId ?? null,
-          };
-        } catch (error) {
-          if (!(error instanceof HyperVError && error.code === "JOB_NOT_FOUND")) {
-            options.log("job poll failed", { migrationId, error: (error as Error).message });
-            await sleep(options.pollMs ?? 500);
-            continue;
-          }
-          report = {
-            migrationId,
-            jobId: job.jobId,
-            state: "FAILED",
-            percentComplete: 0,
-            errorCode: "JOB_NOT_FOUND",
-            errorMessage: "Hyper-V no longer knows this migration job.",
-            eventId: null,
-          };
+        if (!job || (!job.jobId && !job.outcome)) return;
+        const report = job.outcome ?? (await sample(job));
+        if (!report) {
+          await sleep(options.pollMs ?? 500);
+          continue;
         }
         const key = `${report.state}/${report.percentComplete}`;
         const terminal = report.state !== "RUNNING";
@@ -147,17 +156,46 @@ export function createJobTracker(options: JobTrackerOptions) {
       if (job.cancelRequested) await options.backend.cancelJob(jobId);
       follow(migrationId);
     },
-    /** Finds a running job of this VM that Hyper-V started for an interrupted begin(). */
-    async adopt(migrationId: string): Promise<string | null> {
+    /**
+     * After a crash between begin() and attach(): finds what Hyper-V did with the move. A running job
+     * of this VM is followed; when `movedAway` says the VM is already where the move takes it, the
+     * move finished while the agent was down: its (newest unclaimed) finished job is followed, or,
+     * when Hyper-V no longer lists one, COMPLETED is reported as found. Null: Hyper-V has no trace,
+     * Move-VM was not called (or refused at once), so starting it is safe.
+     */
+    async adopt(
+      migrationId: string,
+      movedAway: () => Promise<boolean>,
+    ): Promise<{ jobId: string | null } | null> {
       const job = jobs.get(migrationId);
       if (!job) return null;
       const claimed = new Set([...jobs.values()].map((j) => j.jobId).filter(Boolean));
-      const found = (await options.backend.listJobs()).find(
-        (j) => j.vmId === job.vmId && j.state === "RUNNING" && !claimed.has(j.jobId),
+      const candidates = (await options.backend.listJobs()).filter(
+        (j) => j.vmId === job.vmId && !claimed.has(j.jobId),
       );
-      if (!found) return null;
-      await this.attach(migrationId, found.jobId);
-      return found.jobId;
+      const running = candidates.find((j) => j.state === "RUNNING");
+      if (running) {
+        await this.attach(migrationId, running.jobId);
+        return { jobId: running.jobId };
+      }
+      if (!(await movedAway())) return null;
+      const finished = candidates.filter((j) => j.state === "COMPLETED").at(-1);
+      if (finished) {
+        await this.attach(migrationId, finished.jobId);
+        return { jobId: finished.jobId };
+      }
+      job.outcome = {
+        migrationId,
+        jobId: null,
+        state: "COMPLETED",
+        percentComplete: 100,
+        errorCode: null,
+        errorMessage: null,
+        eventId: null,
+      };
+      save();
+      follow(migrationId);
+      return { jobId: null };
     },
     async requestCancel(migrationId: string): Promise<boolean> {
       const job = jobs.get(migrationId);
@@ -169,7 +207,7 @@ export function createJobTracker(options: JobTrackerOptions) {
     },
     /** At start-up: follow every job the previous run was following. */
     resume() {
-      for (const job of jobs.values()) if (job.jobId) follow(job.migrationId);
+      for (const job of jobs.values()) if (job.jobId || job.outcome) follow(job.migrationId);
     },
     stop() {
       stopped = true;

@@ -108,6 +108,14 @@ export function openLink(options: LinkOptions): Link {
       {
         next: (result) => {
           if (result.data?.agentCommands) options.onCommand(result.data.agentCommands);
+          if (result.errors?.some((e) => e.extensions?.code === "SESSION_REPLACED")) {
+            // Another agent with this credential connected after us: two agents must not run the
+            // same host's commands. The newer one keeps the host; this one stops.
+            closed = true;
+            options.onFatal("another agent with this credential took over this host (SESSION_REPLACED)");
+            void client.dispose();
+            return;
+          }
           if (result.errors?.length) options.log("command subscription error", { errors: result.errors });
         },
         // The server ends the stream when it drops this agent; subscribe again unless closing.

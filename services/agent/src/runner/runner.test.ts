@@ -37,6 +37,8 @@ const command = (over: Partial<ReceivedCommand>): ReceivedCommand => ({
   payload: { vmId: "vm-1", destinationHost: "HV-B01" },
   migrationId: null,
   createdAt: new Date().toISOString(),
+  expiresAt: new Date(Date.now() + 60_000).toISOString(),
+  expects: null,
   ...over,
 });
 
@@ -71,5 +73,33 @@ describe("runner", () => {
     await runner.handle(command({}));
     expect(store.journal()[0]).toMatchObject({ commandId: "c1", acknowledged: true });
     expect(compare).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("runner deadlines", () => {
+  it("refuses a command past its deadline (COMMAND_EXPIRED) unless it resumes work already started", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-runner-"));
+    dirs.push(dir);
+    const store = new StateStore(dir);
+    const compare = vi.fn(async () => ({ issues: [] }));
+    let resumes = false;
+    const runner = createRunner({
+      backend: {} as HyperVBackend,
+      store,
+      handlers: { COMPARE_VM: compare } as Partial<Handlers> as Handlers,
+      answer: async () => {},
+      resumes: () => resumes,
+      log: () => {},
+    });
+    const past = new Date(Date.now() - 1000).toISOString();
+    await runner.handle({ ...command({}), expiresAt: past });
+    expect(compare).not.toHaveBeenCalled();
+    expect(store.journal()[0]).toMatchObject({ succeeded: false, errorCode: "COMMAND_EXPIRED" });
+    resumes = true;
+    await runner.handle({ ...command({ id: "c2" }), expiresAt: past });
+    expect(compare).toHaveBeenCalledTimes(1);
+    await runner.handle({ ...command({ id: "c3" }), expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    resumes = false;
+    expect(compare).toHaveBeenCalledTimes(2);
   });
 });

@@ -5,10 +5,12 @@ import {
   type AgentCommand,
   CommandParseError,
   type CommandsSubscription,
+  isExpired,
   parseCommand,
 } from "@ferry/protocol";
 import { type HyperVBackend, HyperVError } from "../backends/types.ts";
 import type { JournalEntry, StateStore } from "../state/store.ts";
+import { CommandRefusedError } from "./errors.ts";
 import type { Handlers } from "./handlers/index.ts";
 
 /** A command as the subscription delivers it (not validated yet). */
@@ -20,7 +22,13 @@ export interface RunnerOptions {
   handlers: Handlers;
   /** Sends an answer to the API; resolves when acknowledged, rejects when refused or not delivered. */
   answer: (entry: JournalEntry) => Promise<void>;
+  /**
+   * Whether this agent already started the command's work before (e.g. a START_MOVE whose move it
+   * wrote ahead): such a command is resumed even past its deadline, never refused.
+   */
+  resumes?: (command: AgentCommand) => boolean;
   log: (msg: string, extra?: Record<string, unknown>) => void;
+  now?: () => number;
 }
 
 /** Calls the handler of the command's type (the map is keyed by the same union, checked at compile time). */
@@ -53,6 +61,12 @@ export function createRunner(options: RunnerOptions) {
       let entry: JournalEntry;
       try {
         const command = parseCommand(received);
+        if (isExpired(command, (options.now ?? Date.now)()) && !options.resumes?.(command)) {
+          throw new CommandRefusedError(
+            "COMMAND_EXPIRED",
+            `the command's deadline ${command.expiresAt} passed before it was started; not run`,
+          );
+        }
         const result = await dispatch(options.handlers, command);
         entry = {
           commandId: received.id,
@@ -71,9 +85,11 @@ export function createRunner(options: RunnerOptions) {
           result: typed && error.eventId ? { eventId: error.eventId } : null,
           errorCode: typed
             ? error.code
-            : error instanceof CommandParseError
-              ? "INVALID_PARAMETER"
-              : "UNKNOWN",
+            : error instanceof CommandRefusedError
+              ? error.code
+              : error instanceof CommandParseError
+                ? "INVALID_PARAMETER"
+                : "UNKNOWN",
           errorMessage: error instanceof Error ? error.message : String(error),
           acknowledged: false,
           at: new Date().toISOString(),

@@ -1,18 +1,50 @@
 // START_MOVE, CANCEL_MOVE and COMPARE_VM: the migration commands of the API's scheduler.
 import type { CommandPayload } from "@ferry/protocol";
 import { HyperVError } from "../../backends/types.ts";
+import { failpoint } from "../../failpoints.ts";
+import { CommandRefusedError } from "../errors.ts";
 import type { HandlerContext } from "./index.ts";
 
+const under = (path: string, dir: string) => {
+  const p = path.toLowerCase();
+  const d = dir.toLowerCase().replace(/\\+$/, "");
+  return p === d || p.startsWith(`${d}\\`);
+};
+
 export function migrationHandlers(ctx: HandlerContext) {
+  /**
+   * Whether this host's Hyper-V shows the move as done: a live move's VM is no longer here; a
+   * storage move's files are at their destination.
+   */
+  async function movedAway(p: CommandPayload<"START_MOVE">): Promise<boolean> {
+    const vm = (await ctx.backend.getInventory()).vms.find(
+      (v) => v.vmId.toLowerCase() === p.vmId.toLowerCase(),
+    );
+    if (p.kind !== "STORAGE") return !vm;
+    if (!vm) return false;
+    if (p.destinationStoragePath) return under(vm.path, p.destinationStoragePath);
+    const disks = new Set(vm.hardDrives.map((d) => d.path.toLowerCase()));
+    return p.vhds.length > 0 && p.vhds.every((v) => disks.has(v.destinationPath.toLowerCase()));
+  }
+
   return {
     START_MOVE: async (p: CommandPayload<"START_MOVE">) => {
       const migrationId = p.migrationId;
       const known = ctx.jobs.get(migrationId);
-      // Redelivered after a crash: never start twice. Follow what Hyper-V is already doing.
+      // Redelivered after a crash: never start twice. Follow what Hyper-V did or is doing.
       if (known?.jobId) return { jobId: known.jobId, adopted: true };
       if (known) {
-        const adopted = await ctx.jobs.adopt(migrationId);
-        if (adopted) return { jobId: adopted, adopted: true };
+        const adopted = await ctx.jobs.adopt(migrationId, () => movedAway(p));
+        if (adopted) return { jobId: adopted.jobId, adopted: true };
+      }
+      // The fence: only a migration still expected to start (STARTING, or RUNNING claimed by us
+      // before a crash) may reach Hyper-V. A cancelled or failed one never does.
+      const claim = ctx.claimMove ? await ctx.claimMove(migrationId) : { claimed: true, state: null };
+      if (!claim.claimed) {
+        throw new CommandRefusedError(
+          "COMMAND_FENCED",
+          `migration ${migrationId} is ${claim.state ?? "unknown"}, no longer expected to start; Move-VM not called`,
+        );
       }
       ctx.jobs.begin(migrationId, p.vmId);
       try {
@@ -32,6 +64,7 @@ export function migrationHandlers(ctx: HandlerContext) {
             destinationStoragePath: p.destinationStoragePath,
           });
         }
+        failpoint("move-started");
         await ctx.jobs.attach(migrationId, status.jobId);
         return { jobId: status.jobId, adopted: false };
       } catch (error) {

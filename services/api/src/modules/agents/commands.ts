@@ -1,5 +1,6 @@
-// Commands for agents: written to the database first, then announced on the host's pubsub topic.
-// An agent that (re)connects is sent every command it has not answered; answers are idempotent.
+// Commands for agents: a fenced, expiring outbox. Written to the database first, then announced on
+// the host's pubsub topic (a hint); stream.ts delivers from the database. Command states change only
+// through transitionCommand (PENDING -> DELIVERED -> SUCCEEDED | FAILED, PENDING | DELIVERED -> EXPIRED).
 import {
   type CommandPayload,
   type CommandType,
@@ -15,6 +16,40 @@ import { NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
 
 export type { CommandType } from "@ferry/protocol";
+
+type CommandStatus = AgentCommand["status"];
+
+/**
+ * The command state machine: which states each state may be entered from. A command nobody received
+ * before its deadline ends FAILED with errorCode COMMAND_EXPIRED (an EXPIRED status of its own comes
+ * with the migrations' schema change; it takes the same sources).
+ */
+export const COMMAND_TRANSITIONS: Record<CommandStatus, readonly CommandStatus[]> = {
+  PENDING: [],
+  DELIVERED: ["PENDING"],
+  SUCCEEDED: ["PENDING", "DELIVERED"],
+  FAILED: ["PENDING", "DELIVERED"],
+};
+
+type Db = Pick<App["db"]["prisma"], "agentCommand">;
+
+/**
+ * The one guarded write of a command's state: applies `to` only if the command is in a state the
+ * table allows it from (and matches `where`). Returns whether this call made the change.
+ */
+export async function transitionCommand(
+  db: Db,
+  id: string,
+  to: Exclude<CommandStatus, "PENDING">,
+  data: Omit<Prisma.AgentCommandUpdateManyMutationInput, "status"> = {},
+  where: Prisma.AgentCommandWhereInput = {},
+): Promise<boolean> {
+  const { count } = await db.agentCommand.updateMany({
+    where: { ...where, id, status: { in: [...COMMAND_TRANSITIONS[to]] } },
+    data: { ...data, status: to },
+  });
+  return count === 1;
+}
 
 export interface IssueCommandInput<T extends CommandType> {
   hostId: string;
@@ -116,63 +151,22 @@ export async function completeCommand(
     select: { type: true },
   });
   if (!before) throw new NotFoundError("command", input.commandId);
-  const updated = await prisma.agentCommand.updateMany({
-    where: { id: input.commandId, hostId, status: { in: ["PENDING", "DELIVERED"] } },
-    data: { ...outcomeOf(before.type, input), completedAt: new Date() },
-  });
+  const { status, ...outcome } = outcomeOf(before.type, input);
+  const changed = await transitionCommand(
+    prisma,
+    input.commandId,
+    status,
+    { ...outcome, completedAt: new Date() },
+    { hostId },
+  );
   const command = await prisma.agentCommand.findFirst({ where: { id: input.commandId, hostId } });
   if (!command) throw new NotFoundError("command", input.commandId);
-  if (updated.count === 1) {
+  if (changed) {
     await recordCommandOutcome(app, command);
     app.pubsub.publish("commandCompleted", command.id, { status: command.status });
     await app.hooks.emit("commandCompleted", app, command);
   }
   return command;
-}
-
-/**
- * The command stream of one host: first everything unanswered, then each new command as announced.
- * Subscribes before reading the backlog so nothing issued in between is missed; ids are deduplicated.
- */
-export async function* commandStream(
-  app: App,
-  hostId: string,
-  signal: AbortSignal,
-): AsyncGenerator<AgentCommand> {
-  const announcements = app.pubsub.subscribe("agentCommand", hostId)[Symbol.asyncIterator]();
-  const onAbort = () => void announcements.return?.();
-  signal.addEventListener("abort", onAbort, { once: true });
-  const sent = new Set<string>();
-  const prisma = app.db.prisma;
-  const deliver = async (command: AgentCommand) => {
-    sent.add(command.id);
-    if (command.status === "PENDING") {
-      await prisma.agentCommand.updateMany({
-        where: { id: command.id, status: "PENDING" },
-        data: { status: "DELIVERED", deliveredAt: new Date() },
-      });
-    }
-    return command;
-  };
-  try {
-    const backlog = await prisma.agentCommand.findMany({
-      where: { hostId, status: { in: ["PENDING", "DELIVERED"] } },
-      orderBy: { createdAt: "asc" },
-    });
-    for (const command of backlog) yield await deliver(command);
-    while (!signal.aborted) {
-      const next = await announcements.next();
-      if (next.done) return;
-      if (sent.has(next.value.commandId)) continue;
-      const command = await prisma.agentCommand.findFirst({
-        where: { id: next.value.commandId, hostId, status: { in: ["PENDING", "DELIVERED"] } },
-      });
-      if (command) yield await deliver(command);
-    }
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    await announcements.return?.();
-  }
 }
 
 /**
@@ -189,7 +183,7 @@ export async function awaitCommand(
   try {
     while (true) {
       const command = await app.db.prisma.agentCommand.findUnique({ where: { id: commandId } });
-      if (command && (command.status === "SUCCEEDED" || command.status === "FAILED")) return command;
+      if (command && command.status !== "PENDING" && command.status !== "DELIVERED") return command;
       const left = deadline - Date.now();
       if (left <= 0) return null;
       let timer: NodeJS.Timeout | undefined;

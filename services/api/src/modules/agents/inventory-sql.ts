@@ -116,7 +116,7 @@ function vmCtes(hostId: string, vms: InventoryReport["vms"], updatedAt: string):
   ]);
   const insertCols = list(VM_COLUMNS.map(([c]) => `"${c}"`));
   const selectCols = list(VM_COLUMNS.map(([c, , cast]) => (cast ? `"${c}"::${cast}` : `"${c}"`)));
-  const tracked = ["hostId", ...VM_COLUMNS.map(([c]) => c)];
+  const tracked = VM_COLUMNS.map(([c]) => c);
   const changed = Prisma.raw(
     `(${tracked.map((c) => `v."${c}"`).join(", ")}) IS DISTINCT FROM (${tracked.map((c) => `EXCLUDED."${c}"`).join(", ")})`,
   );
@@ -128,21 +128,30 @@ function vmCtes(hostId: string, vms: InventoryReport["vms"], updatedAt: string):
         -- Nor may a destination's report taken before the move ended delete the VM it just received.
         AND NOT EXISTS (
           SELECT 1 FROM "Migration" m WHERE m."vmGuid" = v."vmId" AND m."state" = 'SUCCEEDED'
-            AND m."destinationHostId" = ${hostId}::uuid AND m."finishedAt" > ${settledAfter}::timestamp(3))),
+            AND m."destinationHostId" = ${hostId}::uuid AND m."finishedAt" > ${settledAfter}::timestamp(3))
+        -- Nor the source's report during its move: the job's outcome decides where the row goes (it is
+        -- moved to the destination with SUCCEEDED), so the VM never disappears and comes back with a new id.
+        AND NOT EXISTS (
+          SELECT 1 FROM "Migration" m WHERE m."vmGuid" = v."vmId" AND m."sourceHostId" = ${hostId}::uuid
+            AND m."state"::text IN ('STARTING', 'RUNNING', 'CANCELLING'))),
     vm_up AS (
       INSERT INTO "VirtualMachine" AS v ("id", "vmId", "hostId", ${insertCols}, "updatedAt")
       SELECT gen_random_uuid(), "vmId", ${hostId}::uuid, ${selectCols}, ${updatedAt}::timestamp(3) FROM vm_in
-      ON CONFLICT ("vmId") DO UPDATE SET ${set} WHERE ${changed}
-        -- A stale report of the source must not pull back a VM a migration just moved away.
-        AND NOT (v."hostId" <> ${hostId}::uuid AND EXISTS (
-          SELECT 1 FROM "Migration" m WHERE m."vmGuid" = v."vmId" AND m."state" = 'SUCCEEDED'
-            AND m."sourceHostId" = ${hostId}::uuid AND m."destinationHostId" = v."hostId"
-            AND m."finishedAt" > ${settledAfter}::timestamp(3)))
-      RETURNING v."id", v."vmId"),
+      -- Only this host's rows: a vmId that another host holds is a conflict (ingestInventory reports
+      -- it), never re-homed by a report. A VM moves through its migration's outcome, or after the
+      -- other host stopped reporting it (its row is deleted, this host's next report inserts it).
+      ON CONFLICT ("vmId") DO UPDATE SET ${set} WHERE ${changed} AND v."hostId" = ${hostId}::uuid
+      RETURNING v."id", v."vmId", (xmax = 0) AS "inserted"),
+    -- A VM row created anew (the VM came back after its row was removed) takes back its migration
+    -- history: migrations of that VM whose row link was cleared point at the new row.
+    vm_relink AS (
+      UPDATE "Migration" m SET "vmRowId" = r."id" FROM vm_up r
+      WHERE r."inserted" AND m."vmGuid" = r."vmId" AND m."vmRowId" IS NULL),
     vm_rows AS (
       SELECT "id", "vmId" FROM vm_up
       UNION
-      SELECT v."id", v."vmId" FROM "VirtualMachine" v JOIN vm_in i ON i."vmId" = v."vmId"),
+      SELECT v."id", v."vmId" FROM "VirtualMachine" v JOIN vm_in i ON i."vmId" = v."vmId"
+      WHERE v."hostId" = ${hostId}::uuid),
     drives AS (
       SELECT r."id" AS "vmRowId", (d.ord - 1)::integer AS "position", d.value->>'path' AS "path",
              (d.value->>'sizeBytes')::bigint AS "sizeBytes"

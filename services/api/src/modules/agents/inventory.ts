@@ -51,32 +51,72 @@ function notifyIngested(app: App, hostId: string) {
   return app.hooks.emit("inventoryIngested", app, hostId);
 }
 
-/** Stores the report for `hostId`. Returns false when nothing changed since the last report. */
+/**
+ * The report without the telemetry that changes on every read (CPU, uptime, memory in use): what a
+ * hostChanged subscriber cares about. Telemetry is stored, and read on query, but not announced.
+ */
+function shapeOf(report: InventoryReport) {
+  const { memoryAvailableBytes: _free, ...host } = report.host;
+  return {
+    ...report,
+    host,
+    vms: report.vms.map(({ cpuUsage: _cpu, uptimeSeconds: _up, memoryAssignedBytes: _mem, ...vm }) => vm),
+  };
+}
+
+export interface IngestResult {
+  /** False when the report matched the stored one (only lastSeen was refreshed). */
+  changed: boolean;
+  /** Something a hostChanged subscriber should hear about changed (not just telemetry). */
+  significant: boolean;
+  /** Reported vmIds that another host holds in Ferry's records: not applied. */
+  conflicts: { vmId: string; hostName: string }[];
+}
+
+/**
+ * Stores the report for `hostId`. Host binding: the report names the agent's own host, and VMs that
+ * another host holds are conflicts (returned, logged, not applied). The stored hash is
+ * "<report>:<shape>"; a report with conflicts stores no report hash, so the next one is applied
+ * again (the conflict may have resolved).
+ */
 export async function ingestInventory(
   app: App,
   hostId: string,
   hostName: string,
   raw: unknown,
   agent: { version: string; backend: string },
-) {
+): Promise<IngestResult> {
   const report = parseInventory(raw);
   if (report.host.name.toLowerCase() !== hostName.toLowerCase()) {
     throw new ValidationError("input.inventory.host.name", `this agent may only report for host ${hostName}`);
   }
-  const hash = hashOf(raw);
+  const full = hashOf(raw);
+  const shape = hashOf(shapeOf(report));
   const prisma = app.db.prisma;
   const now = new Date();
   const current = await prisma.host.findUniqueOrThrow({
     where: { id: hostId },
     select: { inventoryHash: true },
   });
-  if (current.inventoryHash === hash) {
+  const [storedFull, storedShape] = (current.inventoryHash ?? "").split(":");
+  if (storedFull === full) {
     await prisma.host.update({ where: { id: hostId }, data: { agentLastSeenAt: now } });
     await notifyIngested(app, hostId);
-    return false;
+    return { changed: false, significant: false, conflicts: [] };
   }
-  const stored = await storeInventory(prisma, { hostId, report, hash, agent, now });
+  const held = await prisma.virtualMachine.findMany({
+    where: { vmId: { in: report.vms.map((v) => v.vmId) }, hostId: { not: hostId } },
+    select: { vmId: true, host: { select: { name: true } } },
+  });
+  const conflicts = held.map((v) => ({ vmId: v.vmId, hostName: v.host.name }));
+  if (conflicts.length > 0) {
+    app.logger.warn({ hostId, hostName, conflicts }, "inventory lists VMs another host holds; not applied");
+  }
+  const taken = new Set(conflicts.map((c) => c.vmId));
+  const applied = { ...report, vms: report.vms.filter((v) => !taken.has(v.vmId)) };
+  const hash = `${conflicts.length > 0 ? "conflict" : full}:${shape}`;
+  const stored = await storeInventory(prisma, { hostId, report: applied, hash, agent, now });
   if (!stored) throw new ValidationError("input.inventory", "this agent's host no longer exists");
   await notifyIngested(app, hostId);
-  return true;
+  return { changed: true, significant: storedShape !== shape, conflicts };
 }

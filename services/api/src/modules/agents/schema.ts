@@ -1,15 +1,18 @@
 // The agent-facing part of the API (role AGENT only): enrollment, inventory reports, command
 // results, and the command subscription. Ordinary clients never see these work.
+import { COMMAND_EXPECTS, commandDeadline, commandType } from "@ferry/protocol";
 import { encodeGlobalID } from "@pothos/plugin-relay";
+import { GraphQLError } from "graphql";
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
 import type { AgentCommand } from "../../generated/prisma/client.ts";
 import { enrollAgent, validateHostName } from "../auth/service.ts";
 import { forbidden } from "../shared/errors.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
-import { commandStream, completeCommand } from "./commands.ts";
-import { ingestInventory } from "./inventory.ts";
+import { completeCommand } from "./commands.ts";
+import { type IngestResult, ingestInventory } from "./inventory.ts";
 import { holdSession, markConnected, markDisconnected } from "./presence.ts";
+import { commandStream, replaceOlderSessions, type StreamItem } from "./stream.ts";
 
 function agentOf(ctx: Context) {
   if (ctx.principal?.kind !== "agent") throw forbidden("agent credential required");
@@ -27,6 +30,22 @@ const AgentCommandType = builder.objectRef<AgentCommand>("AgentCommand").impleme
       description: "The migration this command belongs to.",
     }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the command was issued." }),
+    expiresAt: t.field({
+      type: "DateTime",
+      description:
+        "The deadline: an agent that has not started the command by then refuses it (answers FAILED COMMAND_EXPIRED), so nothing runs long after it was asked for.",
+      resolve: (c) => commandDeadline(c.type, c.createdAt),
+    }),
+    expects: t.stringList({
+      nullable: true,
+      description:
+        "The premise: the states the command's migration must be in (START_MOVE: STARTING, which the agent claims with agentClaimMigration before calling Hyper-V); null when none.",
+      resolve: (c) => {
+        const type = commandType.safeParse(c.type);
+        const expects = type.success ? COMMAND_EXPECTS[type.data] : undefined;
+        return expects ? [...expects] : null;
+      },
+    }),
   }),
 });
 
@@ -83,7 +102,7 @@ const AgentReportInventoryInput = builder.inputType("AgentReportInventoryInput",
   }),
 });
 
-const AgentReportInventoryPayload = payloadType<{ changed: boolean }>(
+const AgentReportInventoryPayload = payloadType<IngestResult>(
   "AgentReportInventoryPayload",
   "Result of an inventory report.",
   (t) => ({
@@ -91,6 +110,12 @@ const AgentReportInventoryPayload = payloadType<{ changed: boolean }>(
       nullable: true,
       description: "False when the report matched the stored inventory.",
       resolve: (p) => p.data?.changed ?? null,
+    }),
+    conflictingVmIds: t.stringList({
+      nullable: true,
+      description:
+        "Reported VMs (Hyper-V VMId) that Ferry records on another host: not applied. A VM comes to this host through its migration's outcome, or once the other host no longer reports it.",
+      resolve: (p) => p.data?.conflicts.map((c) => c.vmId) ?? null,
     }),
   }),
 );
@@ -104,12 +129,13 @@ builder.mutationField("agentReportInventory", (t) =>
     resolve: (_root, { input }, ctx) => {
       const agent = agentOf(ctx);
       return runMutation(ctx, { operation: "agentReportInventory", target: agent.hostName }, async () => {
-        const changed = await ingestInventory(ctx.app, agent.hostId, agent.hostName, input.inventory, {
+        const result = await ingestInventory(ctx.app, agent.hostId, agent.hostName, input.inventory, {
           version: input.agentVersion,
           backend: input.backend,
         });
-        if (changed) ctx.app.pubsub.publish("hostChanged", { hostId: agent.hostId });
-        return { changed };
+        // Announced only when more than telemetry changed (CPU, uptime and memory change on every read).
+        if (result.significant) ctx.app.pubsub.publish("hostChanged", { hostId: agent.hostId });
+        return result;
       });
     },
   }),
@@ -166,10 +192,17 @@ builder.subscriptionField("agentCommands", (t) =>
   t.field({
     type: AgentCommandType,
     description:
-      "Agent only: the commands for the agent's own host; unanswered ones are sent again on every connect.",
+      "Agent only: the commands for the agent's own host; unanswered ones are sent again on every connect. One live session per agent credential: a newer subscription replaces an older one, which then ends with an error of code SESSION_REPLACED (the replaced agent must stop, not subscribe again).",
     authScopes: { agent: true },
     subscribe: (_root, _args, ctx) => agentSession(ctx),
-    resolve: (command) => command,
+    resolve: (item) => {
+      if ("replaced" in item) {
+        throw new GraphQLError("another session with this agent's credential took over", {
+          extensions: { code: "SESSION_REPLACED" },
+        });
+      }
+      return item;
+    },
   }),
 );
 
@@ -178,16 +211,17 @@ builder.subscriptionField("agentCommands", (t) =>
  * iterator's return() aborts first: an async generator waiting inside `await` would otherwise
  * queue return() until the next command arrives, and the disconnect would go unnoticed.
  */
-function agentSession(ctx: Context): AsyncIterableIterator<AgentCommand> {
+function agentSession(ctx: Context): AsyncIterableIterator<StreamItem> {
   const agent = agentOf(ctx);
   const abort = new AbortController();
-  async function* run(): AsyncGenerator<AgentCommand> {
+  async function* run(): AsyncGenerator<StreamItem> {
     const session = await markConnected(ctx.app, agent.hostId);
+    replaceOlderSessions(ctx.app, agent.hostId, session);
     const release = holdSession(ctx.app, session);
     const disconnects = ctx.app.pubsub.subscribe("agentDisconnect", agent.hostId)[Symbol.asyncIterator]();
     void disconnects.next().then((r) => !r.done && abort.abort());
     try {
-      yield* commandStream(ctx.app, agent.hostId, abort.signal);
+      yield* commandStream(ctx.app, agent.hostId, session, abort.signal);
     } finally {
       release();
       abort.abort();
