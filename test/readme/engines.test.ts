@@ -20,7 +20,7 @@ function parse(text: string): { version: Version; given: number } {
 const cmp = (a: Version, b: Version) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
 /** A small semver range check for the forms engines use: >=, >, <=, <, =, ^, ~, x-ranges, ||. */
-export function satisfies(version: Version, range: string): boolean {
+function satisfies(version: Version, range: string): boolean {
   return range.split("||").some((alternative) =>
     alternative
       .trim()

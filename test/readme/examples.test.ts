@@ -16,7 +16,7 @@ import { collect, wsClient } from "../helpers/ws.ts";
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 
 /** The README's GraphQL examples in order: ```graphql blocks (one entry per operation) and inline ones. */
-export function readmeExamples(text: string): string[] {
+function readmeExamples(text: string): string[] {
   const found: { at: number; source: string }[] = [];
   for (const m of text.matchAll(/```graphql\n([\s\S]*?)```/g)) {
     const doc: DocumentNode = parse(m[1]!);
