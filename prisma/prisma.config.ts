@@ -1,4 +1,4 @@
-// Prisma 6.19 with the JavaScript schema engine: nothing is downloaded (see shared STACK.md).
+// Prisma 6.19 with the JavaScript schema engine: nothing is downloaded (see docs/stack.md).
 // Migrations are plain SQL applied by services/api/src/db/migrate.ts, not by `prisma migrate`;
 // the CLI is used for `generate` and `migrate diff` only.
 import path from "node:path";

@@ -1,4 +1,4 @@
-// Configuration is parsed once at boot; nothing else reads process.env (STYLE.md 11).
+// Configuration is parsed once at boot; nothing else reads process.env (docs/style.md 11).
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
