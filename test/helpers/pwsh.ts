@@ -1,4 +1,4 @@
-// Where the tests (and benchmarks) find PowerShell 7: NODE_POWERSHELL, the .NET global tool (STACK.md),
+// Where the tests (and benchmarks) find PowerShell 7: NODE_POWERSHELL, the .NET global tool (docs/stack.md),
 // or PATH. The one copy; the stub Hyper-V module the PowerShell tests import in place of Hyper-V's.
 import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";

@@ -1,5 +1,5 @@
 // The API process: the App (app.ts) served by yoga over HTTP (transport/http.ts) and graphql-ws over
-// WebSocket (transport/ws.ts) on one port and path. A factory returning { start, stop } (STYLE.md 12).
+// WebSocket (transport/ws.ts) on one port and path. A factory returning { start, stop } (docs/style.md 12).
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
