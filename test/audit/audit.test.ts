@@ -103,21 +103,62 @@ describe("audit log", () => {
     expect(r.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
 
-  it("a failing audit write never fails the mutation, and the entry is written later", async () => {
-    failNextAuditWrites(4); // more than the quick retries: the entry goes to the outbox
-    const data = await api.gqlOk<{ createApiToken: { secret: string | null } }>(
-      'mutation { createApiToken(input: {name: "outbox", role: VIEWER}) { secret errors { message } } }',
+  it("a failing audit write never fails a mutation outside the database's transactions; the entry comes later", async () => {
+    const created = await api.gqlOk<{ createApiToken: { apiToken: { id: string } } }>(
+      'mutation { createApiToken(input: {name: "outbox", role: VIEWER}) { apiToken { id } errors { message } } }',
     );
-    expect(data.createApiToken.secret).toMatch(/^fy_/);
+    failNextAuditWrites(4); // more than the quick retries: the entry goes to the outbox
+    const data = await api.gqlOk<{ revokeApiToken: { apiToken: { revokedAt: string | null } | null } }>(
+      "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } errors { message } } }",
+      { id: created.createApiToken.apiToken.id },
+    );
+    expect(data.revokeApiToken.apiToken?.revokedAt).not.toBeNull();
     const entry = await eventually(
       () =>
         api.server.app.db.prisma.auditEntry.findFirst({
-          where: { operation: "createApiToken", target: "outbox" },
+          where: { operation: "revokeApiToken" },
         }),
       10_000,
       "the queued audit entry",
     );
     expect(entry.outcome).toBe("SUCCEEDED");
-    expect(await api.server.app.db.prisma.auditEntry.count({ where: { target: "outbox" } })).toBe(1);
+    expect(await api.server.app.db.prisma.auditEntry.count({ where: { operation: "revokeApiToken" } })).toBe(
+      1,
+    );
+  });
+
+  // Issue 12 item 6: the entry is written in the transaction of the change it records.
+  it("a token and its audit entry commit together: without its entry the token is not created", async () => {
+    failNextAuditWrites(1);
+    const refused = await api.gql(
+      'mutation { createApiToken(input: {name: "atomic", role: VIEWER}) { secret errors { message } } }',
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    const prisma = api.server.app.db.prisma;
+    expect(await prisma.apiToken.count({ where: { name: "atomic" } })).toBe(0);
+    const entries = await prisma.auditEntry.findMany({ where: { target: "atomic" } });
+    expect(entries.map((e) => e.outcome)).toEqual(["FAILED"]);
+
+    await api.gqlOk('mutation { createApiToken(input: {name: "atomic", role: VIEWER}) { secret } }');
+    await api.gqlOk('mutation { createAgentEnrollment(input: {hostName: "HV-ATOMIC"}) { token } }');
+    expect(await prisma.apiToken.count({ where: { name: "atomic" } })).toBe(1);
+    // One entry per call: the one committed with the change, not a second one after it.
+    const after = await prisma.auditEntry.findMany({ where: { target: { in: ["atomic", "HV-ATOMIC"] } } });
+    expect(after.map((e) => `${e.operation}:${e.outcome}`).sort()).toEqual([
+      "createAgentEnrollment:SUCCEEDED",
+      "createApiToken:FAILED",
+      "createApiToken:SUCCEEDED",
+    ]);
+  });
+
+  it("an enrollment whose audit entry cannot be written is not created either", async () => {
+    failNextAuditWrites(1);
+    const refused = await api.gql(
+      'mutation { createAgentEnrollment(input: {hostName: "HV-NOAUDIT"}) { token } }',
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(await api.server.app.db.prisma.agentEnrollment.count({ where: { hostName: "HV-NOAUDIT" } })).toBe(
+      0,
+    );
   });
 });

@@ -1,8 +1,9 @@
-// Audit: one entry per mutation call, allowed or denied, and per agent command outcome. Agent
-// telemetry (inventory, job progress, event reports) is not what a caller did: its data is its own
-// record, so only its refusals and failures are audited. Writes never fail the caller: a failed
-// write is retried, then queued in memory and retried in the background (and flushed at shutdown),
-// so an entry for a mutation that succeeded does not go missing.
+// Audit: one entry per mutation call, allowed or denied, and per agent command outcome. Changes
+// Ferry makes in its own database write their entry in the same transaction (auditedTransaction),
+// so a crash cannot leave one without the other. Agent telemetry (inventory, job progress, event
+// reports) is not what a caller did: its data is its own record, so only its refusals and failures
+// are audited. Other writes never fail the caller: a failed write is retried, then queued in memory
+// and retried in the background (and flushed at shutdown).
 import type { App, Context, Principal } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
@@ -142,8 +143,62 @@ function audited(ctx: Context, record: AuditRecord): boolean {
   return true;
 }
 
-/** Writes the entry of a mutation call; never throws into the caller's mutation. */
+// Entries already written inside the transaction of the change they record (recordIn), per
+// request context and operation: runMutation's own SUCCEEDED entry for those calls is skipped.
+const writtenInTransaction = new WeakMap<Context, Map<string, number>>();
+
+/** True (once) when this call's SUCCEEDED entry was already committed with its change. */
+function takeWrittenInTransaction(ctx: Context, operation: string): boolean {
+  const counts = writtenInTransaction.get(ctx);
+  const n = counts?.get(operation) ?? 0;
+  if (n === 0) return false;
+  counts!.set(operation, n - 1);
+  return true;
+}
+
+/**
+ * Writes the SUCCEEDED entry of the mutation call being executed inside `tx`, the transaction of
+ * the change it records (issue 12 item 6): a crash leaves both or neither, and if the entry cannot
+ * be written the change rolls back. runMutation then does not write the call's entry again (a
+ * failure after the commit still adds a FAILED entry). Prefer `auditedTransaction`.
+ */
+export async function recordIn(
+  tx: Prisma.TransactionClient,
+  ctx: Context,
+  record: Omit<AuditRecord, "outcome">,
+): Promise<void> {
+  if (injectedFailures > 0) {
+    injectedFailures -= 1;
+    throw new Error("injected audit write failure");
+  }
+  await tx.auditEntry.create({ data: rowFor(ctx, { ...record, outcome: "SUCCEEDED" }) });
+  const counts = writtenInTransaction.get(ctx) ?? new Map<string, number>();
+  writtenInTransaction.set(ctx, counts);
+  counts.set(record.operation, (counts.get(record.operation) ?? 0) + 1);
+}
+
+/**
+ * Runs `change` and the audit entry of the current mutation call in one database transaction.
+ * `record` is the same { operation, target, input } the resolver gives runMutation.
+ */
+export function auditedTransaction<T>(
+  ctx: Context,
+  record: Omit<AuditRecord, "outcome">,
+  change: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
+  return ctx.app.db.prisma.$transaction(async (tx) => {
+    const result = await change(tx);
+    await recordIn(tx, ctx, record);
+    return result;
+  });
+}
+
+/**
+ * Writes the entry of a mutation call; never throws into the caller's mutation. A SUCCEEDED call
+ * whose entry was committed with its change (recordIn) is not written twice.
+ */
 export async function recordAudit(ctx: Context, record: AuditRecord): Promise<void> {
+  if (takeWrittenInTransaction(ctx, record.operation) && record.outcome === "SUCCEEDED") return;
   if (!audited(ctx, record)) return;
   await ctx.app.inflight.track(writeAudit(ctx.app, rowFor(ctx, record)));
 }

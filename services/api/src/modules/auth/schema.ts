@@ -1,6 +1,7 @@
 // Auth GraphQL: the viewer, enrollments of new agents, API tokens, revocation of agent credentials.
 import { builder } from "../../builder.ts";
 import { principalName } from "../../context.ts";
+import { auditedTransaction } from "../audit/service.ts";
 import { decodeId } from "../shared/ids.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
 import { createEnrollment } from "./service.ts";
@@ -87,10 +88,15 @@ builder.mutationField("createAgentEnrollment", (t) =>
     description: "ADMIN: creates a single-use, expiring enrollment token for a host's agent.",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateAgentEnrollmentInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "createAgentEnrollment", target: input.hostName, input }, () =>
-        createEnrollment(ctx.app, principalName(ctx.principal), input),
-      ),
+    resolve: (_root, { input }, ctx) => {
+      const audit = { operation: "createAgentEnrollment", target: input.hostName, input };
+      // The enrollment and its audit entry commit together (or neither).
+      return runMutation(ctx, audit, () =>
+        auditedTransaction(ctx, audit, (tx) =>
+          createEnrollment(ctx.app, principalName(ctx.principal), input, tx),
+        ),
+      );
+    },
   }),
 );
 
@@ -221,10 +227,15 @@ builder.mutationField("createApiToken", (t) =>
       "ADMIN: creates a client token with a role and an optional expiry; the secret is shown once.",
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "createApiToken", target: input.name, input }, () =>
-        createApiToken(ctx.app, principalName(ctx.principal), input),
-      ),
+    resolve: (_root, { input }, ctx) => {
+      const audit = { operation: "createApiToken", target: input.name, input };
+      // The token and its audit entry commit together (or neither).
+      return runMutation(ctx, audit, () =>
+        auditedTransaction(ctx, audit, (tx) =>
+          createApiToken(ctx.app, principalName(ctx.principal), input, tx),
+        ),
+      );
+    },
   }),
 );
 

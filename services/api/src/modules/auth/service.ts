@@ -1,5 +1,6 @@
 // Authentication: turns a bearer secret into a Principal; bootstrap admin; enrollment of agents.
 import type { App, Principal } from "../../context.ts";
+import type { Prisma } from "../../generated/prisma/client.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { hashSecret, newSecret, sameHash, secretKind } from "./secrets.ts";
 
@@ -103,15 +104,23 @@ export interface EnrollmentInput {
   expiresInSeconds?: number | null;
 }
 
-/** A single-use enrollment token for the agent of one host; the secret is returned once. */
-export async function createEnrollment(app: App, createdBy: string, input: EnrollmentInput) {
+/**
+ * A single-use enrollment token for the agent of one host; the secret is returned once. `db` is the
+ * transaction that also writes the call's audit entry (audit/service.ts auditedTransaction).
+ */
+export async function createEnrollment(
+  app: App,
+  createdBy: string,
+  input: EnrollmentInput,
+  db: Prisma.TransactionClient = app.db.prisma,
+) {
   const hostName = validateHostName(input.hostName, "input.hostName");
   const ttl = input.expiresInSeconds ?? 24 * 3600;
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 24 * 3600) {
     throw new ValidationError("input.expiresInSeconds", "must be between 60 seconds and 30 days");
   }
   const secret = newSecret("enrollment");
-  const enrollment = await app.db.prisma.agentEnrollment.create({
+  const enrollment = await db.agentEnrollment.create({
     data: {
       hostName,
       secretHash: hashSecret(secret),

@@ -1,7 +1,7 @@
 // API tokens (create, revoke, list) and revocation of agent credentials. Revoking closes the
 // holder's WebSockets at once on this replica; other replicas notice within seconds (sockets.ts).
 import type { App } from "../../context.ts";
-import type { Role } from "../../generated/prisma/client.ts";
+import type { Prisma, Role } from "../../generated/prisma/client.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
 
@@ -18,8 +18,16 @@ export interface CreateApiTokenInput {
 const NAME = /^[\w.@:-]{1,64}$/;
 const MAX_TTL_SECONDS = 5 * 365 * 24 * 3600;
 
-/** Creates a token; the secret is returned once and only its hash is stored. */
-export async function createApiToken(app: App, createdBy: string, input: CreateApiTokenInput) {
+/**
+ * Creates a token; the secret is returned once and only its hash is stored. `db` is the transaction
+ * that also writes the call's audit entry (audit/service.ts auditedTransaction).
+ */
+export async function createApiToken(
+  app: App,
+  createdBy: string,
+  input: CreateApiTokenInput,
+  db: Prisma.TransactionClient = app.db.prisma,
+) {
   if (!NAME.test(input.name)) {
     throw new ValidationError("input.name", "1-64 letters, digits, or . _ @ : -");
   }
@@ -43,7 +51,7 @@ export async function createApiToken(app: App, createdBy: string, input: CreateA
     throw new ValidationError("input.expiresAt", "must be in the future");
   }
   const secret = newSecret("api");
-  const token = await app.db.prisma.apiToken.create({
+  const token = await db.apiToken.create({
     data: { name: input.name, role: input.role, secretHash: hashSecret(secret), createdBy, expiresAt },
   });
   return { token, secret };
