@@ -166,7 +166,9 @@ describe("queue, idempotency, conflicts and cancel (limit 1)", () => {
     const cancelRunning = await api.gqlOk<{ cancelMigration: { migration: { state: string } } }>(CANCEL_GQL, {
       id: bigId,
     });
-    expect(cancelRunning.cancelMigration.migration.state).toBe("CANCELLING");
+    expect(cancelRunning.cancelMigration, JSON.stringify(cancelRunning)).toMatchObject({
+      migration: { state: "CANCELLING" },
+    });
     const ended = await eventually(
       async () => {
         const m = await state(bigId);
@@ -176,7 +178,7 @@ describe("queue, idempotency, conflicts and cancel (limit 1)", () => {
       "vm-big cancelled",
     );
     expect(ended.timeline.map((s) => s.state)).toEqual(
-      expect.arrayContaining(["QUEUED", "RUNNING", "CANCELLING", "CANCELLED"]),
+      expect.arrayContaining(["QUEUED", "STARTING", "RUNNING", "CANCELLING", "CANCELLED"]),
     );
     const late = await api.gql<{ cancelMigration: { errors: { __typename: string }[] } }>(CANCEL_GQL, {
       id: bigId,

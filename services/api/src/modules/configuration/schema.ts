@@ -43,6 +43,9 @@ export const HostOperationStatus = builder.enumType("HostOperationStatus", {
     DELIVERED: { description: "The agent received it and is applying it." },
     SUCCEEDED: { description: "Applied; the host's inventory already shows the change." },
     FAILED: { description: "Hyper-V refused it; see errorCode and errorMessage." },
+    EXPIRED: {
+      description: "Withdrawn before it ran: the work it belonged to ended first; it is never sent again.",
+    },
   },
 });
 
@@ -59,8 +62,8 @@ const HostOperationType = builder.prismaNode("AgentCommand", {
     }),
     status: t.expose("status", { type: HostOperationStatus, description: "Progress and outcome." }),
     done: t.boolean({
-      description: "True once SUCCEEDED or FAILED.",
-      resolve: (c) => c.status === "SUCCEEDED" || c.status === "FAILED",
+      description: "True once SUCCEEDED, FAILED or EXPIRED.",
+      resolve: (c) => c.status === "SUCCEEDED" || c.status === "FAILED" || c.status === "EXPIRED",
     }),
     parameters: t.field({
       type: "JSON",

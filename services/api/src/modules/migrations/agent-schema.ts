@@ -3,7 +3,8 @@ import { jobUpdateSchema } from "@ferry/protocol";
 import { builder } from "../../builder.ts";
 import { forbidden, ValidationError } from "../shared/errors.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
-import { recordJobUpdate } from "./progress.ts";
+import { type ClaimResult, claimStart, recordJobUpdate } from "./machine.ts";
+import { MigrationStateEnum } from "./types.ts";
 
 const JobState = builder.enumType("AgentJobState", {
   description: "State of a Hyper-V migration job as the agent sees it.",
@@ -71,6 +72,49 @@ builder.mutationField("agentJobUpdate", (t) =>
         await recordJobUpdate(ctx.app, agent.hostId, update.data);
         return true;
       });
+    },
+  }),
+);
+
+const AgentClaimMigrationInput = builder.inputType("AgentClaimMigrationInput", {
+  description: "The START_MOVE the agent is about to run.",
+  fields: (t) => ({
+    migrationId: t.string({ required: true, description: "The migration of the START_MOVE." }),
+  }),
+});
+
+const AgentClaimMigrationPayload = payloadType<ClaimResult>(
+  "AgentClaimMigrationPayload",
+  "Whether the agent may start the move.",
+  (t) => ({
+    claimed: t.boolean({
+      nullable: true,
+      description:
+        "True: call Move-VM / Move-VMStorage now (or, after a crash, follow the job already started). False: the migration is no longer expected to start (cancelled, failed): do not call Hyper-V.",
+      resolve: (p) => p.data?.claimed ?? null,
+    }),
+    state: t.field({
+      type: MigrationStateEnum,
+      nullable: true,
+      description: "The migration's state after the claim.",
+      resolve: (p) => p.data?.state ?? null,
+    }),
+  }),
+);
+
+builder.mutationField("agentClaimMigration", (t) =>
+  t.field({
+    type: AgentClaimMigrationPayload,
+    description:
+      "Agent only: claims a START_MOVE of the agent's own host just before calling Hyper-V (STARTING → RUNNING). Only one claim wins; a migration cancelled or failed meanwhile is refused, so a stale START_MOVE never runs.",
+    authScopes: { agent: true },
+    args: { input: t.arg({ type: AgentClaimMigrationInput, required: true }) },
+    resolve: (_r, { input }, ctx) => {
+      const agent = ctx.principal?.kind === "agent" ? ctx.principal : null;
+      if (!agent) throw forbidden("agent credential required");
+      return runMutation(ctx, { operation: "agentClaimMigration", target: input.migrationId, input }, () =>
+        claimStart(ctx.app, agent.hostId, input.migrationId),
+      );
     },
   }),
 );

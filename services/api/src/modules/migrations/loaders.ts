@@ -1,5 +1,6 @@
 // Loads the inventory views preflight needs, in as few queries as possible.
 import type { App } from "../../context.ts";
+import type { Prisma } from "../../generated/prisma/client.ts";
 import { isAgentLive } from "../agents/presence.ts";
 import type { HostView, VmView } from "./preflight.ts";
 
@@ -12,8 +13,13 @@ const hostInclude = {
   networkAdapters: { select: { ipAddresses: true } },
 } as const;
 
-export async function loadHostView(app: App, hostId: string): Promise<HostView | null> {
-  const h = await app.db.prisma.host.findUnique({ where: { id: hostId }, include: hostInclude });
+/** The client to read with: the app's, or a transaction's (the scheduler reads inside its own). */
+type Reader = App | Prisma.TransactionClient;
+const clientOf = (r: Reader): Prisma.TransactionClient =>
+  ((r as Partial<App>).db?.prisma ?? r) as Prisma.TransactionClient;
+
+export async function loadHostView(reader: Reader, hostId: string): Promise<HostView | null> {
+  const h = await clientOf(reader).host.findUnique({ where: { id: hostId }, include: hostInclude });
   if (!h) return null;
   return {
     id: h.id,
@@ -35,8 +41,8 @@ export async function loadHostView(app: App, hostId: string): Promise<HostView |
   };
 }
 
-export async function loadVm(app: App, vmRowId: string) {
-  const vm = await app.db.prisma.virtualMachine.findUnique({
+export async function loadVm(reader: Reader, vmRowId: string) {
+  const vm = await clientOf(reader).virtualMachine.findUnique({
     where: { id: vmRowId },
     include: { hardDrives: { orderBy: { position: "asc" } } },
   });

@@ -2,13 +2,13 @@
 // host here: the scheduler starts queued moves within the hosts' limits.
 import type { App } from "../../context.ts";
 import type { Migration } from "../../generated/prisma/client.ts";
-import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
+import { AppError, ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { decodeId } from "../shared/ids.ts";
 import { compareOnSource } from "./compare.ts";
 import { PreflightFailedError } from "./errors.ts";
 import { loadHostView, loadVm } from "./loaders.ts";
+import { ACTIVE_STATES, enqueue } from "./machine.ts";
 import { isWindowsPath, type MoveRequest, type PreflightReport, runPreflight } from "./preflight.ts";
-import { ACTIVE_STATES, recordSample, requestScheduling } from "./progress.ts";
 
 export interface MoveVmArgs {
   vm: string;
@@ -90,9 +90,50 @@ function plan(input: MoveVmArgs, storageOnly: boolean): Plan {
   };
 }
 
+/** Move-VMStorage -Vhds moves disks of this VM: a source path it does not have is a bad input. */
+function checkVhdsAttached(p: Plan, vmName: string, drives: { path: string }[]) {
+  const attached = new Set(drives.map((d) => d.path.toLowerCase()));
+  p.vhds.forEach((v, i) => {
+    if (!attached.has(v.sourcePath.toLowerCase())) {
+      throw new ValidationError(
+        `input.vhds.${i}.sourcePath`,
+        `${v.sourcePath} is not a disk of ${vmName} (its disks: ${drives.map((d) => d.path).join(", ") || "none"})`,
+      );
+    }
+  });
+}
+
+/** Same idempotency key, same request: what the migration row records of the input. */
+function sameRequest(m: Migration, p: Plan): boolean {
+  const vhds = (m.vhdMoves ?? []) as { sourcePath: string; destinationPath: string }[];
+  return (
+    m.kind === p.kind &&
+    m.vmRowId === p.vmRowId &&
+    m.destinationHostId === p.destinationHostId &&
+    m.destinationStoragePath === p.destinationStoragePath &&
+    vhds.length === p.vhds.length &&
+    vhds.every(
+      (v, i) => v.sourcePath === p.vhds[i]!.sourcePath && v.destinationPath === p.vhds[i]!.destinationPath,
+    )
+  );
+}
+
+/** The migration an idempotency key already names: returned for the same input, ConflictError for another. */
+async function byKey(app: App, key: string | null | undefined, p: Plan): Promise<Migration | null> {
+  if (!key) return null;
+  const existing = await app.db.prisma.migration.findUnique({ where: { idempotencyKey: key } });
+  if (existing && !sameRequest(existing, p)) {
+    throw new ConflictError(
+      `idempotencyKey "${key}" was already used for another request (migration of ${existing.vmName}); use a new key`,
+    );
+  }
+  return existing;
+}
+
 async function preflightFor(app: App, p: Plan, requestedBy: string) {
   const vm = await loadVm(app, p.vmRowId);
   if (!vm) throw new NotFoundError("VirtualMachine", p.vmRowId);
+  checkVhdsAttached(p, vm.row.name, vm.view.hardDrives);
   const source = await loadHostView(app, vm.row.hostId);
   if (!source) throw new NotFoundError("Host", vm.row.hostId);
   const dest = p.destinationHostId ? await loadHostView(app, p.destinationHostId) : null;
@@ -130,11 +171,25 @@ export async function requestMove(
   storageOnly: boolean,
 ): Promise<Migration> {
   const p = plan(input, storageOnly);
-  const prisma = app.db.prisma;
-  if (input.idempotencyKey) {
-    const existing = await prisma.migration.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
-    if (existing) return existing;
+  const key = input.idempotencyKey ?? null;
+  const first = await byKey(app, key, p);
+  if (first) return first;
+  try {
+    return await queue(app, p, key, requestedBy);
+  } catch (error) {
+    // A concurrent retry with the same key may have queued it meanwhile (the VM's active migration
+    // conflict, the key's unique index): it answers with that migration, not with an error.
+    const again = error instanceof AppError || isUniqueViolation(error) ? await byKey(app, key, p) : null;
+    if (again) return again;
+    if (isUniqueViolation(error)) throw new ConflictError("this VM already has an active migration");
+    throw error;
   }
+}
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === "P2002";
+
+async function queue(app: App, p: Plan, key: string | null, requestedBy: string): Promise<Migration> {
+  const prisma = app.db.prisma;
   const vmGuid = (
     await prisma.virtualMachine.findUnique({ where: { id: p.vmRowId }, select: { vmId: true } })
   )?.vmId;
@@ -143,34 +198,17 @@ export async function requestMove(
   }
   const { vm, source, report } = await preflightFor(app, p, requestedBy);
   if (!report.ok) throw new PreflightFailedError(report);
-  let migration: Migration;
-  try {
-    migration = await prisma.migration.create({
-      data: {
-        kind: p.kind,
-        vmRowId: vm.row.id,
-        vmGuid: vm.row.vmId,
-        vmName: vm.row.name,
-        sourceHostId: source.id,
-        destinationHostId: p.destinationHostId,
-        destinationStoragePath: p.destinationStoragePath,
-        vhdMoves: p.vhds,
-        requestedBy,
-        idempotencyKey: input.idempotencyKey ?? null,
-      },
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code !== "P2002") throw error;
-    // A concurrent call won the idempotency key, or the VM already has an active migration.
-    const byKey = input.idempotencyKey
-      ? await prisma.migration.findUnique({ where: { idempotencyKey: input.idempotencyKey } })
-      : null;
-    if (byKey) return byKey;
-    throw new ConflictError(`${vm.row.name} already has an active migration`);
-  }
-  await recordSample(app, migration.id, { percentComplete: 0, state: "QUEUED", message: "queued" });
-  app.pubsub.publish("migrationsChanged", { migrationId: migration.id });
-  app.pubsub.publish("migrationChanged", migration.id, { at: Date.now() });
-  requestScheduling(app);
-  return migration;
+  // The VM's one active migration is also a unique index: a concurrent request fails with P2002.
+  return enqueue(app, {
+    kind: p.kind,
+    vmRowId: vm.row.id,
+    vmGuid: vm.row.vmId,
+    vmName: vm.row.name,
+    sourceHostId: source.id,
+    destinationHostId: p.destinationHostId,
+    destinationStoragePath: p.destinationStoragePath,
+    vhdMoves: p.vhds,
+    requestedBy,
+    idempotencyKey: key,
+  });
 }

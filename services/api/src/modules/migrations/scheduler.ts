@@ -3,8 +3,10 @@
 // that copies storage). One transaction under an advisory lock decides, so concurrent ticks (on
 // this replica or others) never exceed a limit nor start a migration twice.
 import type { App } from "../../context.ts";
-import type { Migration, MigrationKind } from "../../generated/prisma/client.ts";
+import type { Migration } from "../../generated/prisma/client.ts";
 import { STALE_AFTER_MS } from "../agents/presence.ts";
+import { inTransaction, refuseStart, SLOT_STATES, start } from "./machine.ts";
+import { startCheckFailure } from "./start-checks.ts";
 
 const SCHEDULER_LOCK = 0x66657272_01;
 const SAFETY_TICK_MS = 2_000;
@@ -22,108 +24,112 @@ export function slotsOf(
   ];
 }
 
-export function startPayload(m: Migration) {
-  return {
-    migrationId: m.id,
-    kind: m.kind satisfies MigrationKind,
-    vmId: m.vmGuid,
-    destinationHost: null as string | null,
-    includeStorage: m.kind === "LIVE_WITH_STORAGE",
-    destinationStoragePath: m.destinationStoragePath,
-    vhds: m.vhdMoves,
+type SlotMove = Pick<Migration, "id" | "kind" | "sourceHostId" | "destinationHostId">;
+
+/**
+ * The slot choice, pure: which queued moves (FIFO) may start now, given the moves holding slots,
+ * each host's limits and whether its source agent is live. A move that must wait blocks its hosts'
+ * slots for later moves (no overtaking).
+ */
+export function chooseStarts<M extends SlotMove>(
+  queued: M[],
+  holding: SlotMove[],
+  limit: (hostId: string, slot: SlotKind) => number,
+  sourceLive: (hostId: string) => boolean,
+): M[] {
+  const key = (hostId: string, slot: SlotKind) => `${hostId}/${slot}`;
+  const used = new Map<string, number>();
+  const take = (m: SlotMove) => {
+    for (const s of slotsOf(m)) used.set(key(s.hostId, s.slot), (used.get(key(s.hostId, s.slot)) ?? 0) + 1);
   };
+  holding.forEach(take);
+  const blocked = new Set<string>();
+  const chosen: M[] = [];
+  for (const m of queued) {
+    const slots = slotsOf(m);
+    const free =
+      slots.every(
+        (s) =>
+          !blocked.has(key(s.hostId, s.slot)) &&
+          (used.get(key(s.hostId, s.slot)) ?? 0) < limit(s.hostId, s.slot),
+      ) && sourceLive(m.sourceHostId);
+    if (!free) {
+      for (const s of slots) blocked.add(key(s.hostId, s.slot));
+      continue;
+    }
+    take(m);
+    chosen.push(m);
+  }
+  return chosen;
 }
 
-/** One scheduling pass. Returns the migrations it started. */
+/**
+ * One scheduling pass. Each chosen move re-runs its host-state checks: if one now fails the move
+ * ends FAILED (nothing sent to Hyper-V) and the pass is repeated for the slot it would have taken.
+ * Returns the migrations it started.
+ */
 export async function scheduleOnce(app: App): Promise<string[]> {
-  const prisma = app.db.prisma;
-  const started = await prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SCHEDULER_LOCK})`);
-    const queued = await tx.migration.findMany({
-      where: { state: "QUEUED" },
-      orderBy: { seq: "asc" },
-      take: 1000,
-    });
-    if (queued.length === 0) return [];
-    const active = await tx.migration.findMany({
-      where: { state: { in: ["RUNNING", "CANCELLING"] } },
-      select: { kind: true, sourceHostId: true, destinationHostId: true },
-    });
-    const hostIds = [
-      ...new Set(
-        [...queued, ...active]
-          .flatMap((m) => [m.sourceHostId, m.destinationHostId])
-          .filter((h): h is string => !!h),
-      ),
-    ];
-    const hosts = new Map(
-      (await tx.host.findMany({ where: { id: { in: hostIds } }, include: { migrationSettings: true } })).map(
-        (h) => [h.id, h],
-      ),
-    );
-    const used = new Map<string, number>();
-    const key = (hostId: string, slot: SlotKind) => `${hostId}/${slot}`;
-    for (const m of active)
-      for (const s of slotsOf(m)) used.set(key(s.hostId, s.slot), (used.get(key(s.hostId, s.slot)) ?? 0) + 1);
-    const limit = (hostId: string, slot: SlotKind) => {
-      const settings = hosts.get(hostId)?.migrationSettings;
-      return slot === "vm"
-        ? (settings?.maximumVirtualMachineMigrations ?? 2)
-        : (settings?.maximumStorageMigrations ?? 2);
-    };
-    const now = Date.now();
-    const connected = (hostId: string) => {
-      const h = hosts.get(hostId);
-      return !!h?.agentConnected && !!h.agentLastSeenAt && now - h.agentLastSeenAt.getTime() < STALE_AFTER_MS;
-    };
-    // A move that must wait blocks its hosts for later moves: FIFO per host, no overtaking.
-    const blocked = new Set<string>();
-    const startedNow: Migration[] = [];
-    for (const m of queued) {
-      const slots = slotsOf(m);
-      const free =
-        slots.every(
-          (s) =>
-            !blocked.has(key(s.hostId, s.slot)) &&
-            (used.get(key(s.hostId, s.slot)) ?? 0) < limit(s.hostId, s.slot),
-        ) && connected(m.sourceHostId);
-      if (!free) {
-        for (const s of slots) blocked.add(key(s.hostId, s.slot));
-        continue;
-      }
-      for (const s of slots) used.set(key(s.hostId, s.slot), (used.get(key(s.hostId, s.slot)) ?? 0) + 1);
-      const destinationHost = m.destinationHostId ? (hosts.get(m.destinationHostId)?.name ?? null) : null;
-      const running = await tx.migration.update({
-        where: { id: m.id },
-        data: { state: "RUNNING", startedAt: new Date() },
+  const started: string[] = [];
+  for (let round = 0; round < 100; round++) {
+    const { startedNow, refused } = await inTransaction(app, async (tx, fx) => {
+      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SCHEDULER_LOCK})`);
+      const queued = await tx.migration.findMany({
+        where: { state: "QUEUED" },
+        orderBy: { seq: "asc" },
+        take: 1000,
       });
-      await tx.agentCommand.create({
-        data: {
-          hostId: m.sourceHostId,
-          type: "START_MOVE",
-          payload: { ...startPayload(running), destinationHost },
-          requestedBy: m.requestedBy,
-          migrationId: m.id,
+      if (queued.length === 0) return { startedNow: [], refused: 0 };
+      const holding = await tx.migration.findMany({
+        where: { state: { in: SLOT_STATES } },
+        select: { id: true, kind: true, sourceHostId: true, destinationHostId: true },
+      });
+      const hostIds = [
+        ...new Set(
+          [...queued, ...holding]
+            .flatMap((m) => [m.sourceHostId, m.destinationHostId])
+            .filter((h): h is string => !!h),
+        ),
+      ];
+      const hosts = new Map(
+        (
+          await tx.host.findMany({ where: { id: { in: hostIds } }, include: { migrationSettings: true } })
+        ).map((h) => [h.id, h]),
+      );
+      const now = Date.now();
+      const chosen = chooseStarts(
+        queued,
+        holding,
+        (hostId, slot) => {
+          const settings = hosts.get(hostId)?.migrationSettings;
+          return slot === "vm"
+            ? (settings?.maximumVirtualMachineMigrations ?? 2)
+            : (settings?.maximumStorageMigrations ?? 2);
         },
-      });
-      await tx.migrationSample.create({
-        data: { migrationId: m.id, percentComplete: 0, state: "RUNNING", message: "started" },
-      });
-      startedNow.push(running);
-    }
-    return startedNow;
-  });
-  // Published only after the transaction committed (messages are hints; the rows are the truth).
-  for (const m of started) {
-    const command = await prisma.agentCommand.findFirst({
-      where: { migrationId: m.id, type: "START_MOVE" },
-      select: { id: true },
+        (hostId) => {
+          const h = hosts.get(hostId);
+          return (
+            !!h?.agentConnected && !!h.agentLastSeenAt && now - h.agentLastSeenAt.getTime() < STALE_AFTER_MS
+          );
+        },
+      );
+      const startedNow: string[] = [];
+      let refused = 0;
+      for (const m of chosen) {
+        const failure = await startCheckFailure(tx, m);
+        if (failure) {
+          if (await refuseStart(tx, fx, m.id, failure)) refused++;
+          continue;
+        }
+        const destinationHost = m.destinationHostId ? (hosts.get(m.destinationHostId)?.name ?? null) : null;
+        if (await start(tx, fx, m, destinationHost)) startedNow.push(m.id);
+      }
+      return { startedNow, refused };
     });
-    if (command) app.pubsub.publish("agentCommand", m.sourceHostId, { commandId: command.id });
-    app.pubsub.publish("migrationChanged", m.id, { at: Date.now() });
-    app.pubsub.publish("migrationsChanged", { migrationId: m.id });
+    started.push(...startedNow);
+    // A refused move freed the slot it was given: later moves may take it now.
+    if (refused === 0) break;
   }
-  return started.map((m) => m.id);
+  return started;
 }
 
 export interface Scheduler {
@@ -155,7 +161,7 @@ export function startScheduler(app: App): Scheduler {
         }
       });
   };
-  // Queued moves and freed slots ask for a pass through this App's hooks (progress.ts requestScheduling).
+  // Queued moves and freed slots ask for a pass through this App's hooks (machine.ts).
   const unlisten = app.hooks.on("slotFreed", run);
   const timer = setInterval(run, SAFETY_TICK_MS);
   run();

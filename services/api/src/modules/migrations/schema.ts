@@ -1,14 +1,14 @@
 // Migrations: queries, mutations and subscriptions (Move-VM, Move-VMStorage, progress). Resolvers only translate.
+import { GraphQLError } from "graphql";
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import type { Migration, Prisma } from "../../generated/prisma/client.ts";
 import { decodeId } from "../shared/ids.ts";
 import { payloadType, runMutation } from "../shared/payload.ts";
-import { cancelMigration } from "./cancel.ts";
 import "./errors.ts";
 import "./agent-schema.ts";
-import { ACTIVE_STATES, TERMINAL_STATES } from "./progress.ts";
+import { ACTIVE_STATES, requestCancel, TERMINAL_STATES } from "./machine.ts";
 import { preflight, requestMove } from "./requests.ts";
 import { MigrationConnection, MigrationKindEnum, MigrationStateEnum, PreflightReportType } from "./types.ts";
 
@@ -52,7 +52,9 @@ const MigrationFilter = builder.inputType("MigrationFilter", {
   description: "Filters for migrations; all given conditions must hold.",
   fields: (t) => ({
     states: t.field({ type: [MigrationStateEnum], description: "Only these states." }),
-    active: t.boolean({ description: "Only QUEUED/RUNNING/CANCELLING (true) or only ended ones (false)." }),
+    active: t.boolean({
+      description: "Only QUEUED/STARTING/RUNNING/CANCELLING (true) or only ended ones (false).",
+    }),
     kind: t.field({ type: MigrationKindEnum, description: "Only this kind." }),
     vm: t.id({ description: "Only this VM (VirtualMachine id)." }),
     vmName: t.string({ description: "Only VMs with this name (as requested)." }),
@@ -191,12 +193,12 @@ builder.mutationField("cancelMigration", (t) =>
   t.field({
     type: MigrationPayload,
     description:
-      "Cancels a migration: QUEUED ends at once; RUNNING becomes CANCELLING until Hyper-V stops (or finishes) the job. Ended migrations: ConflictError.",
+      "Cancels a migration: QUEUED, and STARTING (the source agent has not started it), end CANCELLED at once and it never runs; RUNNING becomes CANCELLING until Hyper-V stops (or finishes) the job. Errors: NotFoundError; ConflictError when it already ended.",
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true, description: "Migration id." }) },
     resolve: (_r, { id }, ctx) =>
       runMutation(ctx, { operation: "cancelMigration", target: String(id) }, () =>
-        cancelMigration(ctx.app, decodeId("Migration", String(id), "id"), principalName(ctx.principal)),
+        requestCancel(ctx.app, decodeId("Migration", String(id), "id"), principalName(ctx.principal)),
       ),
   }),
 );
@@ -238,6 +240,10 @@ function oncePerEvent<T>(event: object, key: string, read: () => Promise<T>): Pr
   return pending;
 }
 
+/** An unknown migration id is an error of this subscription (NOT_FOUND), not an empty stream. */
+const notFound = (id: string) =>
+  new GraphQLError(`Migration not found: ${id}`, { extensions: { code: "NOT_FOUND" } });
+
 /**
  * Current state first, then one event per change (deduplicated), ending after a terminal state.
  * `event` is the pubsub message that woke the stream (a fresh object for the first read): reads
@@ -253,7 +259,7 @@ async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: s
       const m = await oncePerEvent(event, "progress", () =>
         prisma.migration.findUnique({ where: { id }, select: { state: true, percentComplete: true } }),
       );
-      if (!m) return;
+      if (!m) throw notFound(id);
       const key = `${m.state}/${m.percentComplete}`;
       if (key !== last) {
         last = key;
@@ -302,7 +308,7 @@ async function* changedStream(
 builder.prismaObjectField("Host", "activeMigrations", (t) =>
   t.prismaField({
     type: ["Migration"],
-    description: "QUEUED, RUNNING and CANCELLING migrations from or to this host.",
+    description: "QUEUED, STARTING, RUNNING and CANCELLING migrations from or to this host.",
     select: { id: true },
     resolve: (query, host, _a, ctx) =>
       ctx.app.db.prisma.migration.findMany({

@@ -14,10 +14,15 @@ export const MigrationKindEnum = builder.enumType("MigrationKind", {
 });
 
 export const MigrationStateEnum = builder.enumType("MigrationState", {
-  description: "Life of a migration: QUEUED → RUNNING → SUCCEEDED | FAILED, or → CANCELLING → CANCELLED.",
+  description:
+    "Life of a migration: QUEUED → STARTING → RUNNING → SUCCEEDED | FAILED, or → CANCELLING → CANCELLED. QUEUED and STARTING may end CANCELLED (cancel) or FAILED (a host check failed at start, or the agent refused) at once.",
   values: {
     QUEUED: { description: "Waiting for a free slot on its hosts (FIFO)." },
-    RUNNING: { description: "Hyper-V is moving it." },
+    STARTING: {
+      description:
+        "Given a slot; the source agent was asked to start it (START_MOVE) and has not yet called Move-VM / Move-VMStorage.",
+    },
+    RUNNING: { description: "Hyper-V is moving it (the source agent started the job)." },
     SUCCEEDED: { description: "Done." },
     FAILED: { description: "Hyper-V (or Ferry) reported a failure; see failure." },
     CANCELLING: { description: "Cancel requested; waiting for Hyper-V to stop the job." },
@@ -88,6 +93,29 @@ builder.prismaObject("MigrationSample", {
   }),
 });
 
+/** Hyper-V-VMMS-Admin warning events that concern a migration, by event id. */
+const WARNING_CODES: Record<number, string> = { 20417: "LONG_BLACKOUT" };
+
+interface Warning {
+  code: string;
+  message: string;
+  eventId: number;
+  at: Date;
+}
+
+const MigrationWarning = builder.objectRef<Warning>("MigrationWarning").implement({
+  description:
+    "Something Hyper-V warned about during the move although it may have succeeded, e.g. a long blackout (event 20417: the VM was paused longer than expected at switch-over).",
+  fields: (t) => ({
+    code: t.exposeString("code", {
+      description: "Typed code: LONG_BLACKOUT (event 20417), or HYPERV_WARNING for other warning events.",
+    }),
+    message: t.exposeString("message", { description: "Hyper-V's message." }),
+    eventId: t.exposeInt("eventId", { description: "Hyper-V-VMMS-Admin event id, e.g. 20417." }),
+    at: t.expose("at", { type: "DateTime", description: "When Hyper-V logged it." }),
+  }),
+});
+
 export const MigrationType = builder.prismaNode("Migration", {
   description: "A requested move of a VM (live, with storage, or storage only) and its history.",
   id: { field: "id" },
@@ -147,6 +175,28 @@ export const MigrationType = builder.prismaNode("Migration", {
       nullable: true,
       description: "Why it failed (null unless FAILED).",
       resolve: (m) => (m.state === "FAILED" ? m : null),
+    }),
+    warnings: t.field({
+      type: [MigrationWarning],
+      description:
+        "Hyper-V warnings about this move (from its Hyper-V-VMMS-Admin events, as the agents report them), oldest first; e.g. LONG_BLACKOUT (20417). A SUCCEEDED move may have warnings.",
+      select: { id: true },
+      resolve: async (m, _a, ctx) =>
+        (
+          await ctx.app.db.prisma.hostEvent.findMany({
+            where: {
+              migrationId: m.id,
+              OR: [{ level: "WARNING" }, { eventId: { in: Object.keys(WARNING_CODES).map(Number) } }],
+            },
+            orderBy: [{ timeCreated: "asc" }, { id: "asc" }],
+            select: { eventId: true, message: true, timeCreated: true },
+          })
+        ).map((e) => ({
+          code: WARNING_CODES[e.eventId] ?? "HYPERV_WARNING",
+          message: e.message,
+          eventId: e.eventId,
+          at: e.timeCreated,
+        })),
     }),
     events: t.relation("events", {
       description: "Hyper-V-VMMS-Admin events of the hosts that concern this migration, oldest first.",

@@ -1,0 +1,78 @@
+// Unit tier: every allowed and every refused transition of the migration state machine.
+import { describe, expect, it } from "vitest";
+import {
+  ACTIVE_STATES,
+  allowedFrom,
+  canTransition,
+  MIGRATION_STATES,
+  type Operation,
+  SLOT_STATES,
+  TERMINAL_STATES,
+  TRANSITIONS,
+} from "./transitions.ts";
+
+/** Written out by hand (not derived from the table): the whole machine, one "op: FROM -> TO" per line. */
+const ALLOWED = new Set([
+  "start: QUEUED -> STARTING",
+  "refuseStart: QUEUED -> FAILED",
+  "claim: STARTING -> RUNNING",
+  "run: STARTING -> RUNNING",
+  "cancel: QUEUED -> CANCELLED",
+  "cancel: STARTING -> CANCELLED",
+  "cancel: RUNNING -> CANCELLING",
+  ...["STARTING", "RUNNING", "CANCELLING"].flatMap((from) =>
+    ["SUCCEEDED", "FAILED", "CANCELLED"].map((to) => `finish: ${from} -> ${to}`),
+  ),
+  "reconcile: CANCELLING -> CANCELLED",
+  "reconcile: CANCELLING -> SUCCEEDED",
+  "lose: STARTING -> FAILED",
+  "lose: RUNNING -> FAILED",
+  "lose: CANCELLING -> FAILED",
+  ...["FAILED", "CANCELLED"].flatMap((from) =>
+    ["SUCCEEDED", "FAILED", "CANCELLED"].map((to) => `correct: ${from} -> ${to}`),
+  ),
+]);
+
+const OPERATIONS = Object.keys(TRANSITIONS) as Operation[];
+
+describe("migration transition table", () => {
+  const all = OPERATIONS.flatMap((op) =>
+    MIGRATION_STATES.flatMap((from) => MIGRATION_STATES.map((to) => ({ op, from, to }))),
+  );
+
+  it.each(all.filter((t) => ALLOWED.has(`${t.op}: ${t.from} -> ${t.to}`)))(
+    "allows $op: $from -> $to",
+    ({ op, from, to }) => {
+      expect(canTransition(op, from, to)).toBe(true);
+      expect(allowedFrom(op, to)).toContain(from);
+    },
+  );
+
+  it.each(all.filter((t) => !ALLOWED.has(`${t.op}: ${t.from} -> ${t.to}`)))(
+    "refuses $op: $from -> $to",
+    ({ op, from, to }) => {
+      expect(canTransition(op, from, to)).toBe(false);
+      expect(allowedFrom(op, to)).not.toContain(from);
+    },
+  );
+
+  it("lists exactly the allowed transitions (no extra ones in the table)", () => {
+    const table = OPERATIONS.flatMap((op) =>
+      Object.entries(TRANSITIONS[op]).flatMap(([from, tos]) => tos!.map((to) => `${op}: ${from} -> ${to}`)),
+    );
+    expect(new Set(table)).toEqual(ALLOWED);
+  });
+
+  it("never leaves a terminal state except to correct a provisional end, and never enters QUEUED", () => {
+    for (const t of all.filter((t) => canTransition(t.op, t.from, t.to))) {
+      if (TERMINAL_STATES.includes(t.from)) expect(t.op).toBe("correct");
+      expect(t.to).not.toBe("QUEUED");
+    }
+  });
+
+  it("partitions the states: active = not terminal; slots are held by the states the agent owns", () => {
+    expect([...ACTIVE_STATES, ...TERMINAL_STATES].sort()).toEqual([...MIGRATION_STATES].sort());
+    expect(SLOT_STATES).toEqual(["STARTING", "RUNNING", "CANCELLING"]);
+    for (const s of SLOT_STATES) expect(ACTIVE_STATES).toContain(s);
+  });
+});
