@@ -191,12 +191,17 @@ export const MigrationType = builder.prismaNode("Migration", {
             orderBy: [{ timeCreated: "asc" }, { id: "asc" }],
             select: { eventId: true, message: true, timeCreated: true },
           })
-        ).map((e) => ({
-          code: WARNING_CODES[e.eventId] ?? "HYPERV_WARNING",
-          message: e.message,
-          eventId: e.eventId,
-          at: e.timeCreated,
-        })),
+        )
+          // Both hosts may log the same warning: one entry per event id and message.
+          .filter(
+            (e, i, all) => all.findIndex((o) => o.eventId === e.eventId && o.message === e.message) === i,
+          )
+          .map((e) => ({
+            code: WARNING_CODES[e.eventId] ?? "HYPERV_WARNING",
+            message: e.message,
+            eventId: e.eventId,
+            at: e.timeCreated,
+          })),
     }),
     events: t.relation("events", {
       description: "Hyper-V-VMMS-Admin events of the hosts that concern this migration, oldest first.",
