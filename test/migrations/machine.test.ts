@@ -13,7 +13,8 @@ import {
   requestCancel,
   start,
 } from "../../services/api/src/modules/migrations/machine.ts";
-import { startTestApi, type TestApi } from "../helpers/api.ts";
+import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
+import { collect, wsClient } from "../helpers/ws.ts";
 
 let api: TestApi;
 let app: App;
@@ -284,5 +285,27 @@ describe("agent lost, and what Hyper-V really did (issue 12)", () => {
       after.commands.filter((c) => c.type !== "REFRESH_INVENTORY").map((c) => [c.type, c.status]),
     );
     expect(byType).toEqual({ START_MOVE: "EXPIRED", CANCEL_MOVE: "EXPIRED" });
+  });
+});
+
+describe("migrationProgress re-reads on a timer (issue 12: a lost hint costs seconds)", () => {
+  it("a change whose notification was lost still reaches the subscriber and completes the stream", async () => {
+    const m = await queuedMove();
+    const client = wsClient(api.url, ADMIN_TOKEN);
+    try {
+      const feed = collect<{ migrationProgress: { state: string } }>(
+        client,
+        "subscription($id: ID!) { migrationProgress(id: $id) { state } }",
+        { id: Buffer.from(`Migration:${m.id}`).toString("base64") },
+      );
+      await feed.next((e) => e.migrationProgress.state === "QUEUED");
+      // The cancel commits, but every pubsub message of it is lost.
+      const silent = { ...app, pubsub: { ...app.pubsub, publish: () => {} } } as unknown as App;
+      await requestCancel(silent, m.id, "test");
+      await feed.next((e) => e.migrationProgress.state === "CANCELLED", 30_000);
+      await eventually(async () => feed.completed || null, 30_000, "the stream completed");
+    } finally {
+      await client.dispose();
+    }
   });
 });

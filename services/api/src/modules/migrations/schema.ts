@@ -240,6 +240,9 @@ function oncePerEvent<T>(event: object, key: string, read: () => Promise<T>): Pr
   return pending;
 }
 
+/** How often a progress stream re-reads the migration without a hint. */
+const RESYNC_MS = 5_000;
+
 /** An unknown migration id is an error of this subscription (NOT_FOUND), not an empty stream. */
 const notFound = (id: string) =>
   new GraphQLError(`Migration not found: ${id}`, { extensions: { code: "NOT_FOUND" } });
@@ -255,6 +258,7 @@ async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: s
   try {
     let last = "";
     let event: object = {};
+    let pending: ReturnType<typeof changes.next> | null = null;
     while (true) {
       const m = await oncePerEvent(event, "progress", () =>
         prisma.migration.findUnique({ where: { id }, select: { state: true, percentComplete: true } }),
@@ -266,9 +270,21 @@ async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: s
         yield { id, event };
       }
       if (TERMINAL_STATES.includes(m.state)) return;
-      const next = await changes.next();
-      if (next.done) return;
-      event = next.value;
+      // Hints make it fast; the timer makes a lost hint cost seconds, never a stuck stream.
+      pending ??= changes.next();
+      let timer: NodeJS.Timeout | undefined;
+      const woke = await Promise.race([
+        pending,
+        new Promise<"resync">((resolve) => (timer = setTimeout(() => resolve("resync"), RESYNC_MS))),
+      ]);
+      clearTimeout(timer);
+      if (woke === "resync") {
+        event = {};
+        continue;
+      }
+      pending = null;
+      if (woke.done) return;
+      event = woke.value;
     }
   } finally {
     await changes.return?.();
