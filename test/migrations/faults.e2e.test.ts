@@ -36,7 +36,8 @@ function startApi() {
     FERRY_AGENT_LOST_AFTER_SECONDS: String(LOST_AFTER_SECONDS),
     ...database.env,
   });
-  return waitForReady(url, api);
+  // A process start (tsx, PGlite) takes over a minute on a loaded 2-core CI machine: wait for readiness, not a budget.
+  return waitForReady(url, api, 240_000);
 }
 
 function startAgent(host: string, token?: string) {
@@ -111,7 +112,7 @@ beforeAll(async () => {
     30_000,
     "inventory reported",
   );
-});
+}, 400_000);
 
 afterAll(async () => {
   await Promise.allSettled(Object.values(agents).map((a) => a.stop()));
@@ -122,7 +123,7 @@ afterAll(async () => {
 
 describe("faults during a migration", () => {
   it("an agent killed mid-migration and restarted reports the real outcome; the move ran once", {
-    timeout: 150_000,
+    timeout: 400_000,
   }, async () => {
     const id = await startMove("vm-a");
     await agents.HV1!.stop("SIGKILL");
@@ -142,7 +143,7 @@ describe("faults during a migration", () => {
   });
 
   it("restarting the API mid-migration loses nothing and starts nothing twice", {
-    timeout: 150_000,
+    timeout: 400_000,
   }, async () => {
     const id = await startMove("vm-b");
     await api.stop();
@@ -160,7 +161,7 @@ describe("faults during a migration", () => {
   });
 
   it("an agent that stays away longer than FERRY_AGENT_LOST_AFTER_SECONDS fails its migration with AGENT_LOST; its late real outcome corrects it", {
-    timeout: 150_000,
+    timeout: 400_000,
   }, async () => {
     const id = await startMove("vm-c");
     await agents.HV1!.stop("SIGKILL");

@@ -29,7 +29,7 @@ beforeAll(async () => {
     ["M1", "M2"].map((name) => prisma.host.create({ data: { name, delegations: [] } })),
   );
   hosts = { source: source!.id, dest: dest!.id };
-});
+}, 300_000);
 afterAll(async () => {
   await api?.stop();
 });

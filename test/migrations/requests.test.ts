@@ -32,7 +32,7 @@ beforeAll(async () => {
   );
   fleet = await startTestFleet(api, { definition: world });
   ids = await fleetIds(api.gqlOk);
-});
+}, 300_000);
 afterAll(async () => {
   await fleet?.stop();
   await api?.stop();
@@ -57,7 +57,9 @@ const migration = async (id: string) =>
 const rowId = (globalId: string) => Buffer.from(globalId, "base64").toString().split(":")[1]!;
 
 describe("moveVmStorage with vhds", () => {
-  it("a source path that is not one of the VM's disks is a ValidationError naming the field; nothing is queued", async () => {
+  it("a source path that is not one of the VM's disks is a ValidationError naming the field; nothing is queued", {
+    timeout: 300_000,
+  }, async () => {
     const before = await api.server.app.db.prisma.migration.count();
     const r = await api.gqlOk<{ moveVmStorage: MoveResult["moveVm"] }>(STORAGE_GQL, {
       input: {
@@ -75,7 +77,9 @@ describe("moveVmStorage with vhds", () => {
 });
 
 describe("idempotency keys (issue 10, issue 12 item 5)", () => {
-  it("100 concurrent requests with one key and one input all get the same migration, none an error", async () => {
+  it("100 concurrent requests with one key and one input all get the same migration, none an error", {
+    timeout: 300_000,
+  }, async () => {
     const results = await Promise.all(
       Array.from({ length: 100 }, () => move("vm-a", { idempotencyKey: "same-100" })),
     );
@@ -86,7 +90,9 @@ describe("idempotency keys (issue 10, issue 12 item 5)", () => {
     expect(await api.server.app.db.prisma.migration.count({ where: { vmName: "vm-a" } })).toBe(1);
   });
 
-  it("the same key with another input is a ConflictError, never the first VM's migration", async () => {
+  it("the same key with another input is a ConflictError, never the first VM's migration", {
+    timeout: 300_000,
+  }, async () => {
     const first = await move("vm-b", { idempotencyKey: "k-b" });
     expect(first.moveVm.errors).toBeNull();
     const otherVm = await move("vm-c", { idempotencyKey: "k-b" });
@@ -108,7 +114,9 @@ describe("idempotency keys (issue 10, issue 12 item 5)", () => {
 });
 
 describe("migrationProgress", () => {
-  it("for an unknown id is a NOT_FOUND error, not an empty completed stream", async () => {
+  it("for an unknown id is a NOT_FOUND error, not an empty completed stream", {
+    timeout: 300_000,
+  }, async () => {
     const client = wsClient(api.url, ADMIN_TOKEN);
     try {
       const unknown = Buffer.from("Migration:00000000-0000-4000-8000-00000000abcd").toString("base64");
@@ -131,7 +139,9 @@ describe("migrationProgress", () => {
 });
 
 describe("host checks re-run just before a queued move starts (issue 10)", () => {
-  it("a move whose destination disabled migration while it waited ends FAILED with the check's code, without a START_MOVE", async () => {
+  it("a move whose destination disabled migration while it waited ends FAILED with the check's code, without a START_MOVE", {
+    timeout: 300_000,
+  }, async () => {
     const prisma = api.server.app.db.prisma;
     // vm-a's move (above) holds HV1/HV2's single slot; vm-d waits behind the queue.
     const waiting = await move("vm-d");
@@ -169,7 +179,7 @@ describe("host checks re-run just before a queued move starts (issue 10)", () =>
 });
 
 describe("warnings", () => {
-  it("a long blackout (event 20417) shows on the migration as a warning", async () => {
+  it("a long blackout (event 20417) shows on the migration as a warning", { timeout: 300_000 }, async () => {
     fleet.world.injectFault("vm-blackout", "LONG_BLACKOUT");
     const r = await move("vm-blackout");
     expect(r.moveVm.errors).toBeNull();
