@@ -163,6 +163,12 @@ describe("faults during a migration", () => {
   it("an agent that stays away longer than FERRY_AGENT_LOST_AFTER_SECONDS fails its migration with AGENT_LOST; its late real outcome corrects it", {
     timeout: 400_000,
   }, async () => {
+    // After the API restart above both agents must be back before preflight (it checks both).
+    await eventually(
+      async () => (await connected("HV1")) && (await connected("HV2")),
+      120_000,
+      "both agents reconnected",
+    );
     const id = await startMove("vm-c");
     await agents.HV1!.stop("SIGKILL");
     const failed = await eventually(
