@@ -20,7 +20,9 @@ let fleet: TestFleet;
 let ids: FleetIds;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  // 100 concurrent requests queue for the embedded database's single connection: waiting for it is
+  // not a database outage here (the default 5 s connect bound counts the wait for a pooled connection).
+  api = await startTestApi({ FERRY_DB_CONNECT_TIMEOUT_MS: "120000" });
   // Limit 1 and slow moves: later moves wait in the queue.
   const world = pairWorld(0, 1, 2);
   world.hosts[0]!.vms = ["vm-a", "vm-b", "vm-c", "vm-d", "vm-e", "vm-blackout"].map((name, i) =>
