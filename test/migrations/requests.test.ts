@@ -1,9 +1,9 @@
 // Issue 10 / 12 defects of requesting and following moves: vhds that are not the VM's, idempotency
 // under concurrency, migrationProgress of an unknown id, host checks re-run at start, and warnings.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GiB, testVm } from "../../services/agent/src/backends/simulator/test-world.ts";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
+import { GiB, testVm } from "../helpers/sim-world.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
 import { type FleetIds, fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "./world.ts";
 
