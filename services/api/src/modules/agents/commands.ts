@@ -29,6 +29,8 @@ export const COMMAND_TRANSITIONS: Record<CommandStatus, readonly CommandStatus[]
   DELIVERED: ["PENDING"],
   SUCCEEDED: ["PENDING", "DELIVERED"],
   FAILED: ["PENDING", "DELIVERED"],
+  /** Its migration ended first (migrations/machine.ts expires them in the ending transaction). */
+  EXPIRED: ["PENDING", "DELIVERED"],
 };
 
 type Db = Pick<App["db"]["prisma"], "agentCommand">;

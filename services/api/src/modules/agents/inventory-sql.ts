@@ -133,7 +133,9 @@ function vmCtes(hostId: string, vms: InventoryReport["vms"], updatedAt: string):
         -- moved to the destination with SUCCEEDED), so the VM never disappears and comes back with a new id.
         AND NOT EXISTS (
           SELECT 1 FROM "Migration" m WHERE m."vmGuid" = v."vmId" AND m."sourceHostId" = ${hostId}::uuid
-            AND m."state"::text IN ('STARTING', 'RUNNING', 'CANCELLING'))),
+            AND (m."state"::text IN ('STARTING', 'RUNNING', 'CANCELLING')
+              -- or ended provisionally (AGENT_LOST) a moment ago: the real outcome may still move the row.
+              OR (m."provisional" AND m."finishedAt" > ${settledAfter}::timestamp(3))))),
     vm_up AS (
       INSERT INTO "VirtualMachine" AS v ("id", "vmId", "hostId", ${insertCols}, "updatedAt")
       SELECT gen_random_uuid(), "vmId", ${hostId}::uuid, ${selectCols}, ${updatedAt}::timestamp(3) FROM vm_in
