@@ -55,7 +55,8 @@ export function startProcess(script: string, args: string[], env: Record<string,
   };
 }
 
-export async function waitForReady(url: string, proc: Proc, timeoutMs = 60_000): Promise<void> {
+// A ceiling, not a budget: a loaded 2-core machine took more than 60 s to start the API process (fleet and faults e2e).
+export async function waitForReady(url: string, proc: Proc, timeoutMs = 240_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null)
