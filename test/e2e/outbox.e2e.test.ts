@@ -122,7 +122,7 @@ describe("command outbox", () => {
       "the fresh command is answered",
     );
     expect(await prisma().agentCommand.findUniqueOrThrow({ where: { id: late.id } })).toMatchObject({
-      status: "FAILED",
+      status: "EXPIRED",
       errorCode: "COMMAND_EXPIRED",
       deliveredAt: null,
     });

@@ -1,6 +1,11 @@
 // One agent: enrolls once, then holds the link to the API, reports its host's inventory on every
 // connect and whenever it changes, and runs the commands it receives. Factory with start/stop.
-import { CommandResultDocument, JobUpdateDocument, ReportInventoryDocument } from "@ferry/protocol";
+import {
+  ClaimMigrationDocument,
+  CommandResultDocument,
+  JobUpdateDocument,
+  ReportInventoryDocument,
+} from "@ferry/protocol";
 import type { HyperVBackend } from "./backends/types.ts";
 import { createEventPump, type EventPump } from "./events/pump.ts";
 import { createInventoryReporter } from "./inventory/reporter.ts";
@@ -104,6 +109,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       log,
       jobs,
       reportInventory: () => reportInventory(true),
+      claimMove: async (migrationId) => {
+        if (!link) throw new Error("not connected");
+        const result = await link.request(ClaimMigrationDocument, { input: { migrationId } });
+        const payload = accepted("agentClaimMigration", result.agentClaimMigration);
+        return { claimed: payload.claimed === true, state: payload.state };
+      },
     }),
     // A START_MOVE this agent wrote ahead is resumed (adopted), whatever its deadline.
     resumes: (command) => command.type === "START_MOVE" && !!jobs.get(command.payload.migrationId),

@@ -18,12 +18,10 @@ export interface HandlerContext {
   /** Hyper-V jobs this agent follows (moves). */
   jobs: JobTracker;
   /**
-   * Asks the API to move the migration STARTING -> RUNNING (agentClaimMigration, with the migration
-   * state machine) right before Hyper-V is asked to start it; false: the migration is no longer
-   * expected to start (cancelled, failed). Absent until the API offers the claim: the command
-   * stream's fence (no command of an ended migration is sent) is then the only guard.
+   * Asks the API to move the migration STARTING -> RUNNING (agentClaimMigration) right before Hyper-V
+   * is asked to start it; false: the migration is no longer expected to start (cancelled, failed).
    */
-  claimMove?: (migrationId: string) => Promise<{ claimed: boolean; state: string | null }>;
+  claimMove: (migrationId: string) => Promise<{ claimed: boolean; state: string | null }>;
 }
 
 /** One handler per command type: the protocol's payload in, the protocol's result out. */

@@ -39,7 +39,7 @@ export function migrationHandlers(ctx: HandlerContext) {
       }
       // The fence: only a migration still expected to start (STARTING, or RUNNING claimed by us
       // before a crash) may reach Hyper-V. A cancelled or failed one never does.
-      const claim = ctx.claimMove ? await ctx.claimMove(migrationId) : { claimed: true, state: null };
+      const claim = await ctx.claimMove(migrationId);
       if (!claim.claimed) {
         throw new CommandRefusedError(
           "COMMAND_FENCED",

@@ -21,8 +21,8 @@ type CommandStatus = AgentCommand["status"];
 
 /**
  * The command state machine: which states each state may be entered from. A command nobody received
- * before its deadline ends FAILED with errorCode COMMAND_EXPIRED (an EXPIRED status of its own comes
- * with the migrations' schema change; it takes the same sources).
+ * before its deadline, or whose migration ended, becomes EXPIRED (errorCode COMMAND_EXPIRED) and is
+ * never sent again.
  */
 export const COMMAND_TRANSITIONS: Record<CommandStatus, readonly CommandStatus[]> = {
   PENDING: [],

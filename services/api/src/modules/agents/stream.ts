@@ -1,7 +1,7 @@
 // The command stream of one agent session, delivered from the database: every read takes what is
 // unanswered for the host, so a lost pub/sub hint delays a command by at most RESYNC_MS, never
 // forever. Hints (agentCommand) only make it faster. A command of an ended migration is never sent;
-// one nobody received before its deadline ends FAILED (COMMAND_EXPIRED) instead. One live session per agent credential:
+// one nobody received before its deadline expires instead. One live session per agent credential:
 // a newer session replaces an older one, which ends with SESSION_REPLACED and delivers nothing more.
 import { COMMAND_EXPECTS, commandDeadline } from "@ferry/protocol";
 import type { App } from "../../context.ts";
@@ -117,7 +117,7 @@ async function due(app: App, hostId: string, session: string, sent: Set<string>)
     if (row.status === "PENDING") {
       if (commandDeadline(row.type, row.createdAt).getTime() < now) {
         // Nobody received it in time: it must not run late (e.g. a configuration change hours later).
-        await transitionCommand(prisma, row.id, "FAILED", {
+        await transitionCommand(prisma, row.id, "EXPIRED", {
           completedAt: new Date(),
           errorCode: "COMMAND_EXPIRED",
           errorMessage: "not delivered before its deadline",
