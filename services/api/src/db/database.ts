@@ -37,7 +37,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
         max: poolSize,
         // Bounds: a connection attempt and every statement end (with an error) instead of hanging while
         // the database is away; the client-side query_timeout also covers a connection that went silent.
-        connectionTimeoutMillis: connectMs,
+        // pg-pool counts the wait for a free pooled client as connecting; the embedded database is
+        // in-process (it cannot be away) and has one client, so a burst queues there rather than failing.
+        connectionTimeoutMillis: embedded ? Math.max(connectMs, 60_000) : connectMs,
         query_timeout: statementMs,
         ...(embedded ? {} : { statement_timeout: statementMs }),
       }),
