@@ -3,7 +3,7 @@
 // Hyper-V failures surface as HyperVError (the runner journals and answers them).
 import type { CommandPayload } from "@ferry/protocol";
 import { type HostSettingsChange, HyperVError, type MigrationNetwork } from "../../backends/types.ts";
-import type { HandlerContext } from "./index.ts";
+import type { HandlerContext } from "./context.ts";
 
 const sameSubnet = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 

@@ -1,4 +1,4 @@
-import type { HandlerContext } from "./index.ts";
+import type { HandlerContext } from "./context.ts";
 
 export function inventoryHandlers(ctx: HandlerContext) {
   return {

@@ -3,7 +3,7 @@ import type { CommandPayload } from "@ferry/protocol";
 import { HyperVError } from "../../backends/types.ts";
 import { failpoint } from "../../failpoints.ts";
 import { CommandRefusedError } from "../errors.ts";
-import type { HandlerContext } from "./index.ts";
+import type { HandlerContext } from "./context.ts";
 
 const under = (path: string, dir: string) => {
   const p = path.toLowerCase();

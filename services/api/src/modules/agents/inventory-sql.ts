@@ -3,8 +3,9 @@
 // volumes; VMs with their disks) travels as one JSON parameter; rows gone from the report are
 // deleted, the rest upserted, and rows that did not change are left alone (no write, no dead tuple,
 // updatedAt untouched). All sub-statements see the same snapshot and touch disjoint rows.
+
+import type { InventoryReport } from "@ferry/protocol";
 import { Prisma } from "../../generated/prisma/client.ts";
-import type { InventoryReport } from "./inventory.ts";
 
 type Tx = {
   $executeRaw(query: Prisma.Sql): Promise<number>;
