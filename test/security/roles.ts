@@ -46,6 +46,7 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
     agentReportInventory: "AGENT",
     agentCommandResult: "AGENT",
     agentJobUpdate: "AGENT",
+    agentClaimMigration: "AGENT",
     agentEvents: "AGENT",
     agentReportEvents: "AGENT",
   },
