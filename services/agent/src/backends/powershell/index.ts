@@ -3,6 +3,7 @@
 // session.ts): VM names, paths, subnets and host names never become script text.
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { defaultPowerShell } from "../../config/load.ts";
 import {
   type CompatibilityIssue,
   type HostEvent,
@@ -20,7 +21,7 @@ import { parseCompatibility, parseEvents, parseInventory, parseJob, parseJobs } 
 import { PowerShellSession } from "./session.ts";
 
 export interface PowerShellBackendOptions {
-  /** pwsh / powershell.exe path; default NODE_POWERSHELL, then "pwsh". */
+  /** pwsh / powershell.exe path; default powershell.exe on Windows, else NODE_POWERSHELL, then "pwsh". */
   executable?: string;
   /** A module imported at session start in place of Hyper-V's (the agent's --ps-module; the tests' stub). */
   psModulePath?: string;
@@ -67,7 +68,7 @@ export function createPowerShellBackend(options: PowerShellBackendOptions = {}):
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   if (options.hostName) env.FERRY_STUB_HOST = options.hostName;
   const session = new PowerShellSession({
-    executable: options.executable ?? process.env.NODE_POWERSHELL ?? "pwsh",
+    executable: options.executable ?? defaultPowerShell({ platform: process.platform, env: process.env }),
     scriptsDir: options.scriptsDir ?? DEFAULT_SCRIPTS_DIR,
     psModulePath: options.psModulePath ?? null,
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,

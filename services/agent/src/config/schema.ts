@@ -1,0 +1,78 @@
+// ferry-agent.json: the agent's configuration file. This zod schema is the one source of truth; the
+// JSON schema shipped next to it (ferry-agent.schema.json, `npm run config-schema -w @ferry/agent`) is
+// generated from it. Command-line flags override every field.
+import { z } from "zod";
+
+const apiUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+/, "must be an http:// or https:// URL")
+  .describe("Base URL of one Ferry API replica, e.g. https://ferry.example:4000");
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+export const agentConfigSchema = z
+  .object({
+    $schema: z.string().optional().describe("Path or URL of this JSON schema (for editors)."),
+    apiUrls: z
+      .array(apiUrl)
+      .min(1, "must list at least one API URL")
+      .describe("The Ferry API, or several replicas: the agent fails over between them. Flag: --api."),
+    enrollmentToken: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Single-use token from createAgentEnrollment, used on the first start only (no credential yet). Flag: --enrollment-token.",
+      ),
+    stateDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Credential, command journal and log files. Default: %ProgramData%\\Ferry on Windows, ./.ferry-agent elsewhere. Flag: --state-dir.",
+      ),
+    logLevel: z
+      .enum(LOG_LEVELS)
+      .optional()
+      .describe("Least severe level written (default info). Flag: --log-level."),
+    inventoryIntervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .optional()
+      .describe(
+        "Seconds between full inventory reads (default 5). Changes the agent makes, Hyper-V events and every reconnect report at once. Flag: --inventory-interval.",
+      ),
+    powershell: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "PowerShell executable. Default: powershell.exe (Windows PowerShell 5.1) on Windows, pwsh elsewhere. Flag: --pwsh.",
+      ),
+    psModule: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Extra module imported at session start in place of Hyper-V's (tests: the stub). Flag: --ps-module.",
+      ),
+    backend: z
+      .enum(["powershell", "simulator"])
+      .optional()
+      .describe("powershell on a Hyper-V host (default); simulator for demos. Flag: --backend."),
+  })
+  .strict();
+
+export type AgentConfigFile = z.infer<typeof agentConfigSchema>;
+
+/** The JSON schema of ferry-agent.json, as shipped in the package and documented. */
+export function agentConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(agentConfigSchema, { io: "input" }),
+    title: "ferry-agent.json",
+    description:
+      "Configuration of the Ferry agent on a Hyper-V host. Command-line flags override each field.",
+  };
+}
