@@ -1,4 +1,5 @@
 // Configuration is parsed once at boot; nothing else reads process.env (docs/style.md 11).
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -60,6 +61,12 @@ const schema = z.object({
   FERRY_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   FERRY_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   FERRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
+  FERRY_REDIS_NAMESPACE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, '.', '_' or '-' (at most 64)")
+      .optional(),
+  ),
   FERRY_READINESS_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   FERRY_WS_PING_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   // Retention (modules/retention): days to keep each kind of row; 0 keeps them forever.
@@ -77,7 +84,8 @@ export interface Config {
   database: { kind: "pglite"; dataDir: string } | { kind: "postgres"; url: string };
   redisUrl: string | undefined;
   /** Redis for cross-replica pub/sub; null runs in-process. */
-  redis: { url: string; commandTimeoutMs: number } | null;
+  /** Redis for cross-replica hints; `namespace` prefixes every channel (FERRY_REDIS_NAMESPACE). */
+  redis: { url: string; commandTimeoutMs: number; namespace: string } | null;
   adminToken: string | undefined;
   logLevel: z.infer<typeof schema>["FERRY_LOG_LEVEL"];
   replicaId: string;
@@ -148,7 +156,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? { kind: "postgres", url: e.DATABASE_URL }
       : { kind: "pglite", dataDir: path.resolve(e.FERRY_DATA_DIR) },
     redisUrl: e.REDIS_URL,
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, commandTimeoutMs: e.FERRY_REDIS_COMMAND_TIMEOUT_MS } : null,
+    redis: e.REDIS_URL
+      ? {
+          url: e.REDIS_URL,
+          commandTimeoutMs: e.FERRY_REDIS_COMMAND_TIMEOUT_MS,
+          namespace:
+            e.FERRY_REDIS_NAMESPACE ?? redisNamespaceFor(e.DATABASE_URL ?? path.resolve(e.FERRY_DATA_DIR)),
+        }
+      : null,
     adminToken: e.FERRY_ADMIN_TOKEN,
     logLevel: e.FERRY_LOG_LEVEL,
     replicaId: e.FERRY_REPLICA_ID ?? `replica-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
@@ -204,4 +219,18 @@ export function loadDemoConfig(env: Record<string, string | undefined> = process
     seed: parsed.data.FERRY_DEMO_SEED,
     timeScale: parsed.data.FERRY_DEMO_TIME_SCALE,
   };
+}
+
+/**
+ * The default Redis channel namespace: derived from the database, so replicas that share a database
+ * share their hints and two deployments (or test runs) that share one Redis never hear each other's
+ * (a hint names rows of its own database only). Credentials are not part of the identity.
+ */
+export function redisNamespaceFor(database: string): string {
+  let identity = database;
+  if (/^postgres(ql)?:\/\//.test(database)) {
+    const u = new URL(database);
+    identity = `${u.hostname}:${u.port || "5432"}${u.pathname}`;
+  }
+  return `ferry-${createHash("sha256").update(identity).digest("hex").slice(0, 12)}`;
 }

@@ -38,7 +38,7 @@ export interface PubSubHandle {
  * subscriber keeps its queue so that its SUBSCRIBEs are replayed when Redis is back.
  */
 export function createAppPubSub(
-  redis: { url: string; commandTimeoutMs: number } | null,
+  redis: { url: string; commandTimeoutMs: number; namespace: string } | null,
   logger: Logger,
 ): PubSubHandle {
   if (!redis) return { pubsub: createPubSub<PubSubTopics>(), ping: async () => {}, close: async () => {} };
@@ -58,24 +58,29 @@ export function createAppPubSub(
   publishClient.on("error", onError);
   subscribeClient.on("error", onError);
   publishClient.on("ready", () => (lastError = ""));
+  // Every channel carries the deployment's namespace: a hint names rows of one database, and another
+  // deployment sharing this Redis must never hear it (its subscribers would look up ids it lacks).
+  const ns = `${redis.namespace}:`;
   // The event target calls these without awaiting: their failures must not become unhandled rejections.
   const publisher = {
     publish: (channel: string, message: string) =>
-      publishClient.publish(channel, message).catch((err: Error) => {
+      publishClient.publish(ns + channel, message).catch((err: Error) => {
         logger.debug({ err, channel }, "hint not published (redis unavailable)");
         return 0;
       }),
   };
   const subscriber = {
     on: (event: "message", listener: (channel: string, message: string) => void) =>
-      subscribeClient.on(event, listener),
+      subscribeClient.on(event, (channel: string, message: string) => {
+        if (channel.startsWith(ns)) listener(channel.slice(ns.length), message);
+      }),
     subscribe: (channel: string) =>
       subscribeClient
-        .subscribe(channel)
+        .subscribe(ns + channel)
         .catch((err: Error) => logger.warn({ err, channel }, "subscribe failed")),
     unsubscribe: (channel: string) =>
       subscribeClient
-        .unsubscribe(channel)
+        .unsubscribe(ns + channel)
         .catch((err: Error) => logger.debug({ err, channel }, "unsubscribe failed")),
   };
   const eventTarget = createRedisEventTarget({
