@@ -9,6 +9,7 @@ import {
   type VmState as ProtocolVmState,
 } from "@ferry/protocol";
 import type { App } from "../../context.ts";
+import { retryOnConflict } from "../../db/conflicts.ts";
 import type { VmState } from "../../generated/prisma/enums.ts";
 import { ValidationError } from "../shared/errors.ts";
 import { storeInventory } from "./inventory-sql.ts";
@@ -115,7 +116,9 @@ export async function ingestInventory(
   const taken = new Set(conflicts.map((c) => c.vmId));
   const applied = { ...report, vms: report.vms.filter((v) => !taken.has(v.vmId)) };
   const hash = `${conflicts.length > 0 ? "conflict" : full}:${shape}`;
-  const stored = await storeInventory(prisma, { hostId, report: applied, hash, agent, now });
+  const stored = await retryOnConflict(() =>
+    storeInventory(prisma, { hostId, report: applied, hash, agent, now }),
+  );
   if (!stored) throw new ValidationError("input.inventory", "this agent's host no longer exists");
   await notifyIngested(app, hostId);
   return { changed: true, significant: storedShape !== shape, conflicts };

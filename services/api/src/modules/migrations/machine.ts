@@ -4,6 +4,7 @@
 // (messages are hints, the rows are the truth). Callers: requests (enqueue), the scheduler (start,
 // refuseStart), cancel, the agent's reports (claim, job updates, command answers) and the sweeper.
 import type { App } from "../../context.ts";
+import { retryOnConflict } from "../../db/conflicts.ts";
 import type { Migration, MigrationState, Prisma } from "../../generated/prisma/client.ts";
 import { linkEventsToMigration } from "../events/service.ts";
 import { ConflictError, NotFoundError } from "../shared/errors.ts";
@@ -46,8 +47,13 @@ async function announce(app: App, fx: Effects) {
 
 /** Runs `work` in one transaction and announces its effects after the commit. */
 export async function inTransaction<T>(app: App, work: (tx: Tx, fx: Effects) => Promise<T>): Promise<T> {
-  const fx = new Effects();
-  const result = await app.db.prisma.$transaction((tx) => work(tx, fx), { timeout: 30_000, maxWait: 30_000 });
+  // A deadlock with an inventory statement aborts the whole transaction: run it again from the start,
+  // with fresh effects (the aborted attempt's notifications and commands never happened).
+  let fx = new Effects();
+  const result = await retryOnConflict(() => {
+    fx = new Effects();
+    return app.db.prisma.$transaction((tx) => work(tx, fx), { timeout: 30_000, maxWait: 30_000 });
+  });
   await announce(app, fx);
   return result;
 }
