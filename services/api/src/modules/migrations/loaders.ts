@@ -18,9 +18,9 @@ type Reader = App | Prisma.TransactionClient;
 const clientOf = (r: Reader): Prisma.TransactionClient =>
   ((r as Partial<App>).db?.prisma ?? r) as Prisma.TransactionClient;
 
-export async function loadHostView(reader: Reader, hostId: string): Promise<HostView | null> {
-  const h = await clientOf(reader).host.findUnique({ where: { id: hostId }, include: hostInclude });
-  if (!h) return null;
+type HostRow = Prisma.HostGetPayload<{ include: typeof hostInclude }>;
+
+function toHostView(h: HostRow): HostView {
   return {
     id: h.id,
     name: h.name,
@@ -41,13 +41,24 @@ export async function loadHostView(reader: Reader, hostId: string): Promise<Host
   };
 }
 
-export async function loadVm(reader: Reader, vmRowId: string) {
-  const vm = await clientOf(reader).virtualMachine.findUnique({
-    where: { id: vmRowId },
-    include: { hardDrives: { orderBy: { position: "asc" } } },
+export async function loadHostView(reader: Reader, hostId: string): Promise<HostView | null> {
+  const h = await clientOf(reader).host.findUnique({ where: { id: hostId }, include: hostInclude });
+  return h ? toHostView(h) : null;
+}
+
+/** Every host (matching `where`) as preflight reads it, with its row (placement's fleet). */
+export async function loadHostViews(reader: Reader, where: Prisma.HostWhereInput = {}) {
+  const rows = await clientOf(reader).host.findMany({
+    where,
+    include: hostInclude,
+    orderBy: { name: "asc" },
   });
-  if (!vm) return null;
-  const view: VmView = {
+  return rows.map((row) => ({ row, view: toHostView(row) }));
+}
+
+/** A VM row (with its disks) as preflight reads it. */
+export function toVmView(vm: Prisma.VirtualMachineGetPayload<{ include: { hardDrives: true } }>): VmView {
+  return {
     name: vm.name,
     state: vm.state,
     memoryAssignedBytes: vm.memoryAssignedBytes,
@@ -59,5 +70,14 @@ export async function loadVm(reader: Reader, vmRowId: string) {
     hardDrives: vm.hardDrives.map((d) => ({ path: d.path, sizeBytes: d.sizeBytes })),
     switchNames: vm.switchNames,
   };
+}
+
+export async function loadVm(reader: Reader, vmRowId: string) {
+  const vm = await clientOf(reader).virtualMachine.findUnique({
+    where: { id: vmRowId },
+    include: { hardDrives: { orderBy: { position: "asc" } } },
+  });
+  if (!vm) return null;
+  const view = toVmView(vm);
   return { row: vm, view };
 }

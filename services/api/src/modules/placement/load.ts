@@ -1,0 +1,96 @@
+// Builds the planner's Fleet from the inventory, the queue and the anti-affinity groups. Read it in
+// the transaction that enqueues what was planned, after lockPlacement, so two placements never
+// both count the same free memory.
+import type { App } from "../../context.ts";
+import type { Prisma } from "../../generated/prisma/client.ts";
+import { loadHostViews, toVmView } from "../migrations/loaders.ts";
+import { ACTIVE_STATES } from "../migrations/machine.ts";
+import { maintenanceHosts } from "./maintenance-hosts.ts";
+import { demandOf } from "./planner.ts";
+import type { Fleet, PlannerHost, PlannerVm } from "./types.ts";
+
+type Reader = App | Prisma.TransactionClient;
+const clientOf = (r: Reader): Prisma.TransactionClient =>
+  ((r as Partial<App>).db?.prisma ?? r) as Prisma.TransactionClient;
+
+const PLACEMENT_LOCK = 0x66657272_02;
+
+/** Serializes placement decisions across requests and replicas until the transaction ends. */
+export async function lockPlacement(tx: Prisma.TransactionClient): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${PLACEMENT_LOCK})`);
+}
+
+/** VMs matching `where`, as the planner reads them. */
+export async function loadPlannerVms(
+  reader: Reader,
+  where: Prisma.VirtualMachineWhereInput,
+): Promise<PlannerVm[]> {
+  const rows = await clientOf(reader).virtualMachine.findMany({
+    where,
+    include: { hardDrives: { orderBy: { position: "asc" } } },
+    orderBy: { name: "asc" },
+  });
+  return rows.map((row) => ({ id: row.id, hostId: row.hostId, view: toVmView(row) }));
+}
+
+export interface FleetOptions {
+  /** Only these hosts are destinations. */
+  candidates?: ReadonlySet<string>;
+  /** Hosts in maintenance; default: the maintenance module's answer. */
+  inMaintenance?: ReadonlySet<string>;
+}
+
+export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promise<Fleet> {
+  const db = clientOf(reader);
+  const [hostRows, active, groups] = await Promise.all([
+    loadHostViews(db),
+    db.migration.findMany({
+      where: { state: { in: ACTIVE_STATES }, kind: { not: "STORAGE" }, destinationHostId: { not: null } },
+      select: { destinationHostId: true, vmGuid: true, vm: { include: { hardDrives: true } } },
+    }),
+    db.antiAffinityGroup.findMany({ include: { members: true }, orderBy: { name: "asc" } }),
+  ]);
+  const promised = new Map<string, bigint>();
+  const incoming = new Map<string, number>();
+  for (const m of active) {
+    const hostId = m.destinationHostId!;
+    const need = m.vm ? demandOf({ id: m.vm.id, hostId: m.vm.hostId, view: toVmView(m.vm) }) : 0n;
+    promised.set(hostId, (promised.get(hostId) ?? 0n) + need);
+    incoming.set(hostId, (incoming.get(hostId) ?? 0) + 1);
+  }
+  const hosts: PlannerHost[] = hostRows.map(({ row, view }) => ({
+    view,
+    memoryCapacityBytes: row.memoryCapacityBytes,
+    memoryReserveBytes: row.memoryReserveBytes,
+    promisedBytes: promised.get(row.id) ?? 0n,
+    incomingMoves: incoming.get(row.id) ?? 0,
+    virtualMachinePath: row.virtualMachinePath,
+  }));
+
+  // Anti-affinity members are kept by Hyper-V VMId; the planner speaks VM row ids.
+  const guids = [...new Set(groups.flatMap((g) => g.members.map((m) => m.vmGuid)))];
+  const vms = guids.length
+    ? await db.virtualMachine.findMany({
+        where: { vmId: { in: guids } },
+        select: { id: true, vmId: true, hostId: true },
+      })
+    : [];
+  const byGuid = new Map(vms.map((v) => [v.vmId, v]));
+  const locations = new Map<string, string[]>();
+  for (const v of vms) locations.set(v.id, [v.hostId]);
+  for (const m of active) {
+    const v = byGuid.get(m.vmGuid);
+    if (v) locations.get(v.id)!.push(m.destinationHostId!);
+  }
+  return {
+    hosts,
+    inMaintenance: opts.inMaintenance ?? (await maintenanceHosts(db)),
+    antiAffinityGroups: groups.map((g) => ({
+      id: g.id,
+      name: g.name,
+      vmIds: g.members.map((m) => byGuid.get(m.vmGuid)?.id).filter((id): id is string => !!id),
+    })),
+    locations,
+    candidates: opts.candidates,
+  };
+}
