@@ -25,8 +25,8 @@ let ids: FleetIds;
 beforeAll(async () => {
   api = await startTestApi();
   const world = pairWorld(0, 10, 60);
-  world.hosts[0]!.vms = CASES.map((c, i) =>
-    testVm(`vm-${c.code.toLowerCase()}`, `cccccccc-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, {
+  world.hosts[0]!.vms = [...CASES.map((c) => `vm-${c.code.toLowerCase()}`), "vm-blackout"].map((name, i) =>
+    testVm(name, `cccccccc-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, {
       memoryAssignedBytes: 1n * GiB,
     }),
   );
@@ -109,5 +109,31 @@ describe("failure diagnosis", () => {
     expect(history.migrations.edges.map((e) => e.node.vmName)).toEqual(
       CASES.map((c) => `vm-${c.code.toLowerCase()}`).reverse(),
     );
+  });
+
+  // Here rather than beside the other warnings tests: the simulated blackout lasts 55-75 s of
+  // Hyper-V time, which this file's time scale turns into about a second.
+  it("a long blackout (event 20417) succeeds and shows on the migration as a warning", async () => {
+    fleet.world.injectFault("vm-blackout", "LONG_BLACKOUT");
+    const r = await api.gqlOk<{ moveVm: { migration: { id: string } | null; errors: unknown } }>(MOVE_GQL, {
+      input: { vm: ids.vms["vm-blackout"], destinationHost: ids.hosts.HV2 },
+    });
+    expect(r.moveVm.errors).toBeNull();
+    const warned = await eventually(
+      async () => {
+        const m = await api.gqlOk<{
+          node: { state: string; warnings: { code: string; eventId: number; message: string }[] };
+        }>(
+          "query($id: ID!) { node(id: $id) { ... on Migration { state warnings { code eventId message } } } }",
+          {
+            id: r.moveVm.migration!.id,
+          },
+        );
+        return m.node.state === "SUCCEEDED" && m.node.warnings.length > 0 ? m.node : null;
+      },
+      180_000,
+      "vm-blackout succeeded with a warning",
+    );
+    expect(warned.warnings).toEqual([expect.objectContaining({ code: "LONG_BLACKOUT", eventId: 20417 })]);
   });
 });
