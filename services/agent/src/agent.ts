@@ -16,7 +16,8 @@ import { createHandlers } from "./runner/handlers/index.ts";
 import { createRunner } from "./runner/runner.ts";
 import { StateStore } from "./state/store.ts";
 
-export const AGENT_VERSION = "0.1.0";
+/** The package's version: set by the bundler (scripts/package.ts) from package.json; "0.1.0" from source. */
+export const AGENT_VERSION: string = process.env.FERRY_AGENT_BUILD_VERSION ?? "0.1.0";
 
 export interface AgentOptions {
   /** The API's base URL, or several (replicas): the agent fails over between them. */
@@ -152,6 +153,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           options.onFatal?.(reason);
         },
       });
+      log("started", {
+        hostName,
+        version: AGENT_VERSION,
+        backend: options.backend.kind,
+        api: apiUrls.join(","),
+        stateDir: options.stateDir,
+      });
       timer = setInterval(() => void reportInventory(), options.inventoryIntervalMs ?? 5000);
       jobs.resume();
       const activeLink = link;
@@ -175,6 +183,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       // remove the state folder (their answers are sent again after the next connect).
       await runner.drain();
       await options.backend.close();
+      log("stopped", { hostName });
     },
   };
 }

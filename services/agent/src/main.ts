@@ -1,9 +1,12 @@
 #!/usr/bin/env -S node --import tsx
 // ferry-agent: the Hyper-V host agent. `ferry-agent --help` lists the commands and options.
-import { createAgent } from "./agent.ts";
+import { AGENT_VERSION, createAgent } from "./agent.ts";
 import { createBackend } from "./backends/create.ts";
 import { configPath, type ParsedArgs, parseCommandLine, USAGE } from "./cli/args.ts";
 import { type AgentSettings, ConfigError, readConfigFile, resolveSettings } from "./config/load.ts";
+import { eventcreateWriter } from "./log/event-log.ts";
+import { createAgentLogger } from "./log/logger.ts";
+import { systemRunner } from "./windows/commands.ts";
 
 function settingsFrom(args: ParsedArgs): AgentSettings {
   const file = configPath(args.config, process.env, process.platform);
@@ -13,6 +16,16 @@ function settingsFrom(args: ParsedArgs): AgentSettings {
 
 async function run(args: ParsedArgs) {
   const settings = settingsFrom(args);
+  let logger: Awaited<ReturnType<typeof createAgentLogger>> | undefined;
+  logger = await createAgentLogger({
+    level: settings.logLevel,
+    stateDir: settings.stateDir,
+    eventLog:
+      process.platform === "win32"
+        ? eventcreateWriter(systemRunner, (error) => logger?.log("event log write failed", { error }))
+        : undefined,
+  });
+  const log = logger.log;
   const backend = await createBackend({
     backend: settings.backend,
     psModule: settings.psModule,
@@ -29,11 +42,13 @@ async function run(args: ParsedArgs) {
     backend,
     enrollmentToken: settings.enrollmentToken,
     inventoryIntervalMs: settings.inventoryIntervalMs,
-    onFatal: () => process.exit(3),
+    log,
+    onFatal: () => void logger.close().finally(() => process.exit(3)),
   });
   await agent.start();
   const shutdown = async () => {
     await agent.stop();
+    await logger.close();
     process.exit(0);
   };
   process.once("SIGINT", () => void shutdown());
@@ -45,6 +60,9 @@ async function main() {
   switch (args.command.kind) {
     case "help":
       console.log(USAGE);
+      return;
+    case "version":
+      console.log(AGENT_VERSION);
       return;
     case "run":
       return run(args);

@@ -23,10 +23,12 @@ ferry-agent service install|uninstall|start|stop|status [--config <file>] [--enr
   --sim-world           simulator: world file shared by a simulated fleet (created if absent)
   --sim-host            simulator: which host of the world this agent is
   --sim-seed, --sim-hosts, --sim-time-scale   simulator: a generated world's seed, size and speed
+  --version             the agent's version
   --help                this text`;
 
 export type Command =
   | { kind: "help" }
+  | { kind: "version" }
   | { kind: "run" }
   | { kind: "doctor" }
   | { kind: "service"; verb: ServiceVerb };
@@ -72,6 +74,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
         "sim-hosts": { type: "string" },
         "sim-time-scale": { type: "string" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
       },
     });
   } catch (error) {
@@ -82,6 +85,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
   const [first, second, ...rest] = parsed.positionals;
   let command: Command;
   if (v.help || first === "help") command = { kind: "help" };
+  else if (v.version || first === "version") command = { kind: "version" };
   else if (first === undefined || first === "run") command = { kind: "run" };
   else if (first === "doctor") command = { kind: "doctor" };
   else if (first === "service") {

@@ -95,6 +95,14 @@ export function createRunner(options: RunnerOptions) {
           at: new Date().toISOString(),
         };
       }
+      if (!entry.succeeded) {
+        options.log("command failed", {
+          commandId: entry.commandId,
+          type: received.type,
+          errorCode: entry.errorCode,
+          error: entry.errorMessage,
+        });
+      }
       options.store.record(entry);
       await deliver(entry);
     } finally {

@@ -1,7 +1,8 @@
 // The PowerShell Hyper-V backend: each HyperVBackend method runs one fixed script from
 // services/agent/ps in a persistent PowerShell session. Parameters travel as base64 JSON (see
 // session.ts): VM names, paths, subnets and host names never become script text.
-import { dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultPowerShell } from "../../config/load.ts";
 import {
@@ -35,8 +36,11 @@ export interface PowerShellBackendOptions {
   env?: Record<string, string>;
 }
 
-/** services/agent/ps, next to src/. */
-export const DEFAULT_SCRIPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../ps");
+const here = dirname(fileURLToPath(import.meta.url));
+/** ps/ beside the bundled ferry-agent.js in the package, else services/agent/ps next to src/. */
+export const DEFAULT_SCRIPTS_DIR =
+  [resolve(here, "ps"), resolve(here, "../../../ps")].find((dir) => existsSync(join(dir, "_init.ps1"))) ??
+  resolve(here, "../../../ps");
 
 const DEFAULT_CALL_TIMEOUT_MS = 120_000;
 
