@@ -1,17 +1,48 @@
 #!/usr/bin/env -S node --import tsx
+import fs from "node:fs";
+import path from "node:path";
 // ferry-agent: the Hyper-V host agent. `ferry-agent --help` lists the commands and options.
 import { AGENT_VERSION, createAgent } from "./agent.ts";
 import { createBackend } from "./backends/create.ts";
 import { configPath, type ParsedArgs, parseCommandLine, USAGE } from "./cli/args.ts";
-import { type AgentSettings, ConfigError, readConfigFile, resolveSettings } from "./config/load.ts";
+import {
+  type AgentSettings,
+  ConfigError,
+  defaultStateDir,
+  readConfigFile,
+  resolveSettings,
+} from "./config/load.ts";
+import { runDoctor } from "./doctor/doctor.ts";
 import { eventcreateWriter } from "./log/event-log.ts";
 import { createAgentLogger } from "./log/logger.ts";
+import { runServiceCommand, type ServiceVerb } from "./service/service.ts";
 import { systemRunner } from "./windows/commands.ts";
 
-function settingsFrom(args: ParsedArgs): AgentSettings {
+function settingsFrom(args: ParsedArgs, requireApi = true): AgentSettings {
   const file = configPath(args.config, process.env, process.platform);
   const config = file ? readConfigFile(file) : undefined;
-  return resolveSettings(args.flags, config, { platform: process.platform, env: process.env }, file);
+  return resolveSettings(
+    args.flags,
+    config,
+    { platform: process.platform, env: process.env },
+    file,
+    requireApi,
+  );
+}
+
+async function doctor(args: ParsedArgs): Promise<number> {
+  const settings = settingsFrom(args, false);
+  const { text, exitCode } = await runDoctor({
+    runner: systemRunner,
+    platform: process.platform,
+    powershell: settings.powershell,
+    psModule: settings.psModule,
+    apiUrls: settings.apiUrls,
+    stateDir: settings.stateDir,
+    uid: process.getuid?.(),
+  });
+  console.log(text);
+  return exitCode;
 }
 
 async function run(args: ParsedArgs) {
@@ -55,6 +86,25 @@ async function run(args: ParsedArgs) {
   process.once("SIGTERM", () => void shutdown());
 }
 
+async function service(args: ParsedArgs, verb: ServiceVerb): Promise<number> {
+  const host = { platform: process.platform, env: process.env };
+  const file = configPath(args.config, process.env, process.platform);
+  const config = file ? readConfigFile(file) : undefined;
+  const fromFile = config?.stateDir && file ? path.resolve(path.dirname(file), config.stateDir) : undefined;
+  const stateDir = path.resolve(args.flags.stateDir ?? fromFile ?? defaultStateDir(host));
+  return runServiceCommand(verb, {
+    runner: systemRunner,
+    platform: process.platform,
+    installDir: path.dirname(fs.realpathSync(process.argv[1]!)),
+    nodePath: process.execPath,
+    stateDir,
+    configFile: file,
+    flags: args.flags,
+    purge: args.purge,
+    out: (line) => console.log(line),
+  });
+}
+
 async function main() {
   const args = parseCommandLine(process.argv.slice(2));
   switch (args.command.kind) {
@@ -66,8 +116,12 @@ async function main() {
       return;
     case "run":
       return run(args);
-    default:
-      throw new ConfigError(`${args.command.kind}: not available in this build`);
+    case "doctor":
+      process.exitCode = await doctor(args);
+      return;
+    case "service":
+      process.exitCode = await service(args, args.command.verb);
+      return;
   }
 }
 

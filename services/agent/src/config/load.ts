@@ -89,6 +89,7 @@ export function resolveSettings(
   file: AgentConfigFile | undefined,
   host: Platform,
   configFile?: string,
+  requireApi = true,
 ): AgentSettings {
   // A flag is checked with the same schema as the file, so both give the same message.
   const fromFlags: Record<string, unknown> = {};
@@ -122,7 +123,7 @@ export function resolveSettings(
     throw new ConfigError(`${flag}: ${issue.message}`);
   }
   const merged = { ...file, ...checked.data };
-  if (!merged.apiUrls?.length) {
+  if (requireApi && !merged.apiUrls?.length) {
     throw new ConfigError(
       "no API URL: pass --api <url> or set apiUrls in the configuration file (--config <ferry-agent.json>)",
     );
@@ -132,13 +133,17 @@ export function resolveSettings(
   const fromFile = (value: string | undefined, flagGiven: boolean) =>
     value === undefined || flagGiven ? value : path.resolve(base, value);
   return {
-    apiUrls: merged.apiUrls,
+    apiUrls: merged.apiUrls ?? [],
     enrollmentToken: merged.enrollmentToken,
     stateDir: fromFile(merged.stateDir, flags.stateDir !== undefined) ?? defaultStateDir(host),
     logLevel: merged.logLevel ?? "info",
     inventoryIntervalMs: (merged.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_S) * 1000,
     powershell: merged.powershell ?? defaultPowerShell(host),
-    psModule: fromFile(merged.psModule, flags.psModule !== undefined),
+    // Import-Module takes a relative path for a module name: always absolute.
+    psModule:
+      merged.psModule === undefined
+        ? undefined
+        : path.resolve(flags.psModule !== undefined ? process.cwd() : base, merged.psModule),
     backend: merged.backend ?? "powershell",
     configFile,
   };
