@@ -1,5 +1,6 @@
 // The audit log: entries for allowed, failed and denied calls with redacted inputs; auditLog with
-// filters, newest first; audit writes that fail are retried and never fail the mutation.
+// filters, newest first; a change commits with its entry (or not at all); the entry of a call that
+// changed nothing is retried and never fails it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failNextAuditWrites, redact } from "../../services/api/src/modules/audit/service.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
@@ -103,27 +104,29 @@ describe("audit log", () => {
     expect(r.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
 
-  it("a failing audit write never fails a mutation outside the database's transactions; the entry comes later", async () => {
+  it("the entry of a call that changed nothing never fails it: a failing write is retried later", async () => {
     const created = await api.gqlOk<{ createApiToken: { apiToken: { id: string } } }>(
       'mutation { createApiToken(input: {name: "outbox", role: VIEWER}) { apiToken { id } errors { message } } }',
     );
+    const id = created.createApiToken.apiToken.id;
+    await api.gqlOk("mutation($id: ID!) { revokeApiToken(id: $id) { errors { message } } }", { id });
     failNextAuditWrites(4); // more than the quick retries: the entry goes to the outbox
-    const data = await api.gqlOk<{ revokeApiToken: { apiToken: { revokedAt: string | null } | null } }>(
-      "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } errors { message } } }",
-      { id: created.createApiToken.apiToken.id },
+    const again = await api.gqlOk<{ revokeApiToken: { errors: { __typename: string }[] | null } }>(
+      "mutation($id: ID!) { revokeApiToken(id: $id) { errors { __typename } } }",
+      { id },
     );
-    expect(data.revokeApiToken.apiToken?.revokedAt).not.toBeNull();
+    expect(again.revokeApiToken.errors?.[0]?.__typename).toBe("ConflictError");
     const entry = await eventually(
       () =>
         api.server.app.db.prisma.auditEntry.findFirst({
-          where: { operation: "revokeApiToken" },
+          where: { operation: "revokeApiToken", outcome: "FAILED" },
         }),
       10_000,
       "the queued audit entry",
     );
-    expect(entry.outcome).toBe("SUCCEEDED");
+    expect(entry.errorCode).toBe("ConflictError");
     expect(await api.server.app.db.prisma.auditEntry.count({ where: { operation: "revokeApiToken" } })).toBe(
-      1,
+      2,
     );
   });
 
@@ -133,7 +136,10 @@ describe("audit log", () => {
     const refused = await api.gql(
       'mutation { createApiToken(input: {name: "atomic", role: VIEWER}) { secret errors { message } } }',
     );
-    expect(refused.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      reason: "AUDIT_WRITE_FAILED",
+    });
     const prisma = api.server.app.db.prisma;
     expect(await prisma.apiToken.count({ where: { name: "atomic" } })).toBe(0);
     const entries = await prisma.auditEntry.findMany({ where: { target: "atomic" } });
@@ -156,7 +162,7 @@ describe("audit log", () => {
     const refused = await api.gql(
       'mutation { createAgentEnrollment(input: {hostName: "HV-NOAUDIT"}) { token } }',
     );
-    expect(refused.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(refused.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
     expect(await api.server.app.db.prisma.agentEnrollment.count({ where: { hostName: "HV-NOAUDIT" } })).toBe(
       0,
     );

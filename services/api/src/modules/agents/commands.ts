@@ -11,7 +11,7 @@ import {
 } from "@ferry/protocol";
 import type { App } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
-import { recordCommandOutcome } from "../audit/service.ts";
+import { type AuditIn, recordCommandOutcomeIn } from "../audit/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
 
@@ -138,33 +138,37 @@ export function onCommandCompleted(app: App, type: CommandType, listener: Comple
 }
 
 /**
- * Records an agent's answer. A repeated answer (after a reconnect) is accepted and changes nothing;
- * a command of another host is NotFound, so an agent cannot touch other hosts' work.
+ * Records an agent's answer: the command's outcome, its COMMAND audit entry and the agent call's own
+ * entry (`audit`) commit together. A repeated answer (after a reconnect) is accepted and changes
+ * nothing; a command of another host is NotFound, so an agent cannot touch other hosts' work.
  */
 export async function completeCommand(
   app: App,
   hostId: string,
   input: CommandResultInput,
+  audit?: AuditIn,
 ): Promise<AgentCommand> {
-  const prisma = app.db.prisma;
   if (!isUuid(input.commandId)) throw new NotFoundError("command", input.commandId);
-  const before = await prisma.agentCommand.findFirst({
-    where: { id: input.commandId, hostId },
-    select: { type: true },
+  const { command, changed } = await app.db.prisma.$transaction(async (tx) => {
+    const before = await tx.agentCommand.findFirst({
+      where: { id: input.commandId, hostId },
+      select: { type: true },
+    });
+    if (!before) throw new NotFoundError("command", input.commandId);
+    const { status, ...outcome } = outcomeOf(before.type, input);
+    const changed = await transitionCommand(
+      tx,
+      input.commandId,
+      status,
+      { ...outcome, completedAt: new Date() },
+      { hostId },
+    );
+    const command = await tx.agentCommand.findFirstOrThrow({ where: { id: input.commandId, hostId } });
+    if (changed) await recordCommandOutcomeIn(tx, command);
+    await audit?.(tx);
+    return { command, changed };
   });
-  if (!before) throw new NotFoundError("command", input.commandId);
-  const { status, ...outcome } = outcomeOf(before.type, input);
-  const changed = await transitionCommand(
-    prisma,
-    input.commandId,
-    status,
-    { ...outcome, completedAt: new Date() },
-    { hostId },
-  );
-  const command = await prisma.agentCommand.findFirst({ where: { id: input.commandId, hostId } });
-  if (!command) throw new NotFoundError("command", input.commandId);
   if (changed) {
-    await recordCommandOutcome(app, command);
     app.pubsub.publish("commandCompleted", command.id, { status: command.status });
     await app.hooks.emit("commandCompleted", app, command);
   }

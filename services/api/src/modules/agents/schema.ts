@@ -80,11 +80,11 @@ builder.mutationField("enrollAgent", (t) =>
     authScopes: { enrollment: true },
     args: { input: t.arg({ type: EnrollAgentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "enrollAgent", target: input.hostName, input }, async () => {
+      runMutation(ctx, { operation: "enrollAgent", target: input.hostName, input }, async (audit) => {
         const p = ctx.principal;
         if (p?.kind !== "enrollment") throw forbidden("enrollment token required");
         validateHostName(input.hostName, "input.hostName");
-        return enrollAgent(ctx.app, p.enrollmentId, input.hostName);
+        return enrollAgent(ctx.app, p.enrollmentId, input.hostName, audit);
       }),
   }),
 );
@@ -175,14 +175,19 @@ builder.mutationField("agentCommandResult", (t) =>
       return runMutation(
         ctx,
         { operation: "agentCommandResult", target: String(input.commandId), input },
-        () =>
-          completeCommand(ctx.app, agent.hostId, {
-            commandId: String(input.commandId),
-            succeeded: input.succeeded,
-            result: input.result ?? null,
-            errorCode: input.errorCode ?? null,
-            errorMessage: input.errorMessage ?? null,
-          }),
+        (audit) =>
+          completeCommand(
+            ctx.app,
+            agent.hostId,
+            {
+              commandId: String(input.commandId),
+              succeeded: input.succeeded,
+              result: input.result ?? null,
+              errorCode: input.errorCode ?? null,
+              errorMessage: input.errorMessage ?? null,
+            },
+            audit,
+          ),
       );
     },
   }),

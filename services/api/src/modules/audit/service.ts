@@ -2,8 +2,10 @@
 // Ferry makes in its own database write their entry in the same transaction (auditedTransaction),
 // so a crash cannot leave one without the other. Agent telemetry (inventory, job progress, event
 // reports) is not what a caller did: its data is its own record, so only its refusals and failures
-// are audited. Other writes never fail the caller: a failed write is retried, then queued in memory
-// and retried in the background (and flushed at shutdown).
+// are audited. Entries of calls that changed nothing (denied, failed, a repeated request) never fail
+// the caller: a failed write is retried, then queued in memory and retried in the background (and
+// flushed at shutdown); losing one in a crash loses no record of a change.
+import { GraphQLError } from "graphql";
 import type { App, Context, Principal } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
@@ -143,38 +145,69 @@ function audited(ctx: Context, record: AuditRecord): boolean {
   return true;
 }
 
-// Entries already written inside the transaction of the change they record (recordIn), per
-// request context and operation: runMutation's own SUCCEEDED entry for those calls is skipped.
-const writtenInTransaction = new WeakMap<Context, Map<string, number>>();
+// Calls whose entry was already written inside the transaction of their change (recordIn), per
+// request context and operation: runMutation's own SUCCEEDED entry for those calls is skipped. A
+// flag, not a count: a transaction retried after a deadlock writes (and commits) its entry once.
+// Mutations of one request run one after the other, and each call's flag is taken when it ends.
+const writtenInTransaction = new WeakMap<Context, Set<string>>();
 
 /** True (once) when this call's SUCCEEDED entry was already committed with its change. */
 function takeWrittenInTransaction(ctx: Context, operation: string): boolean {
-  const counts = writtenInTransaction.get(ctx);
-  const n = counts?.get(operation) ?? 0;
-  if (n === 0) return false;
-  counts!.set(operation, n - 1);
-  return true;
+  return writtenInTransaction.get(ctx)?.delete(operation) ?? false;
 }
+
+/**
+ * The audit entry of a change could not be written, so the change was rolled back: nothing
+ * happened, the client may retry (a typed, retryable SERVICE_UNAVAILABLE, never a masked error).
+ */
+export class AuditWriteError extends GraphQLError {
+  constructor(cause: unknown) {
+    super(
+      "The change was not made: its audit entry could not be written. Nothing was changed; retry shortly",
+      {
+        originalError: cause instanceof Error ? cause : undefined,
+        extensions: {
+          code: "SERVICE_UNAVAILABLE",
+          reason: "AUDIT_WRITE_FAILED",
+          retryable: true,
+          http: { status: 503 },
+        },
+      },
+    );
+  }
+}
+
+/**
+ * Writes the current mutation call's entry inside the transaction of the change it records. Domain
+ * code that owns its transaction (the migration state machine, command issuing) takes one of these
+ * from runMutation and calls it before its commit.
+ */
+export type AuditIn = (tx: Prisma.TransactionClient) => Promise<void>;
 
 /**
  * Writes the SUCCEEDED entry of the mutation call being executed inside `tx`, the transaction of
  * the change it records (issue 12 item 6): a crash leaves both or neither, and if the entry cannot
- * be written the change rolls back. runMutation then does not write the call's entry again (a
- * failure after the commit still adds a FAILED entry). Prefer `auditedTransaction`.
+ * be written the change rolls back (AuditWriteError). runMutation then does not write the call's
+ * entry again (a failure after the commit still adds a FAILED entry). Prefer `auditedTransaction`,
+ * or the AuditIn runMutation hands to its work.
  */
 export async function recordIn(
   tx: Prisma.TransactionClient,
   ctx: Context,
   record: Omit<AuditRecord, "outcome">,
 ): Promise<void> {
-  if (injectedFailures > 0) {
-    injectedFailures -= 1;
-    throw new Error("injected audit write failure");
+  try {
+    if (injectedFailures > 0) {
+      injectedFailures -= 1;
+      throw new Error("injected audit write failure");
+    }
+    await tx.auditEntry.create({ data: rowFor(ctx, { ...record, outcome: "SUCCEEDED" }) });
+  } catch (error) {
+    throw new AuditWriteError(error);
   }
-  await tx.auditEntry.create({ data: rowFor(ctx, { ...record, outcome: "SUCCEEDED" }) });
-  const counts = writtenInTransaction.get(ctx) ?? new Map<string, number>();
-  writtenInTransaction.set(ctx, counts);
-  counts.set(record.operation, (counts.get(record.operation) ?? 0) + 1);
+  const written = writtenInTransaction.get(ctx) ?? new Set<string>();
+  writtenInTransaction.set(ctx, written);
+  written.add(record.operation);
 }
 
 /**
@@ -193,12 +226,28 @@ export function auditedTransaction<T>(
   });
 }
 
+/** Runs `change` and then the call's entry (if any) in one transaction. */
+export function withAudit<T>(
+  db: App["db"]["prisma"],
+  audit: AuditIn | undefined,
+  change: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
+  return db.$transaction(async (tx) => {
+    const result = await change(tx);
+    await audit?.(tx);
+    return result;
+  });
+}
+
 /**
  * Writes the entry of a mutation call; never throws into the caller's mutation. A SUCCEEDED call
  * whose entry was committed with its change (recordIn) is not written twice.
  */
 export async function recordAudit(ctx: Context, record: AuditRecord): Promise<void> {
-  if (takeWrittenInTransaction(ctx, record.operation) && record.outcome === "SUCCEEDED") return;
+  // Taken whatever the outcome: a failure after (or rolling back) the change's transaction still
+  // gets its FAILED entry, and the count never carries over to the next call of the request.
+  const committedWithChange = takeWrittenInTransaction(ctx, record.operation);
+  if (committedWithChange && record.outcome === "SUCCEEDED") return;
   if (!audited(ctx, record)) return;
   await ctx.app.inflight.track(writeAudit(ctx.app, rowFor(ctx, record)));
 }
@@ -220,13 +269,18 @@ export async function awaitPendingAudits(ctx: object): Promise<void> {
   await Promise.all(pending);
 }
 
-/** The outcome of an agent command, as a COMMAND entry (the agent's mutation has its own entry). */
-export async function recordCommandOutcome(app: App, command: AgentCommand, requestId: string | null = null) {
-  const work = async () => {
-    const host = await app.db.prisma.host
-      .findUnique({ where: { id: command.hostId }, select: { name: true } })
-      .catch(() => null);
-    await writeAudit(app, {
+/**
+ * The outcome of an agent command, as a COMMAND entry (the agent's mutation has its own entry),
+ * written in `tx`, the transaction that records the outcome: both commit or neither.
+ */
+export async function recordCommandOutcomeIn(
+  tx: Prisma.TransactionClient,
+  command: AgentCommand,
+  requestId: string | null = null,
+): Promise<void> {
+  const host = await tx.host.findUnique({ where: { id: command.hostId }, select: { name: true } });
+  await tx.auditEntry.create({
+    data: {
       at: new Date(),
       kind: "COMMAND",
       actor: `agent:${host?.name ?? command.hostId}`,
@@ -240,7 +294,6 @@ export async function recordCommandOutcome(app: App, command: AgentCommand, requ
       errorCode: command.errorCode,
       errorMessage: command.errorMessage?.slice(0, MAX_STRING) ?? null,
       requestId,
-    });
-  };
-  await app.inflight.track(work());
+    },
+  });
 }

@@ -259,8 +259,8 @@ builder.mutationField("revokeApiToken", (t) =>
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true, description: "The token's global id." }) },
     resolve: (_root, { id }, ctx) =>
-      runMutation(ctx, { operation: "revokeApiToken", target: String(id), input: { id } }, () =>
-        revokeApiToken(ctx.app, decodeId("ApiToken", String(id), "id")),
+      runMutation(ctx, { operation: "revokeApiToken", target: String(id), input: { id } }, (audit) =>
+        revokeApiToken(ctx.app, decodeId("ApiToken", String(id), "id"), audit),
       ),
   }),
 );
@@ -290,8 +290,10 @@ builder.mutationField("revokeAgentCredential", (t) =>
     authScopes: { admin: true },
     args: { host: t.arg.id({ required: true, description: "The host's global id." }) },
     resolve: (_root, { host }, ctx) =>
-      runMutation(ctx, { operation: "revokeAgentCredential", target: String(host), input: { host } }, () =>
-        revokeAgentCredentials(ctx.app, decodeId("Host", String(host), "host")),
+      runMutation(
+        ctx,
+        { operation: "revokeAgentCredential", target: String(host), input: { host } },
+        (audit) => revokeAgentCredentials(ctx.app, decodeId("Host", String(host), "host"), audit),
       ),
   }),
 );

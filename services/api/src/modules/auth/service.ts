@@ -132,10 +132,16 @@ export async function createEnrollment(
 }
 
 /**
- * Exchanges an enrollment for the agent's own credential, bound to the host (created if new).
- * Single use: a second call with the same enrollment fails with ConflictError.
+ * Exchanges an enrollment for the agent's own credential, bound to the host (created if new), in one
+ * transaction with the call's audit entry. Single use: a second call with the same enrollment fails
+ * with ConflictError.
  */
-export async function enrollAgent(app: App, enrollmentId: string, reportedHostName: string) {
+export async function enrollAgent(
+  app: App,
+  enrollmentId: string,
+  reportedHostName: string,
+  audit?: (tx: Prisma.TransactionClient) => Promise<void>,
+) {
   const prisma = app.db.prisma;
   const secret = newSecret("agent");
   return prisma.$transaction(async (tx) => {
@@ -160,6 +166,7 @@ export async function enrollAgent(app: App, enrollmentId: string, reportedHostNa
     await tx.agentCredential.create({
       data: { hostId: host.id, secretHash: hashSecret(secret), enrollmentId },
     });
+    await audit?.(tx);
     return { host, credential: secret };
   });
 }

@@ -2,6 +2,7 @@
 // holder's WebSockets at once on this replica; other replicas notice within seconds (sockets.ts).
 import type { App } from "../../context.ts";
 import type { Prisma, Role } from "../../generated/prisma/client.ts";
+import { type AuditIn, withAudit } from "../audit/service.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { hashSecret, newSecret } from "./secrets.ts";
 
@@ -57,27 +58,39 @@ export async function createApiToken(
   return { token, secret };
 }
 
-/** Revokes a token (idempotent for the caller: an already revoked token is a ConflictError). */
-export async function revokeApiToken(app: App, id: string) {
-  const prisma = app.db.prisma;
-  const token = await prisma.apiToken.findUnique({ where: { id } });
-  if (!token || token.role === "AGENT") throw new NotFoundError("API token", id);
-  if (token.revokedAt) throw new ConflictError(`token ${token.name} is already revoked`);
-  const revoked = await prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
+/**
+ * Revokes a token (idempotent for the caller: an already revoked token is a ConflictError), in one
+ * transaction with the call's audit entry; its sockets close after the commit.
+ */
+export async function revokeApiToken(app: App, id: string, audit?: AuditIn) {
+  const revoked = await withAudit(app.db.prisma, audit, async (tx) => {
+    const token = await tx.apiToken.findUnique({ where: { id } });
+    if (!token || token.role === "AGENT") throw new NotFoundError("API token", id);
+    if (token.revokedAt) throw new ConflictError(`token ${token.name} is already revoked`);
+    // Guarded: of two concurrent revocations one wins, the other is a ConflictError.
+    const { count } = await tx.apiToken.updateMany({
+      where: { id, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (count !== 1) throw new ConflictError(`token ${token.name} is already revoked`);
+    return tx.apiToken.findUniqueOrThrow({ where: { id } });
+  });
   app.sockets.close(`token:${id}`, "token revoked");
   return revoked;
 }
 
-/** Revokes every active credential of a host's agent and disconnects it. */
-export async function revokeAgentCredentials(app: App, hostId: string) {
-  const prisma = app.db.prisma;
-  const host = await prisma.host.findUnique({ where: { id: hostId } });
-  if (!host) throw new NotFoundError("host", hostId);
-  const active = await prisma.agentCredential.findMany({ where: { hostId, revokedAt: null } });
-  if (active.length === 0) throw new ConflictError(`host ${host.name} has no active agent credential`);
-  await prisma.agentCredential.updateMany({
-    where: { id: { in: active.map((c) => c.id) } },
-    data: { revokedAt: new Date() },
+/** Revokes every active credential of a host's agent (with the call's audit entry) and disconnects it. */
+export async function revokeAgentCredentials(app: App, hostId: string, audit?: AuditIn) {
+  const { host, active } = await withAudit(app.db.prisma, audit, async (tx) => {
+    const host = await tx.host.findUnique({ where: { id: hostId } });
+    if (!host) throw new NotFoundError("host", hostId);
+    const active = await tx.agentCredential.findMany({ where: { hostId, revokedAt: null } });
+    if (active.length === 0) throw new ConflictError(`host ${host.name} has no active agent credential`);
+    await tx.agentCredential.updateMany({
+      where: { id: { in: active.map((c) => c.id) } },
+      data: { revokedAt: new Date() },
+    });
+    return { host, active };
   });
   for (const c of active) app.sockets.close(`agent:${c.id}`, "agent credential revoked");
   app.pubsub.publish("agentDisconnect", hostId, { reason: "credential revoked" });

@@ -244,8 +244,8 @@ builder.mutationField("createMigrationProfile", (t) =>
       input: t.arg({ type: CreateMigrationProfileInput, required: true, description: "The profile." }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "createMigrationProfile", target: input.name, input }, () =>
-        profiles.createProfile(ctx, input),
+      runMutation(ctx, { operation: "createMigrationProfile", target: input.name, input }, (audit) =>
+        profiles.createProfile(ctx, input, audit),
       ),
   }),
 );
@@ -260,8 +260,8 @@ builder.mutationField("updateMigrationProfile", (t) =>
       input: t.arg({ type: UpdateMigrationProfileInput, required: true, description: "The changes." }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "updateMigrationProfile", target: String(input.id), input }, () =>
-        profiles.updateProfile(ctx, input),
+      runMutation(ctx, { operation: "updateMigrationProfile", target: String(input.id), input }, (audit) =>
+        profiles.updateProfile(ctx, input, audit),
       ),
   }),
 );
@@ -273,8 +273,8 @@ builder.mutationField("deleteMigrationProfile", (t) =>
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true, description: "Global id of the profile." }) },
     resolve: (_root, { id }, ctx) =>
-      runMutation(ctx, { operation: "deleteMigrationProfile", target: String(id) }, () =>
-        profiles.deleteProfile(ctx, id),
+      runMutation(ctx, { operation: "deleteMigrationProfile", target: String(id) }, (audit) =>
+        profiles.deleteProfile(ctx, id, audit),
       ),
   }),
 );
@@ -291,7 +291,7 @@ builder.mutationField("assignMigrationProfile", (t) =>
       runMutation(
         ctx,
         { operation: "assignMigrationProfile", target: String(input.profile ?? ""), input },
-        () => profiles.assignProfile(ctx, input),
+        (audit) => profiles.assignProfile(ctx, input, audit),
       ),
   }),
 );
@@ -306,8 +306,10 @@ builder.mutationField("applyMigrationProfile", (t) =>
       input: t.arg({ type: ApplyMigrationProfileInput, required: true, description: "Profile and hosts." }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "applyMigrationProfile", target: String(input.profile), input }, () =>
-        profiles.applyProfile(ctx, input),
+      runMutation(
+        ctx,
+        { operation: "applyMigrationProfile", target: String(input.profile), input },
+        (audit) => profiles.applyProfile(ctx, input, audit),
       ),
   }),
 );

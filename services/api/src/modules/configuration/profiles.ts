@@ -5,10 +5,11 @@ import type { CommandPayload } from "@ferry/protocol";
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
+import { type AuditIn, withAudit } from "../audit/service.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { decodeId } from "../shared/ids.ts";
 import { type NetworkSpec, type ProfileSpec, recomputeDrift, specOf } from "./drift.ts";
-import { CONFIG_COMMANDS, issueToHosts } from "./service.ts";
+import { announceCommands, CONFIG_COMMANDS, createCommandsIn } from "./service.ts";
 import { checkLimit, checkPriority, parseCidr, resolveHosts } from "./validation.ts";
 
 export interface ProfileFieldsInput {
@@ -86,12 +87,21 @@ async function nameTaken(ctx: Context, name: string, exceptId: string | null) {
   if (existing) throw new ConflictError(`a profile named '${name}' already exists`);
 }
 
-export async function createProfile(ctx: Context, input: ProfileFieldsInput & { name: string }) {
+// Each change commits with the call's audit entry (AuditIn from runMutation). Drift is derived
+// (profile and reported settings) and recomputed after the commit; inventory reports recompute it too.
+
+export async function createProfile(
+  ctx: Context,
+  input: ProfileFieldsInput & { name: string },
+  audit?: AuditIn,
+) {
   const data = profileData(input, "input");
   await nameTaken(ctx, data.name as string, null);
-  return ctx.app.db.prisma.migrationProfile.create({
-    data: { ...(data as Prisma.MigrationProfileCreateInput), createdBy: principalName(ctx.principal) },
-  });
+  return withAudit(ctx.app.db.prisma, audit, (tx) =>
+    tx.migrationProfile.create({
+      data: { ...(data as Prisma.MigrationProfileCreateInput), createdBy: principalName(ctx.principal) },
+    }),
+  );
 }
 
 async function loadProfile(ctx: Context, id: string | number, field: string) {
@@ -102,24 +112,32 @@ async function loadProfile(ctx: Context, id: string | number, field: string) {
 }
 
 /** Changes the given fields (an explicit null stops managing that setting); drift follows. */
-export async function updateProfile(ctx: Context, input: ProfileFieldsInput & { id: string | number }) {
+export async function updateProfile(
+  ctx: Context,
+  input: ProfileFieldsInput & { id: string | number },
+  audit?: AuditIn,
+) {
   const profile = await loadProfile(ctx, input.id, "input.id");
   const { id: _id, ...fields } = input;
   const data = profileData(fields, "input");
   if (Object.keys(data).length === 0) throw new ValidationError("input", "name at least one field to change");
   if (typeof data.name === "string") await nameTaken(ctx, data.name, profile.id);
-  const updated = await ctx.app.db.prisma.migrationProfile.update({ where: { id: profile.id }, data });
+  const updated = await withAudit(ctx.app.db.prisma, audit, (tx) =>
+    tx.migrationProfile.update({ where: { id: profile.id }, data }),
+  );
   await recomputeDrift(ctx.app, { profileId: profile.id });
   return updated;
 }
 
 /** Deletes the profile; its hosts keep their settings and lose the assignment (and their drift). */
-export async function deleteProfile(ctx: Context, id: string | number) {
+export async function deleteProfile(ctx: Context, id: string | number, audit?: AuditIn) {
   const profile = await loadProfile(ctx, id, "id");
   const hostIds = (
     await ctx.app.db.prisma.host.findMany({ where: { profileId: profile.id }, select: { id: true } })
   ).map((h) => h.id);
-  await ctx.app.db.prisma.migrationProfile.delete({ where: { id: profile.id } });
+  await withAudit(ctx.app.db.prisma, audit, (tx) =>
+    tx.migrationProfile.delete({ where: { id: profile.id } }),
+  );
   await recomputeDrift(ctx.app, { id: { in: hostIds } });
   return profile;
 }
@@ -128,14 +146,17 @@ export async function deleteProfile(ctx: Context, id: string | number) {
 export async function assignProfile(
   ctx: Context,
   input: { profile?: string | number | null; hosts: readonly (string | number)[] },
+  audit?: AuditIn,
 ) {
   const profile = input.profile == null ? null : await loadProfile(ctx, input.profile, "input.profile");
   const hosts = await resolveHosts(ctx.app, input.hosts, "input.hosts");
   const ids = hosts.map((h) => h.id);
-  await ctx.app.db.prisma.host.updateMany({
-    where: { id: { in: ids } },
-    data: { profileId: profile?.id ?? null },
-  });
+  await withAudit(ctx.app.db.prisma, audit, (tx) =>
+    tx.host.updateMany({
+      where: { id: { in: ids } },
+      data: { profileId: profile?.id ?? null },
+    }),
+  );
   await recomputeDrift(ctx.app, { id: { in: ids } });
   return ids;
 }
@@ -166,6 +187,7 @@ export function convergePayload(spec: ProfileSpec): CommandPayload<"APPLY_MIGRAT
 export async function applyProfile(
   ctx: Context,
   input: { profile: string | number; hosts?: readonly (string | number)[] | null },
+  audit?: AuditIn,
 ) {
   const profile = await loadProfile(ctx, input.profile, "input.profile");
   let hosts: { id: string }[];
@@ -184,8 +206,13 @@ export async function applyProfile(
       );
   }
   const ids = hosts.map((h) => h.id);
-  await ctx.app.db.prisma.host.updateMany({ where: { id: { in: ids } }, data: { profileId: profile.id } });
-  await recomputeDrift(ctx.app, { id: { in: ids } });
   const payload = convergePayload(specOf(profile));
-  return issueToHosts(ctx, hosts, CONFIG_COMMANDS.APPLY_MIGRATION_SETTINGS, () => payload);
+  // The assignment, one command per host and the entry: all or nothing.
+  const commands = await withAudit(ctx.app.db.prisma, audit, async (tx) => {
+    await tx.host.updateMany({ where: { id: { in: ids } }, data: { profileId: profile.id } });
+    return createCommandsIn(tx, ctx, hosts, CONFIG_COMMANDS.APPLY_MIGRATION_SETTINGS, () => payload);
+  });
+  await recomputeDrift(ctx.app, { id: { in: ids } });
+  announceCommands(ctx, commands);
+  return commands;
 }

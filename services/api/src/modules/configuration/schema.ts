@@ -161,8 +161,10 @@ builder.mutationField("enableMigration", (t) =>
     authScopes: { admin: true },
     args: { hosts: t.arg.idList({ required: true, description: "Global ids of the hosts." }) },
     resolve: (_root, args, ctx) =>
-      runMutation(ctx, { operation: "enableMigration", target: hostTarget(args.hosts), input: args }, () =>
-        service.setMigrationEnabled(ctx, args.hosts, true),
+      runMutation(
+        ctx,
+        { operation: "enableMigration", target: hostTarget(args.hosts), input: args },
+        (audit) => service.setMigrationEnabled(ctx, args.hosts, true, audit),
       ),
   }),
 );
@@ -174,8 +176,10 @@ builder.mutationField("disableMigration", (t) =>
     authScopes: { admin: true },
     args: { hosts: t.arg.idList({ required: true, description: "Global ids of the hosts." }) },
     resolve: (_root, args, ctx) =>
-      runMutation(ctx, { operation: "disableMigration", target: hostTarget(args.hosts), input: args }, () =>
-        service.setMigrationEnabled(ctx, args.hosts, false),
+      runMutation(
+        ctx,
+        { operation: "disableMigration", target: hostTarget(args.hosts), input: args },
+        (audit) => service.setMigrationEnabled(ctx, args.hosts, false, audit),
       ),
   }),
 );
@@ -194,8 +198,10 @@ builder.mutationField("addMigrationNetwork", (t) =>
       }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "addMigrationNetwork", target: hostTarget(input.hosts), input }, () =>
-        service.addMigrationNetwork(ctx, input),
+      runMutation(
+        ctx,
+        { operation: "addMigrationNetwork", target: hostTarget(input.hosts), input },
+        (audit) => service.addMigrationNetwork(ctx, input, audit),
       ),
   }),
 );
@@ -210,8 +216,10 @@ builder.mutationField("removeMigrationNetwork", (t) =>
       input: t.arg({ type: RemoveMigrationNetworkInput, required: true, description: "Hosts and subnet." }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "removeMigrationNetwork", target: hostTarget(input.hosts), input }, () =>
-        service.removeMigrationNetwork(ctx, input),
+      runMutation(
+        ctx,
+        { operation: "removeMigrationNetwork", target: hostTarget(input.hosts), input },
+        (audit) => service.removeMigrationNetwork(ctx, input, audit),
       ),
   }),
 );
@@ -230,8 +238,10 @@ builder.mutationField("updateMigrationSettings", (t) =>
       }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "updateMigrationSettings", target: hostTarget(input.hosts), input }, () =>
-        service.updateMigrationSettings(ctx, input),
+      runMutation(
+        ctx,
+        { operation: "updateMigrationSettings", target: hostTarget(input.hosts), input },
+        (audit) => service.updateMigrationSettings(ctx, input, audit),
       ),
   }),
 );
@@ -280,8 +290,8 @@ and hostOperationChanged reports the outcome. Hyper-V's own refusal comes back a
       input: t.arg({ type: SetProcessorCompatibilityInput, required: true, description: "VM and setting." }),
     },
     resolve: (_root, { input }, ctx) =>
-      runMutation(ctx, { operation: "setProcessorCompatibility", target: String(input.vm), input }, () =>
-        service.setProcessorCompatibility(ctx, input),
+      runMutation(ctx, { operation: "setProcessorCompatibility", target: String(input.vm), input }, (audit) =>
+        service.setProcessorCompatibility(ctx, input, audit),
       ),
   }),
 );

@@ -5,8 +5,9 @@
 import type { CommandPayload, CommandType } from "@ferry/protocol";
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
-import type { AgentCommand } from "../../generated/prisma/client.ts";
-import { issueCommand } from "../agents/commands.ts";
+import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
+import { commandCreateData } from "../agents/commands.ts";
+import type { AuditIn } from "../audit/service.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { decodeId } from "../shared/ids.ts";
 import { HostOperationFailedError, InvalidVmStateError } from "./errors.ts";
@@ -28,8 +29,11 @@ export const CONFIG_COMMAND_TYPES: CommandType[] = Object.values(CONFIG_COMMANDS
 /** How long setProcessorCompatibility waits for the agent before returning the pending operation. */
 export const PROCESSOR_COMPATIBILITY_WAIT_MS = 15_000;
 
-/** Issues `type` to every host (already validated), in order; announces each new operation. */
-export async function issueToHosts<T extends CommandType>(
+type Tx = Prisma.TransactionClient;
+
+/** Writes one `type` command per host (already validated), in order, inside `tx`. */
+export async function createCommandsIn<T extends CommandType>(
+  tx: Tx,
   ctx: Context,
   hosts: { id: string }[],
   type: T,
@@ -38,15 +42,40 @@ export async function issueToHosts<T extends CommandType>(
   const requestedBy = principalName(ctx.principal);
   const commands: AgentCommand[] = [];
   for (const host of hosts) {
-    const command = await issueCommand(ctx.app, {
-      hostId: host.id,
-      type,
-      payload: payloadFor(host),
-      requestedBy,
-    });
-    ctx.app.pubsub.publish("hostOperationChanged", { operationId: command.id, hostId: host.id });
-    commands.push(command);
+    commands.push(
+      await tx.agentCommand.create({
+        data: commandCreateData({ hostId: host.id, type, payload: payloadFor(host), requestedBy }),
+      }),
+    );
   }
+  return commands;
+}
+
+/** After the commit: wakes the agents (a hint; they read the database) and announces each operation. */
+export function announceCommands(ctx: Context, commands: AgentCommand[]): void {
+  for (const command of commands) {
+    ctx.app.pubsub.publish("agentCommand", command.hostId, { commandId: command.id });
+    ctx.app.pubsub.publish("hostOperationChanged", { operationId: command.id, hostId: command.hostId });
+  }
+}
+
+/**
+ * Issues `type` to every host (already validated) in one transaction with the call's audit entry
+ * (all or none), then announces each new operation.
+ */
+export async function issueToHosts<T extends CommandType>(
+  ctx: Context,
+  hosts: { id: string }[],
+  type: T,
+  payloadFor: (host: { id: string }) => CommandPayload<T>,
+  audit?: AuditIn,
+): Promise<AgentCommand[]> {
+  const commands = await ctx.app.db.prisma.$transaction(async (tx) => {
+    const rows = await createCommandsIn(tx, ctx, hosts, type, payloadFor);
+    await audit?.(tx);
+    return rows;
+  });
+  announceCommands(ctx, commands);
   return commands;
 }
 
@@ -54,6 +83,7 @@ export async function setMigrationEnabled(
   ctx: Context,
   hostIds: readonly (string | number)[],
   enabled: boolean,
+  audit?: AuditIn,
 ) {
   const hosts = await resolveHosts(ctx.app, hostIds, "hosts");
   return issueToHosts(
@@ -61,6 +91,7 @@ export async function setMigrationEnabled(
     hosts,
     enabled ? CONFIG_COMMANDS.ENABLE_MIGRATION : CONFIG_COMMANDS.DISABLE_MIGRATION,
     () => ({}),
+    audit,
   );
 }
 
@@ -71,11 +102,11 @@ export interface AddNetworkInput {
 }
 
 /** Adds the network, or sets its priority where the host already has it. */
-export async function addMigrationNetwork(ctx: Context, input: AddNetworkInput) {
+export async function addMigrationNetwork(ctx: Context, input: AddNetworkInput, audit?: AuditIn) {
   const subnet = parseCidr(input.subnet, "input.subnet").canonical;
   const priority = checkPriority(input.priority, "input.priority");
   const hosts = await resolveHosts(ctx.app, input.hosts, "input.hosts");
-  return issueToHosts(ctx, hosts, CONFIG_COMMANDS.ADD_MIGRATION_NETWORK, () => ({ subnet, priority }));
+  return issueToHosts(ctx, hosts, CONFIG_COMMANDS.ADD_MIGRATION_NETWORK, () => ({ subnet, priority }), audit);
 }
 
 export interface RemoveNetworkInput {
@@ -84,7 +115,7 @@ export interface RemoveNetworkInput {
 }
 
 /** Refused as a whole when any addressed host does not have the network (as last reported). */
-export async function removeMigrationNetwork(ctx: Context, input: RemoveNetworkInput) {
+export async function removeMigrationNetwork(ctx: Context, input: RemoveNetworkInput, audit?: AuditIn) {
   const subnet = parseCidr(input.subnet, "input.subnet").canonical;
   const hosts = await resolveHosts(ctx.app, input.hosts, "input.hosts");
   const lacking = hosts.filter((h) => !h.migrationNetworks.some((n) => sameSubnet(n.subnet, subnet)));
@@ -95,10 +126,17 @@ export async function removeMigrationNetwork(ctx: Context, input: RemoveNetworkI
     );
   }
   // Send the subnet exactly as each host reported it (Hyper-V matches its own text).
-  return issueToHosts(ctx, hosts, CONFIG_COMMANDS.REMOVE_MIGRATION_NETWORK, (host) => ({
-    subnet: hosts.find((h) => h.id === host.id)!.migrationNetworks.find((n) => sameSubnet(n.subnet, subnet))!
-      .subnet,
-  }));
+  return issueToHosts(
+    ctx,
+    hosts,
+    CONFIG_COMMANDS.REMOVE_MIGRATION_NETWORK,
+    (host) => ({
+      subnet: hosts
+        .find((h) => h.id === host.id)!
+        .migrationNetworks.find((n) => sameSubnet(n.subnet, subnet))!.subnet,
+    }),
+    audit,
+  );
 }
 
 export interface SettingsInput {
@@ -110,7 +148,7 @@ export interface SettingsInput {
   useAnyNetworkForMigration?: boolean | null;
 }
 
-export async function updateMigrationSettings(ctx: Context, input: SettingsInput) {
+export async function updateMigrationSettings(ctx: Context, input: SettingsInput, audit?: AuditIn) {
   const change: Record<string, unknown> = {};
   if (input.authenticationType != null) change.authenticationType = input.authenticationType;
   if (input.performanceOption != null) change.performanceOption = input.performanceOption;
@@ -124,7 +162,7 @@ export async function updateMigrationSettings(ctx: Context, input: SettingsInput
     throw new ValidationError("input", "name at least one setting to change");
   }
   const hosts = await resolveHosts(ctx.app, input.hosts, "input.hosts");
-  return issueToHosts(ctx, hosts, CONFIG_COMMANDS.SET_MIGRATION_SETTINGS, () => change);
+  return issueToHosts(ctx, hosts, CONFIG_COMMANDS.SET_MIGRATION_SETTINGS, () => change, audit);
 }
 
 /** Loads operations by id, in the given order. */
@@ -159,6 +197,7 @@ function offRemedy(vmName: string) {
 export async function setProcessorCompatibility(
   ctx: Context,
   input: { vm: string | number; enabled: boolean },
+  audit?: AuditIn,
   waitMs = PROCESSOR_COMPATIBILITY_WAIT_MS,
 ) {
   const prisma = ctx.app.db.prisma;
@@ -185,6 +224,7 @@ export async function setProcessorCompatibility(
       vmId: vm.vmId,
       enabled: input.enabled,
     }),
+    audit,
   );
   const answered = (await waitForCommand(ctx, command!.id, waitMs)) ?? command!;
   if (answered.status === "FAILED") {

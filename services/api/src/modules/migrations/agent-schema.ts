@@ -112,8 +112,10 @@ builder.mutationField("agentClaimMigration", (t) =>
     resolve: (_r, { input }, ctx) => {
       const agent = ctx.principal?.kind === "agent" ? ctx.principal : null;
       if (!agent) throw forbidden("agent credential required");
-      return runMutation(ctx, { operation: "agentClaimMigration", target: input.migrationId, input }, () =>
-        claimStart(ctx.app, agent.hostId, input.migrationId),
+      return runMutation(
+        ctx,
+        { operation: "agentClaimMigration", target: input.migrationId, input },
+        (audit) => claimStart(ctx.app, agent.hostId, input.migrationId, audit),
       );
     },
   }),

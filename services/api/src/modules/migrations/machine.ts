@@ -45,14 +45,34 @@ async function announce(app: App, fx: Effects) {
   if (fx.schedule) void app.hooks.emit("slotFreed");
 }
 
-/** Runs `work` in one transaction and announces its effects after the commit. */
-export async function inTransaction<T>(app: App, work: (tx: Tx, fx: Effects) => Promise<T>): Promise<T> {
+/**
+ * Writes a client call's audit entry in the transaction of the change it records (runMutation's
+ * AuditIn, modules/audit/service.ts): the transition and its entry commit together or not at all.
+ */
+export type AuditInTx = (tx: Tx) => Promise<void>;
+
+/**
+ * Runs `work` in one transaction (with the caller's audit entry, if any, last) and announces its
+ * effects after the commit.
+ */
+export async function inTransaction<T>(
+  app: App,
+  work: (tx: Tx, fx: Effects) => Promise<T>,
+  audit?: AuditInTx,
+): Promise<T> {
   // A deadlock with an inventory statement aborts the whole transaction: run it again from the start,
   // with fresh effects (the aborted attempt's notifications and commands never happened).
   let fx = new Effects();
   const result = await retryOnConflict(() => {
     fx = new Effects();
-    return app.db.prisma.$transaction((tx) => work(tx, fx), { timeout: 30_000, maxWait: 30_000 });
+    return app.db.prisma.$transaction(
+      async (tx) => {
+        const value = await work(tx, fx);
+        await audit?.(tx);
+        return value;
+      },
+      { timeout: 30_000, maxWait: 30_000 },
+    );
   });
   await announce(app, fx);
   return result;
@@ -160,17 +180,24 @@ const describe = (state: MigrationState, failure: Failure | null) =>
 
 export type NewMigration = Omit<Prisma.MigrationUncheckedCreateInput, "state" | "id" | "seq">;
 
-/** Inserts a QUEUED migration with its first timeline sample. Unique violations (P2002) propagate. */
-export async function enqueue(app: App, data: NewMigration): Promise<Migration> {
-  return inTransaction(app, async (tx, fx) => {
-    const m = await tx.migration.create({ data: { ...data, state: "QUEUED" } });
-    await tx.migrationSample.create({
-      data: { migrationId: m.id, percentComplete: 0, state: "QUEUED", message: "queued" },
-    });
-    fx.migrations.add(m.id);
-    fx.schedule = true;
-    return m;
-  });
+/**
+ * Inserts a QUEUED migration with its first timeline sample (and the request's audit entry).
+ * Unique violations (P2002) propagate.
+ */
+export async function enqueue(app: App, data: NewMigration, audit?: AuditInTx): Promise<Migration> {
+  return inTransaction(
+    app,
+    async (tx, fx) => {
+      const m = await tx.migration.create({ data: { ...data, state: "QUEUED" } });
+      await tx.migrationSample.create({
+        data: { migrationId: m.id, percentComplete: 0, state: "QUEUED", message: "queued" },
+      });
+      fx.migrations.add(m.id);
+      fx.schedule = true;
+      return m;
+    },
+    audit,
+  );
 }
 
 /** QUEUED -> STARTING with its START_MOVE for the source agent (inside the scheduler's transaction). */
@@ -228,18 +255,27 @@ export interface ClaimResult {
  * the migration is no longer expected to start (cancelled, failed, ...). Already RUNNING/CANCELLING
  * is a redelivery after a crash: claimed, so the agent follows the job it started.
  */
-export async function claimStart(app: App, hostId: string, migrationId: string): Promise<ClaimResult> {
-  return inTransaction(app, async (tx, fx) => {
-    const m = await findForAgent(tx, hostId, migrationId);
-    const won = await transition(tx, fx, m.id, {
-      op: "claim",
-      to: "RUNNING",
-      message: "started by the source agent",
-      where: { sourceHostId: hostId },
-    });
-    const state = won?.state ?? (await tx.migration.findUniqueOrThrow({ where: { id: m.id } })).state;
-    return { claimed: state === "RUNNING" || state === "CANCELLING", state };
-  });
+export async function claimStart(
+  app: App,
+  hostId: string,
+  migrationId: string,
+  audit?: AuditInTx,
+): Promise<ClaimResult> {
+  return inTransaction(
+    app,
+    async (tx, fx) => {
+      const m = await findForAgent(tx, hostId, migrationId);
+      const won = await transition(tx, fx, m.id, {
+        op: "claim",
+        to: "RUNNING",
+        message: "started by the source agent",
+        where: { sourceHostId: hostId },
+      });
+      const state = won?.state ?? (await tx.migration.findUniqueOrThrow({ where: { id: m.id } })).state;
+      return { claimed: state === "RUNNING" || state === "CANCELLING", state };
+    },
+    audit,
+  );
 }
 
 async function findForAgent(tx: Tx, hostId: string, migrationId: string) {
@@ -473,36 +509,45 @@ function isAtDestination(
  * never will be: its START_MOVE expires) end CANCELLED at once; RUNNING becomes CANCELLING and the
  * source agent gets CANCEL_MOVE. Ended migrations: ConflictError.
  */
-export async function requestCancel(app: App, migrationId: string, requestedBy: string): Promise<Migration> {
-  return inTransaction(app, async (tx, fx) => {
-    const m = await tx.migration.findUnique({ where: { id: migrationId } });
-    if (!m) throw new NotFoundError("Migration", migrationId);
-    const ended = await transition(tx, fx, m.id, {
-      op: "cancel",
-      to: "CANCELLED",
-      message: `cancelled by ${requestedBy}${m.state === "STARTING" ? " before the source agent started it" : ""}`,
-      data: { provisional: m.state === "STARTING" },
-    });
-    if (ended) return ended;
-    const cancelling = await transition(tx, fx, m.id, {
-      op: "cancel",
-      to: "CANCELLING",
-      message: `cancel requested by ${requestedBy}`,
-    });
-    if (cancelling) {
-      await command(tx, fx, {
-        hostId: m.sourceHostId,
-        type: "CANCEL_MOVE",
-        payload: { migrationId: m.id },
-        requestedBy,
-        migrationId: m.id,
+export async function requestCancel(
+  app: App,
+  migrationId: string,
+  requestedBy: string,
+  audit?: AuditInTx,
+): Promise<Migration> {
+  return inTransaction(
+    app,
+    async (tx, fx) => {
+      const m = await tx.migration.findUnique({ where: { id: migrationId } });
+      if (!m) throw new NotFoundError("Migration", migrationId);
+      const ended = await transition(tx, fx, m.id, {
+        op: "cancel",
+        to: "CANCELLED",
+        message: `cancelled by ${requestedBy}${m.state === "STARTING" ? " before the source agent started it" : ""}`,
+        data: { provisional: m.state === "STARTING" },
       });
-      return cancelling;
-    }
-    const now = await tx.migration.findUniqueOrThrow({ where: { id: m.id } });
-    if (now.state === "CANCELLING") return now;
-    throw new ConflictError(`migration already ${now.state.toLowerCase()}`);
-  });
+      if (ended) return ended;
+      const cancelling = await transition(tx, fx, m.id, {
+        op: "cancel",
+        to: "CANCELLING",
+        message: `cancel requested by ${requestedBy}`,
+      });
+      if (cancelling) {
+        await command(tx, fx, {
+          hostId: m.sourceHostId,
+          type: "CANCEL_MOVE",
+          payload: { migrationId: m.id },
+          requestedBy,
+          migrationId: m.id,
+        });
+        return cancelling;
+      }
+      const now = await tx.migration.findUniqueOrThrow({ where: { id: m.id } });
+      if (now.state === "CANCELLING") return now;
+      throw new ConflictError(`migration already ${now.state.toLowerCase()}`);
+    },
+    audit,
+  );
 }
 
 /** The source agent was away too long: FAILED AGENT_LOST, provisional (a real outcome corrects it). */

@@ -7,7 +7,7 @@ import { decodeId } from "../shared/ids.ts";
 import { compareOnSource } from "./compare.ts";
 import { PreflightFailedError } from "./errors.ts";
 import { loadHostView, loadVm } from "./loaders.ts";
-import { ACTIVE_STATES, enqueue } from "./machine.ts";
+import { ACTIVE_STATES, type AuditInTx, enqueue } from "./machine.ts";
 import { isWindowsPath, type MoveRequest, type PreflightReport, runPreflight } from "./preflight.ts";
 
 export interface MoveVmArgs {
@@ -161,21 +161,22 @@ export async function preflight(app: App, input: MoveVmArgs, requestedBy: string
 }
 
 /**
- * Queues a move after its preflight passes. With an idempotency key a retry returns the migration
- * of the first call and starts nothing new.
+ * Queues a move after its preflight passes (with the call's audit entry in the same transaction).
+ * With an idempotency key a retry returns the migration of the first call and starts nothing new.
  */
 export async function requestMove(
   app: App,
   input: MoveVmArgs,
   requestedBy: string,
   storageOnly: boolean,
+  audit?: AuditInTx,
 ): Promise<Migration> {
   const p = plan(input, storageOnly);
   const key = input.idempotencyKey ?? null;
   const first = await byKey(app, key, p);
   if (first) return first;
   try {
-    return await queue(app, p, key, requestedBy);
+    return await queue(app, p, key, requestedBy, audit);
   } catch (error) {
     // A concurrent retry with the same key may have queued it meanwhile (the VM's active migration
     // conflict, the key's unique index): it answers with that migration, not with an error.
@@ -188,7 +189,13 @@ export async function requestMove(
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === "P2002";
 
-async function queue(app: App, p: Plan, key: string | null, requestedBy: string): Promise<Migration> {
+async function queue(
+  app: App,
+  p: Plan,
+  key: string | null,
+  requestedBy: string,
+  audit?: AuditInTx,
+): Promise<Migration> {
   const prisma = app.db.prisma;
   const vmGuid = (
     await prisma.virtualMachine.findUnique({ where: { id: p.vmRowId }, select: { vmId: true } })
@@ -199,16 +206,20 @@ async function queue(app: App, p: Plan, key: string | null, requestedBy: string)
   const { vm, source, report } = await preflightFor(app, p, requestedBy);
   if (!report.ok) throw new PreflightFailedError(report);
   // The VM's one active migration is also a unique index: a concurrent request fails with P2002.
-  return enqueue(app, {
-    kind: p.kind,
-    vmRowId: vm.row.id,
-    vmGuid: vm.row.vmId,
-    vmName: vm.row.name,
-    sourceHostId: source.id,
-    destinationHostId: p.destinationHostId,
-    destinationStoragePath: p.destinationStoragePath,
-    vhdMoves: p.vhds,
-    requestedBy,
-    idempotencyKey: key,
-  });
+  return enqueue(
+    app,
+    {
+      kind: p.kind,
+      vmRowId: vm.row.id,
+      vmGuid: vm.row.vmId,
+      vmName: vm.row.name,
+      sourceHostId: source.id,
+      destinationHostId: p.destinationHostId,
+      destinationStoragePath: p.destinationStoragePath,
+      vhdMoves: p.vhds,
+      requestedBy,
+      idempotencyKey: key,
+    },
+    audit,
+  );
 }

@@ -164,12 +164,13 @@ builder.mutationField("moveVm", (t) =>
     authScopes: { operator: true },
     args: { input: t.arg({ type: MoveVmInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
-      runMutation(ctx, { operation: "moveVm", target: String(input.vm), input }, () =>
+      runMutation(ctx, { operation: "moveVm", target: String(input.vm), input }, (audit) =>
         requestMove(
           ctx.app,
           { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) },
           principalName(ctx.principal),
           false,
+          audit,
         ),
       ),
   }),
@@ -183,8 +184,8 @@ builder.mutationField("moveVmStorage", (t) =>
     authScopes: { operator: true },
     args: { input: t.arg({ type: MoveVmStorageInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
-      runMutation(ctx, { operation: "moveVmStorage", target: String(input.vm), input }, () =>
-        requestMove(ctx.app, { ...input, vm: String(input.vm) }, principalName(ctx.principal), true),
+      runMutation(ctx, { operation: "moveVmStorage", target: String(input.vm), input }, (audit) =>
+        requestMove(ctx.app, { ...input, vm: String(input.vm) }, principalName(ctx.principal), true, audit),
       ),
   }),
 );
@@ -197,8 +198,8 @@ builder.mutationField("cancelMigration", (t) =>
     authScopes: { operator: true },
     args: { id: t.arg.id({ required: true, description: "Migration id." }) },
     resolve: (_r, { id }, ctx) =>
-      runMutation(ctx, { operation: "cancelMigration", target: String(id) }, () =>
-        requestCancel(ctx.app, decodeId("Migration", String(id), "id"), principalName(ctx.principal)),
+      runMutation(ctx, { operation: "cancelMigration", target: String(id) }, (audit) =>
+        requestCancel(ctx.app, decodeId("Migration", String(id), "id"), principalName(ctx.principal), audit),
       ),
   }),
 );

@@ -1,9 +1,10 @@
 // Mutation payloads: `{ <result fields>, errors: [Error!] }`. Expected failures (AppError) become
-// typed entries in `errors`; anything else is unexpected and masked by yoga. Every call is audited.
+// typed entries in `errors`; anything else is unexpected and masked by yoga. Every call is audited;
+// a call that changes Ferry's database writes its entry in the transaction of that change (AuditIn).
 import type { FieldMap, ObjectFieldBuilder } from "@pothos/core";
 import { builder, type Types } from "../../builder.ts";
 import type { Context } from "../../context.ts";
-import { recordAudit } from "../audit/service.ts";
+import { type AuditIn, AuditWriteError, recordAudit, recordIn } from "../audit/service.ts";
 import { AppError, ConflictError, NotFoundError, ValidationError } from "./errors.ts";
 
 /**
@@ -60,15 +61,19 @@ export interface MutationOutcome<T> {
 
 /**
  * Runs a mutation's work, turning AppErrors into payload errors, and records one audit entry
- * whatever the outcome. Unexpected errors are audited as FAILED and rethrown (yoga masks them).
+ * whatever the outcome. `work` gets the call's AuditIn: every change it makes to Ferry's database
+ * commits in a transaction that also calls it, so the change and its entry commit together (or
+ * neither: AuditWriteError, a retryable SERVICE_UNAVAILABLE). A call that changed nothing (refused,
+ * repeated) gets its entry afterwards. Unexpected errors are audited as FAILED and rethrown (yoga
+ * masks them).
  */
 export async function runMutation<T>(
   ctx: Context,
   audit: { operation: string; target?: string | null; input?: unknown },
-  work: () => Promise<T>,
+  work: (auditIn: AuditIn) => Promise<T>,
 ): Promise<MutationOutcome<T>> {
   try {
-    const data = await work();
+    const data = await work((tx) => recordIn(tx, ctx, audit));
     await recordAudit(ctx, { ...audit, outcome: "SUCCEEDED" });
     return { data, errors: null };
   } catch (error) {
@@ -76,7 +81,7 @@ export async function runMutation<T>(
     await recordAudit(ctx, {
       ...audit,
       outcome: "FAILED",
-      errorCode: expected ? error.name : "INTERNAL",
+      errorCode: expected ? error.name : error instanceof AuditWriteError ? "AUDIT_WRITE_FAILED" : "INTERNAL",
       errorMessage: expected ? error.message : "unexpected error",
     });
     if (expected) return { data: null, errors: [error] };
