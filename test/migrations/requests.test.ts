@@ -180,4 +180,3 @@ describe("host checks re-run just before a queued move starts (issue 10)", () =>
     );
   });
 });
-
