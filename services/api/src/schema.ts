@@ -14,6 +14,9 @@ import "./modules/configuration/readiness-schema.ts";
 import "./modules/configuration/delegation-schema.ts";
 import "./modules/events/schema.ts";
 import "./modules/migrations/schema.ts";
+import "./modules/migrations/schema-fleet.ts";
+import "./modules/placement/schema.ts";
+import "./modules/placement/move-schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -185,19 +185,23 @@ export type NewMigration = Omit<Prisma.MigrationUncheckedCreateInput, "state" | 
  * Unique violations (P2002) propagate.
  */
 export async function enqueue(app: App, data: NewMigration, audit?: AuditInTx): Promise<Migration> {
-  return inTransaction(
-    app,
-    async (tx, fx) => {
-      const m = await tx.migration.create({ data: { ...data, state: "QUEUED" } });
-      await tx.migrationSample.create({
-        data: { migrationId: m.id, percentComplete: 0, state: "QUEUED", message: "queued" },
-      });
-      fx.migrations.add(m.id);
-      fx.schedule = true;
-      return m;
+  return inTransaction(app, (tx, fx) => enqueueIn(tx, fx, data), audit);
+}
+
+/** enqueue inside the caller's transaction (placement plans and enqueues under one lock). */
+export async function enqueueIn(tx: Tx, fx: Effects, data: NewMigration): Promise<Migration> {
+  const m = await tx.migration.create({ data: { ...data, state: "QUEUED" } });
+  await tx.migrationSample.create({
+    data: {
+      migrationId: m.id,
+      percentComplete: 0,
+      state: "QUEUED",
+      message: data.notBefore ? `queued, not before ${new Date(data.notBefore).toISOString()}` : "queued",
     },
-    audit,
-  );
+  });
+  fx.migrations.add(m.id);
+  fx.schedule = true;
+  return m;
 }
 
 /** QUEUED -> STARTING with its START_MOVE for the source agent (inside the scheduler's transaction). */

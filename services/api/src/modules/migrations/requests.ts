@@ -7,8 +7,14 @@ import { decodeId } from "../shared/ids.ts";
 import { compareOnSource } from "./compare.ts";
 import { PreflightFailedError } from "./errors.ts";
 import { loadHostView, loadVm } from "./loaders.ts";
-import { ACTIVE_STATES, type AuditInTx, enqueue } from "./machine.ts";
-import { isWindowsPath, type MoveRequest, type PreflightReport, runPreflight } from "./preflight.ts";
+import { ACTIVE_STATES, type AuditInTx, enqueueIn, inTransaction, type Tx } from "./machine.ts";
+import {
+  isWindowsPath,
+  type MoveRequest,
+  type PreflightCheck,
+  type PreflightReport,
+  runPreflight,
+} from "./preflight.ts";
 
 export interface MoveVmArgs {
   vm: string;
@@ -17,20 +23,25 @@ export interface MoveVmArgs {
   destinationStoragePath?: string | null;
   vhds?: { sourcePath: string; destinationPath: string }[] | null;
   idempotencyKey?: string | null;
+  /** Not started before this instant (queued and visible as scheduled until then). */
+  notBefore?: Date | null;
 }
 
-interface Plan {
+export interface Plan {
   kind: MoveRequest["kind"];
   vmRowId: string;
   destinationHostId: string | null;
   destinationStoragePath: string | null;
   vhds: { sourcePath: string; destinationPath: string }[];
+  /** No destination given: placement chooses it. */
+  auto: boolean;
+  notBefore: Date | null;
 }
 
 const fileName = (p: string) => p.split("\\").pop()!.toLowerCase();
 
 /** Checks the input's shape; ValidationError naming the field, before anything is read or written. */
-function plan(input: MoveVmArgs, storageOnly: boolean): Plan {
+export function plan(input: MoveVmArgs, storageOnly: boolean): Plan {
   const vmRowId = decodeId("VirtualMachine", input.vm, "input.vm");
   if (
     input.idempotencyKey != null &&
@@ -68,12 +79,24 @@ function plan(input: MoveVmArgs, storageOnly: boolean): Plan {
         );
       }
     });
-    return { kind: "STORAGE", vmRowId, destinationHostId: null, destinationStoragePath: path, vhds };
+    return {
+      kind: "STORAGE",
+      vmRowId,
+      destinationHostId: null,
+      destinationStoragePath: path,
+      vhds,
+      auto: false,
+      notBefore: input.notBefore ?? null,
+    };
   }
-  if (!input.destinationHost) throw new ValidationError("input.destinationHost", "required");
-  const destinationHostId = decodeId("Host", input.destinationHost, "input.destinationHost");
-  if (input.includeStorage && path === null) {
-    throw new ValidationError("input.destinationStoragePath", "required with includeStorage");
+  const destinationHostId = input.destinationHost
+    ? decodeId("Host", input.destinationHost, "input.destinationHost")
+    : null;
+  if (input.includeStorage && path === null && destinationHostId !== null) {
+    throw new ValidationError(
+      "input.destinationStoragePath",
+      "required with includeStorage and destinationHost (auto-placement uses the destination's default VM folder)",
+    );
   }
   if (!input.includeStorage && path !== null) {
     throw new ValidationError(
@@ -87,6 +110,8 @@ function plan(input: MoveVmArgs, storageOnly: boolean): Plan {
     destinationHostId,
     destinationStoragePath: path,
     vhds: [],
+    auto: destinationHostId === null,
+    notBefore: input.notBefore ?? null,
   };
 }
 
@@ -109,8 +134,9 @@ function sameRequest(m: Migration, p: Plan): boolean {
   return (
     m.kind === p.kind &&
     m.vmRowId === p.vmRowId &&
-    m.destinationHostId === p.destinationHostId &&
-    m.destinationStoragePath === p.destinationStoragePath &&
+    // An auto-placed move records the host placement chose.
+    (p.auto || m.destinationHostId === p.destinationHostId) &&
+    (p.auto || m.destinationStoragePath === p.destinationStoragePath) &&
     vhds.length === p.vhds.length &&
     vhds.every(
       (v, i) => v.sourcePath === p.vhds[i]!.sourcePath && v.destinationPath === p.vhds[i]!.destinationPath,
@@ -119,7 +145,7 @@ function sameRequest(m: Migration, p: Plan): boolean {
 }
 
 /** The migration an idempotency key already names: returned for the same input, ConflictError for another. */
-async function byKey(app: App, key: string | null | undefined, p: Plan): Promise<Migration | null> {
+export async function byKey(app: App, key: string | null | undefined, p: Plan): Promise<Migration | null> {
   if (!key) return null;
   const existing = await app.db.prisma.migration.findUnique({ where: { idempotencyKey: key } });
   if (existing && !sameRequest(existing, p)) {
@@ -130,12 +156,64 @@ async function byKey(app: App, key: string | null | undefined, p: Plan): Promise
   return existing;
 }
 
-async function preflightFor(app: App, p: Plan, requestedBy: string) {
+/** A VM as loadVm reads it. */
+export type LoadedVm = NonNullable<Awaited<ReturnType<typeof loadVm>>>;
+
+/** Where placement sends an auto-placed move, and why. */
+export interface Placed {
+  destinationHostId: string;
+  destinationStoragePath: string | null;
+  reason: string;
+}
+
+/**
+ * What placement does for a live move (modules/placement implements it; migrations does not depend
+ * on placement). `reader` is the app, or the enqueue transaction after `lock`.
+ */
+export interface MovePlacement {
+  /** The best destination for an auto-placed move now, or the checks that say why there is none. */
+  choose(reader: App | Tx, vm: LoadedVm, p: Plan): Promise<Placed | { checks: PreflightCheck[] }>;
+  /** Placement's own checks for the move to p's destination (maintenance, queued memory, reserve, anti-affinity). */
+  checks(reader: App | Tx, vm: LoadedVm, p: Plan): Promise<PreflightCheck[]>;
+  /** Serializes placement decisions until `tx` ends. */
+  lock(tx: Tx): Promise<void>;
+}
+
+export const withChecks = (checks: PreflightCheck[]): PreflightReport => ({
+  ok: checks.every((c) => c.status !== "FAIL"),
+  checks,
+});
+
+/**
+ * Preflight of one request: for a live move without a destination, placement chooses it first
+ * (the returned plan names it, with the reason); a live move gets placement's checks too.
+ */
+export async function preflightFor(
+  app: App,
+  requested: Plan,
+  requestedBy: string,
+  placement?: MovePlacement,
+) {
+  let p = requested;
   const vm = await loadVm(app, p.vmRowId);
   if (!vm) throw new NotFoundError("VirtualMachine", p.vmRowId);
   checkVhdsAttached(p, vm.row.name, vm.view.hardDrives);
   const source = await loadHostView(app, vm.row.hostId);
   if (!source) throw new NotFoundError("Host", vm.row.hostId);
+  let placementReason: string | null = null;
+  if (p.kind !== "STORAGE" && p.auto && !p.destinationHostId) {
+    if (!placement) throw new ValidationError("input.destinationHost", "required");
+    const placed = await placement.choose(app, vm, p);
+    if ("checks" in placed) {
+      return { vm, source, dest: null, plan: p, placementReason, report: withChecks(placed.checks) };
+    }
+    p = {
+      ...p,
+      destinationHostId: placed.destinationHostId,
+      destinationStoragePath: placed.destinationStoragePath,
+    };
+    placementReason = placed.reason;
+  }
   const dest = p.destinationHostId ? await loadHostView(app, p.destinationHostId) : null;
   if (p.destinationHostId && !dest) throw new NotFoundError("Host", p.destinationHostId);
   const request: MoveRequest = {
@@ -153,16 +231,25 @@ async function preflightFor(app: App, p: Plan, requestedBy: string) {
           requestedBy,
         })
       : null;
-  return { vm, source, dest, report: runPreflight(vm.view, source, dest, request, compare) };
+  const checks = runPreflight(vm.view, source, dest, request, compare).checks;
+  if (placement && p.kind !== "STORAGE" && dest && dest.id !== source.id)
+    checks.push(...(await placement.checks(app, vm, p)));
+  return { vm, source, dest, plan: p, placementReason, report: withChecks(checks) };
 }
 
-export async function preflight(app: App, input: MoveVmArgs, requestedBy: string): Promise<PreflightReport> {
-  return (await preflightFor(app, plan(input, false), requestedBy)).report;
+export async function preflight(
+  app: App,
+  input: MoveVmArgs,
+  requestedBy: string,
+  placement?: MovePlacement,
+): Promise<PreflightReport> {
+  return (await preflightFor(app, plan(input, false), requestedBy, placement)).report;
 }
 
 /**
- * Queues a move after its preflight passes (with the call's audit entry in the same transaction).
- * With an idempotency key a retry returns the migration of the first call and starts nothing new.
+ * Queues a move after its preflight passes (with the call's audit entry, when given, in the same
+ * transaction). With an idempotency key a retry returns the migration of the first call and starts
+ * nothing new.
  */
 export async function requestMove(
   app: App,
@@ -170,13 +257,14 @@ export async function requestMove(
   requestedBy: string,
   storageOnly: boolean,
   audit?: AuditInTx,
+  placement?: MovePlacement,
 ): Promise<Migration> {
   const p = plan(input, storageOnly);
   const key = input.idempotencyKey ?? null;
   const first = await byKey(app, key, p);
   if (first) return first;
   try {
-    return await queue(app, p, key, requestedBy, audit);
+    return await queue(app, p, key, requestedBy, audit, placement);
   } catch (error) {
     // A concurrent retry with the same key may have queued it meanwhile (the VM's active migration
     // conflict, the key's unique index): it answers with that migration, not with an error.
@@ -191,34 +279,61 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string }).code 
 
 async function queue(
   app: App,
-  p: Plan,
+  requested: Plan,
   key: string | null,
   requestedBy: string,
   audit?: AuditInTx,
+  placement?: MovePlacement,
 ): Promise<Migration> {
   const prisma = app.db.prisma;
   const vmGuid = (
-    await prisma.virtualMachine.findUnique({ where: { id: p.vmRowId }, select: { vmId: true } })
+    await prisma.virtualMachine.findUnique({ where: { id: requested.vmRowId }, select: { vmId: true } })
   )?.vmId;
   if (vmGuid && (await prisma.migration.count({ where: { vmGuid, state: { in: ACTIVE_STATES } } })) > 0) {
     throw new ConflictError("this VM already has an active migration");
   }
-  const { vm, source, report } = await preflightFor(app, p, requestedBy);
+  const checked = await preflightFor(app, requested, requestedBy, placement);
+  const { vm, source, report } = checked;
   if (!report.ok) throw new PreflightFailedError(report);
-  // The VM's one active migration is also a unique index: a concurrent request fails with P2002.
-  return enqueue(
+  return inTransaction(
     app,
-    {
-      kind: p.kind,
-      vmRowId: vm.row.id,
-      vmGuid: vm.row.vmId,
-      vmName: vm.row.name,
-      sourceHostId: source.id,
-      destinationHostId: p.destinationHostId,
-      destinationStoragePath: p.destinationStoragePath,
-      vhdMoves: p.vhds,
-      requestedBy,
-      idempotencyKey: key,
+    async (tx, fx) => {
+      let p = checked.plan;
+      let placementReason = checked.placementReason;
+      if (placement && p.kind !== "STORAGE") {
+        // Under the placement lock, against the queue as it is now: two requests never both count
+        // the same free memory.
+        await placement.lock(tx);
+        const now = await placement.checks(tx, vm, p);
+        if (now.some((c) => c.status === "FAIL")) {
+          const again = p.auto ? await placement.choose(tx, vm, { ...p, destinationHostId: null }) : null;
+          if (!again || "checks" in again) {
+            const others = report.checks.filter((c) => !now.some((n) => n.name === c.name));
+            throw new PreflightFailedError(withChecks([...others, ...(again ? again.checks : now)]));
+          }
+          p = {
+            ...p,
+            destinationHostId: again.destinationHostId,
+            destinationStoragePath: again.destinationStoragePath,
+          };
+          placementReason = `${again.reason} (re-planned: the first choice no longer fit once other moves were queued)`;
+        }
+      }
+      const m = await enqueueIn(tx, fx, {
+        kind: p.kind,
+        vmRowId: vm.row.id,
+        vmGuid: vm.row.vmId,
+        vmName: vm.row.name,
+        sourceHostId: source.id,
+        destinationHostId: p.destinationHostId,
+        destinationStoragePath: p.destinationStoragePath,
+        vhdMoves: p.vhds,
+        requestedBy,
+        idempotencyKey: key,
+        notBefore: p.notBefore,
+        placementReason,
+      });
+      return m;
     },
     audit,
   );

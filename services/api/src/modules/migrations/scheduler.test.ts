@@ -61,4 +61,15 @@ describe("chooseStarts", () => {
     const queued = [live({ id: "a", kind: "LIVE", from: "h1", to: "h2" })];
     expect(chooseStarts(queued, [], limitOf(), (h) => h !== "h1")).toEqual([]);
   });
+
+  it("skips a move that is not yet due (notBefore) without blocking the moves behind it", () => {
+    const now = Date.UTC(2026, 11, 2, 3, 0, 0);
+    const queued = [
+      { ...live({ id: "later", kind: "LIVE", from: "h1", to: "h2" }), notBefore: new Date(now + 60_000) },
+      { ...live({ id: "due", kind: "LIVE", from: "h1", to: "h2" }), notBefore: new Date(now - 1) },
+      live({ id: "plain", kind: "LIVE", from: "h3", to: "h4" }),
+    ];
+    expect(ids(chooseStarts(queued, [], limitOf(), () => true, now))).toEqual(["due", "plain"]);
+    expect(ids(chooseStarts(queued, [], limitOf(), () => true, now + 60_000))).toEqual(["later", "plain"]);
+  });
 });

@@ -24,18 +24,27 @@ export function slotsOf(
   ];
 }
 
-type SlotMove = Pick<Migration, "id" | "kind" | "sourceHostId" | "destinationHostId">;
+type SlotMove = Pick<Migration, "id" | "kind" | "sourceHostId" | "destinationHostId"> & {
+  /** Not to start before this instant (moveVm notBefore); absent or null: as soon as slots allow. */
+  notBefore?: Date | null;
+};
+
+/** A scheduled move (notBefore in the future) waits without holding back the moves behind it. */
+export const isDue = (m: { notBefore?: Date | null }, now: number) =>
+  !m.notBefore || m.notBefore.getTime() <= now;
 
 /**
  * The slot choice, pure: which queued moves (FIFO) may start now, given the moves holding slots,
  * each host's limits and whether its source agent is live. A move that must wait blocks its hosts'
- * slots for later moves (no overtaking).
+ * slots for later moves (no overtaking); a move not yet due (notBefore after `now`) is skipped and
+ * blocks nothing.
  */
 export function chooseStarts<M extends SlotMove>(
   queued: M[],
   holding: SlotMove[],
   limit: (hostId: string, slot: SlotKind) => number,
   sourceLive: (hostId: string) => boolean,
+  now: number = Date.now(),
 ): M[] {
   const key = (hostId: string, slot: SlotKind) => `${hostId}/${slot}`;
   const used = new Map<string, number>();
@@ -46,6 +55,7 @@ export function chooseStarts<M extends SlotMove>(
   const blocked = new Set<string>();
   const chosen: M[] = [];
   for (const m of queued) {
+    if (!isDue(m, now)) continue;
     const slots = slotsOf(m);
     const free =
       slots.every(
@@ -111,6 +121,7 @@ export async function scheduleOnce(app: App): Promise<string[]> {
             !!h?.agentConnected && !!h.agentLastSeenAt && now - h.agentLastSeenAt.getTime() < STALE_AFTER_MS
           );
         },
+        now,
       );
       const startedNow: string[] = [];
       let refused = 0;

@@ -9,8 +9,8 @@ import { payloadType, runMutation } from "../shared/payload.ts";
 import "./errors.ts";
 import "./agent-schema.ts";
 import { ACTIVE_STATES, requestCancel, TERMINAL_STATES } from "./machine.ts";
-import { preflight, requestMove } from "./requests.ts";
-import { MigrationConnection, MigrationKindEnum, MigrationStateEnum, PreflightReportType } from "./types.ts";
+import { type MoveVmArgs, requestMove } from "./requests.ts";
+import { MigrationConnection, MigrationKindEnum, MigrationStateEnum } from "./types.ts";
 
 const VhdMoveInput = builder.inputType("VhdMoveInput", {
   description: "One disk to move (Move-VMStorage -Vhds); the file name must stay the same.",
@@ -20,19 +20,28 @@ const VhdMoveInput = builder.inputType("VhdMoveInput", {
   }),
 });
 
-const MoveVmInput = builder.inputType("MoveVmInput", {
+export const MoveVmInput = builder.inputType("MoveVmInput", {
   description: "A live migration (Move-VM).",
   fields: (t) => ({
     vm: t.id({ required: true, description: "VirtualMachine id." }),
-    destinationHost: t.id({ required: true, description: "Host id to move to." }),
+    destinationHost: t.id({
+      description:
+        "Host id to move to. Omit it and placement picks the best host at request time (placementOptions explains the scores); the migration's placementReason says why.",
+    }),
     includeStorage: t.boolean({
       defaultValue: false,
       description: "Move the VM's files too (Move-VM -IncludeStorage).",
     }),
     destinationStoragePath: t.string({
-      description: "Folder on the destination for the files; required with includeStorage.",
+      description:
+        "Folder on the destination for the files; required with includeStorage and destinationHost (auto-placement defaults to the destination's VM folder\\<vm name>).",
     }),
     idempotencyKey: t.string({ description: "Retries with the same key return the first call's migration." }),
+    notBefore: t.field({
+      type: "DateTime",
+      description:
+        "Do not start before this instant: the move waits QUEUED (scheduled) until then, across API restarts. Checks run now and again at the start.",
+    }),
   }),
 });
 
@@ -65,6 +74,15 @@ const MigrationFilter = builder.inputType("MigrationFilter", {
 });
 
 type FilterInput = typeof MigrationFilter.$inferInput;
+
+/** A MoveVmInput as requests.ts takes it. */
+export function moveArgs(input: typeof MoveVmInput.$inferInput): MoveVmArgs {
+  return {
+    ...input,
+    vm: String(input.vm),
+    destinationHost: input.destinationHost == null ? null : String(input.destinationHost),
+  };
+}
 
 export async function migrationWhere(
   ctx: Context,
@@ -113,22 +131,7 @@ builder.queryField("migrations", (t) =>
   ),
 );
 
-builder.queryField("migrationPreflight", (t) =>
-  t.field({
-    type: PreflightReportType,
-    description: "Dry run of moveVm: every check that would block or slow it, nothing started.",
-    authScopes: { viewer: true },
-    args: { input: t.arg({ type: MoveVmInput, required: true, description: "The move to check." }) },
-    resolve: (_r, { input }, ctx) =>
-      preflight(
-        ctx.app,
-        { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) },
-        principalName(ctx.principal),
-      ),
-  }),
-);
-
-const MoveVmPayload = payloadType<Migration>(
+export const MoveVmPayload = payloadType<Migration>(
   "MoveVmPayload",
   "The queued migration, or why it was refused.",
   (t) => ({
@@ -153,26 +156,6 @@ const MigrationPayload = payloadType<Migration>(
       resolve: (query, p, _a, ctx) =>
         p.data ? ctx.app.db.prisma.migration.findUnique({ ...query, where: { id: p.data.id } }) : null,
     }),
-  }),
-);
-
-builder.mutationField("moveVm", (t) =>
-  t.field({
-    type: MoveVmPayload,
-    description:
-      "Live-migrates a VM (Move-VM -DestinationHost, with -IncludeStorage when asked): preflight, then queued within both hosts' limits. Errors: ValidationError, NotFoundError, PreflightFailedError, ConflictError.",
-    authScopes: { operator: true },
-    args: { input: t.arg({ type: MoveVmInput, required: true }) },
-    resolve: (_r, { input }, ctx) =>
-      runMutation(ctx, { operation: "moveVm", target: String(input.vm), input }, (audit) =>
-        requestMove(
-          ctx.app,
-          { ...input, vm: String(input.vm), destinationHost: String(input.destinationHost) },
-          principalName(ctx.principal),
-          false,
-          audit,
-        ),
-      ),
   }),
 );
 

@@ -24,6 +24,14 @@ export const WEIGHTS = {
   pending: 10,
 } as const;
 
+/** The checks placement adds to preflight's (the rest come from runPreflight). */
+export const PLACEMENT_CHECKS: ReadonlySet<string> = new Set([
+  "maintenance",
+  "memory after queued moves",
+  "memory reserve",
+  "anti-affinity",
+]);
+
 /** What this plan has already put on each host (on top of the inventory and the queue). */
 export interface Ledger {
   plannedBytes: Map<string, bigint>;
@@ -256,7 +264,8 @@ export function placementOptions(
     .sort(byPreference);
 }
 
-function commit(ledger: Ledger, req: PlacementRequest, hostId: string): void {
+/** Records a planned move in the ledger (its memory, count and location). */
+export function commit(ledger: Ledger, req: PlacementRequest, hostId: string): void {
   ledger.plannedBytes.set(hostId, (ledger.plannedBytes.get(hostId) ?? 0n) + demandOf(req.vm));
   ledger.plannedCount.set(hostId, (ledger.plannedCount.get(hostId) ?? 0) + 1);
   ledger.plannedLocations.set(req.vm.id, [...(ledger.plannedLocations.get(req.vm.id) ?? []), hostId]);
