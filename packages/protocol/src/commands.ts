@@ -51,6 +51,16 @@ export const COMMANDS = {
   },
   /** Stop-Job of the move's Hyper-V job. `requested` false: this agent has no such job. */
   CANCEL_MOVE: { payload: z.object({ migrationId: id }), result: z.object({ requested: z.boolean() }) },
+  /**
+   * Asked when a running move has been quiet: does the agent follow its Hyper-V job? The payload is
+   * the move's START_MOVE payload, so an agent that lost track of it adopts a job Hyper-V runs (or a
+   * move Hyper-V finished) and reports it. `following` false: no job here, Hyper-V runs none and the
+   * VM did not move; the API then reconciles the migration. Never starts anything.
+   */
+  JOB_STATUS: {
+    payload: startMove,
+    result: z.object({ following: z.boolean(), jobId: z.string().nullable() }),
+  },
   /** Compare-VM against the destination. */
   COMPARE_VM: {
     payload: z.object({ vmId: id, destinationHost: hostName }),
@@ -109,6 +119,7 @@ export type CommandResult<T extends CommandType> = z.infer<Commands[T]["result"]
 export const commandBodySchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("START_MOVE"), payload: COMMANDS.START_MOVE.payload }),
   z.object({ type: z.literal("CANCEL_MOVE"), payload: COMMANDS.CANCEL_MOVE.payload }),
+  z.object({ type: z.literal("JOB_STATUS"), payload: COMMANDS.JOB_STATUS.payload }),
   z.object({ type: z.literal("COMPARE_VM"), payload: COMMANDS.COMPARE_VM.payload }),
   z.object({ type: z.literal("REFRESH_INVENTORY"), payload: COMMANDS.REFRESH_INVENTORY.payload }),
   z.object({ type: z.literal("ENABLE_MIGRATION"), payload: COMMANDS.ENABLE_MIGRATION.payload }),
@@ -209,6 +220,7 @@ const MINUTE = 60_000;
 export const COMMAND_TTL_MS: { [T in CommandType]: number } = {
   START_MOVE: 10 * MINUTE,
   CANCEL_MOVE: 60 * MINUTE,
+  JOB_STATUS: 2 * MINUTE,
   COMPARE_VM: 2 * MINUTE,
   REFRESH_INVENTORY: 10 * MINUTE,
   ENABLE_MIGRATION: 30 * MINUTE,
@@ -235,6 +247,7 @@ export function commandDeadline(type: string, createdAt: Date): Date {
 export const COMMAND_EXPECTS: Partial<{ [T in CommandType]: readonly string[] }> = {
   START_MOVE: ["STARTING"],
   CANCEL_MOVE: ["CANCELLING"],
+  JOB_STATUS: ["RUNNING", "CANCELLING"],
 };
 
 /** Whether an agent must refuse a command it has not started yet: its deadline has passed. */

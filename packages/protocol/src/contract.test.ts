@@ -62,6 +62,18 @@ const SAMPLES: { [T in CommandType]: { payload: CommandPayload<T>; result: Comma
     result: { jobId: "job-1", adopted: false },
   },
   CANCEL_MOVE: { payload: { migrationId: MIGRATION }, result: { requested: true } },
+  JOB_STATUS: {
+    payload: {
+      migrationId: MIGRATION,
+      kind: "LIVE",
+      vmId: "0a7c3c52-3b76-4c4f-9d7e-2e0a2b5f0c11",
+      destinationHost: "HV-B01",
+      includeStorage: false,
+      destinationStoragePath: null,
+      vhds: [],
+    },
+    result: { following: false, jobId: null },
+  },
   COMPARE_VM: {
     payload: { vmId: "vm-1", destinationHost: "HV-B01" },
     result: { issues: [{ message: "The processor is incompatible.", messageId: 24004, source: null }] },

@@ -44,6 +44,7 @@ const schema = z.object({
   FERRY_REPLICA_ID: optionalString,
   FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).optional(),
   FERRY_AGENT_LOST_AFTER_SECONDS: z.coerce.number().int().min(5).default(300),
+  FERRY_JOB_QUIET_AFTER_SECONDS: z.coerce.number().int().min(2).default(120),
   FERRY_TLS_CERT: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_TLS_KEY: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_INTROSPECTION: boolish.default(true),
@@ -97,6 +98,8 @@ export interface Config {
   /** WebSocket keepalive: a ping every interval; a socket that did not answer the previous one is dropped. */
   wsPingIntervalMs: number;
   agentLostAfterSeconds: number;
+  /** A running move without a job report this long, agent connected: ask the agent (JOB_STATUS). */
+  jobQuietAfterSeconds: number;
   retention: RetentionSettings;
   /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
   tls: { certFile: string; keyFile: string } | null;
@@ -172,6 +175,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readinessTimeoutMs: e.FERRY_READINESS_TIMEOUT_MS,
     wsPingIntervalMs: e.FERRY_WS_PING_SECONDS * 1000,
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
+    jobQuietAfterSeconds: e.FERRY_JOB_QUIET_AFTER_SECONDS,
     retention: {
       commandDays: e.FERRY_RETENTION_COMMAND_DAYS,
       progressDays: e.FERRY_RETENTION_PROGRESS_DAYS,

@@ -77,6 +77,25 @@ export function migrationHandlers(ctx: HandlerContext) {
       // Unknown here: the job already ended and was reported; the API keeps that outcome.
       return { requested: cancelled };
     },
+    /**
+     * The API asks about a quiet running move. Followed (or being started): following. Unknown here:
+     * adopt what Hyper-V runs or finished for it (then the tracker reports it); otherwise not
+     * following, and nothing is started.
+     */
+    JOB_STATUS: async (p: CommandPayload<"JOB_STATUS">) => {
+      const known = ctx.jobs.get(p.migrationId);
+      if (known) return { following: true, jobId: known.jobId };
+      ctx.jobs.begin(p.migrationId, p.vmId);
+      const adopted = await ctx.jobs
+        .adopt(p.migrationId, () => movedAway(p))
+        .catch((error: unknown) => {
+          ctx.jobs.forget(p.migrationId);
+          throw error;
+        });
+      if (adopted) return { following: true, jobId: adopted.jobId };
+      ctx.jobs.forget(p.migrationId);
+      return { following: false, jobId: null };
+    },
     COMPARE_VM: async (p: CommandPayload<"COMPARE_VM">) => ({
       issues: await ctx.backend.compareVm(p.vmId, p.destinationHost),
     }),

@@ -182,6 +182,12 @@ const FIXED: Record<string, Diagnosis | ((c: DiagnosisContext) => Diagnosis)> = 
     remedy:
       "Check the Ferry agent service on the source host and the VM's state there; the inventory shows where the VM is once the agent returns.",
   },
+  JOB_LOST: {
+    diagnosis:
+      "The migration was running, but its source host's agent, although connected, follows no Hyper-V job for it and Hyper-V has none running, so its outcome is unknown.",
+    remedy:
+      "Check the VM on the source host (Get-VM, Get-VMMigration history); the inventory shows where the VM is. If the job is found running again, Ferry reopens the migration.",
+  },
   BACKEND_UNAVAILABLE: backend,
 };
 

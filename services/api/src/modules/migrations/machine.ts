@@ -3,6 +3,7 @@
 // sample and its command rows, committed in one transaction; notifications go out after the commit
 // (messages are hints, the rows are the truth). Callers: requests (enqueue), the scheduler (start,
 // refuseStart), cancel, the agent's reports (claim, job updates, command answers) and the sweeper.
+import { type CommandPayload, vhdMoveSchema } from "@ferry/protocol";
 import type { App } from "../../context.ts";
 import { retryOnConflict } from "../../db/conflicts.ts";
 import type { Migration, MigrationState, Prisma } from "../../generated/prisma/client.ts";
@@ -10,7 +11,7 @@ import { linkEventsToMigration } from "../events/service.ts";
 import { ConflictError, NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
 import { diagnose, diagnoseMigration } from "./diagnosis.ts";
-import { allowedFrom, isTerminal, type Operation, SLOT_STATES } from "./transitions.ts";
+import { ACTIVE_STATES, allowedFrom, isTerminal, type Operation, SLOT_STATES } from "./transitions.ts";
 
 export { ACTIVE_STATES, SLOT_STATES, TERMINAL_STATES } from "./transitions.ts";
 
@@ -223,7 +224,8 @@ export async function start(tx: Tx, fx: Effects, m: Migration, destinationHost: 
   return started;
 }
 
-export function startPayload(m: Migration, destinationHost: string | null) {
+/** START_MOVE's payload (JOB_STATUS carries the same), checked against the protocol. */
+export function startPayload(m: Migration, destinationHost: string | null): CommandPayload<"START_MOVE"> {
   return {
     migrationId: m.id,
     kind: m.kind,
@@ -231,7 +233,7 @@ export function startPayload(m: Migration, destinationHost: string | null) {
     destinationHost,
     includeStorage: m.kind === "LIVE_WITH_STORAGE",
     destinationStoragePath: m.destinationStoragePath,
-    vhds: m.vhdMoves ?? [],
+    vhds: vhdMoveSchema.array().parse(m.vhdMoves ?? []),
   };
 }
 
@@ -332,6 +334,11 @@ export async function recordJobUpdate(app: App, hostId: string, update: JobUpdat
       return;
     }
     const jobId = update.jobId ?? m.jobId;
+    if (isTerminal(m.state)) {
+      // Ferry ended it without Hyper-V's word, and the job is still running: the record follows Hyper-V.
+      if (m.provisional) await reopen(tx, fx, m, jobId, percent);
+      return;
+    }
     if (m.state === "STARTING") {
       await transition(tx, fx, m.id, {
         op: "run",
@@ -375,7 +382,8 @@ async function end(
     data: {
       ...(percent !== undefined ? { percentComplete: percent } : {}),
       ...(failure ? failureData(failure) : {}),
-      provisional: op === "lose",
+      // Decided by Ferry without Hyper-V's word: a real outcome may still correct it.
+      provisional: op === "lose" || (op === "reconcile" && to === "FAILED"),
     },
   });
   if (ended && to === "SUCCEEDED") await afterSuccess(tx, fx, ended);
@@ -405,6 +413,49 @@ async function correct(
     },
   });
   if (corrected && to === "SUCCEEDED") await afterSuccess(tx, fx, corrected);
+}
+
+/**
+ * A "running" report for a provisional end: the job Ferry gave up on is still running in Hyper-V.
+ * FAILED (AGENT_LOST, JOB_LOST) becomes RUNNING again; CANCELLED before the claim becomes CANCELLING
+ * with a CANCEL_MOVE, so the cancel the client asked for is carried out. Said in the timeline. When
+ * the VM has another active migration meanwhile, the record is not reopened (one active migration
+ * per VM): the timeline says so once, and the job's outcome corrects the record when it comes.
+ */
+async function reopen(tx: Tx, fx: Effects, m: Migration, jobId: string | null, percent: number) {
+  const was = m.failureCode ? `${m.state} (${m.failureCode})` : m.state;
+  const other = await tx.migration.findFirst({
+    where: { vmGuid: m.vmGuid, state: { in: ACTIVE_STATES }, NOT: { id: m.id } },
+    select: { id: true },
+  });
+  if (other) {
+    const note = `the source agent reports the job still running; not reopened: migration ${other.id} of this VM is active`;
+    const noted = await tx.migrationSample.count({ where: { migrationId: m.id, message: note } });
+    if (noted === 0) {
+      await tx.migrationSample.create({
+        data: { migrationId: m.id, percentComplete: m.percentComplete, state: m.state, message: note },
+      });
+      fx.migrations.add(m.id);
+    }
+    return;
+  }
+  const to = m.state === "CANCELLED" ? "CANCELLING" : "RUNNING";
+  const reopened = await transition(tx, fx, m.id, {
+    op: "reopen",
+    to,
+    where: { provisional: true },
+    message: `reopened: the source agent reports the job still running (${percent} %); Ferry had recorded ${was}${to === "CANCELLING" ? "; cancelling it as requested" : ""}`,
+    data: { ...NO_FAILURE, provisional: false, finishedAt: null, jobId, percentComplete: percent },
+  });
+  if (reopened && to === "CANCELLING") {
+    await command(tx, fx, {
+      hostId: m.sourceHostId,
+      type: "CANCEL_MOVE",
+      payload: { migrationId: m.id },
+      requestedBy: m.requestedBy,
+      migrationId: m.id,
+    });
+  }
 }
 
 /** The VM is on its new host now (with the end state); both agents are asked for fresh inventory. */
@@ -452,16 +503,35 @@ export async function recordStartAnswer(
  * CANCEL_MOVE found no job on the agent: the move never started there, or ended unseen. Ends as it
  * really ended by the inventory: SUCCEEDED when the VM (or its files) are at the destination, else CANCELLED.
  */
-export async function reconcileCancel(app: App, migrationId: string) {
+export function reconcileCancel(app: App, migrationId: string) {
+  return reconcileNoJob(app, migrationId, "the source agent has no job for this move");
+}
+
+/**
+ * JOB_STATUS of a quiet RUNNING (or CANCELLING) move: the connected source agent follows no job for
+ * it and Hyper-V has none running (and does not show it moved). Ends as it really ended by the
+ * inventory: SUCCEEDED when the VM is at its destination; else CANCELLING becomes CANCELLED and
+ * RUNNING becomes FAILED JOB_LOST, provisional (a later job report corrects or reopens it).
+ */
+export async function reconcileLostJob(app: App, migrationId: string) {
+  const why = "the connected source agent follows no job for this move and Hyper-V runs none";
+  const failure = await diagnosed(app, migrationId, {
+    code: "JOB_LOST",
+    message: `${why}; the move's outcome is unknown`,
+    eventId: null,
+  });
+  await reconcileNoJob(app, migrationId, why, failure);
+}
+
+async function reconcileNoJob(app: App, migrationId: string, why: string, lost: Failure | null = null) {
   await inTransaction(app, async (tx, fx) => {
     const m = await tx.migration.findUnique({ where: { id: migrationId } });
-    if (m?.state !== "CANCELLING") return;
+    if (m?.state !== "CANCELLING" && !(lost && m?.state === "RUNNING")) return;
     const vm = await tx.virtualMachine.findUnique({
       where: { vmId: m.vmGuid },
       include: { host: { select: { name: true } }, hardDrives: { select: { path: true } } },
     });
     const moved = vm ? isAtDestination(m, vm) : false;
-    const why = "the source agent has no job for this move";
     if (moved) {
       await end(
         tx,
@@ -473,7 +543,7 @@ export async function reconcileCancel(app: App, migrationId: string) {
         100,
         `reconciled: ${why}; the inventory shows it moved`,
       );
-    } else {
+    } else if (m.state === "CANCELLING") {
       await end(
         tx,
         fx,
@@ -483,6 +553,17 @@ export async function reconcileCancel(app: App, migrationId: string) {
         null,
         undefined,
         `reconciled: ${why}; the VM did not move`,
+      );
+    } else {
+      await end(
+        tx,
+        fx,
+        m,
+        "reconcile",
+        "FAILED",
+        lost,
+        undefined,
+        `reconciled: ${why}; the VM did not move: ${describe("FAILED", lost)}`,
       );
     }
   });

@@ -23,6 +23,8 @@ const ALLOWED = new Set([
   ...["STARTING", "RUNNING", "CANCELLING"].flatMap((from) =>
     ["SUCCEEDED", "FAILED", "CANCELLED"].map((to) => `finish: ${from} -> ${to}`),
   ),
+  "reconcile: RUNNING -> FAILED",
+  "reconcile: RUNNING -> SUCCEEDED",
   "reconcile: CANCELLING -> CANCELLED",
   "reconcile: CANCELLING -> SUCCEEDED",
   "lose: STARTING -> FAILED",
@@ -31,6 +33,8 @@ const ALLOWED = new Set([
   ...["FAILED", "CANCELLED"].flatMap((from) =>
     ["SUCCEEDED", "FAILED", "CANCELLED"].map((to) => `correct: ${from} -> ${to}`),
   ),
+  "reopen: FAILED -> RUNNING",
+  "reopen: CANCELLED -> CANCELLING",
 ]);
 
 const OPERATIONS = Object.keys(TRANSITIONS) as Operation[];
@@ -63,9 +67,9 @@ describe("migration transition table", () => {
     expect(new Set(table)).toEqual(ALLOWED);
   });
 
-  it("never leaves a terminal state except to correct a provisional end, and never enters QUEUED", () => {
+  it("never leaves a terminal state except to correct or reopen a provisional end, and never enters QUEUED", () => {
     for (const t of all.filter((t) => canTransition(t.op, t.from, t.to))) {
-      if (TERMINAL_STATES.includes(t.from)) expect(t.op).toBe("correct");
+      if (TERMINAL_STATES.includes(t.from)) expect(["correct", "reopen"]).toContain(t.op);
       expect(t.to).not.toBe("QUEUED");
     }
   });

@@ -33,12 +33,21 @@ export type Operation =
   | "cancel"
   /** Agent: the job ended (or START_MOVE was refused). */
   | "finish"
-  /** CANCEL_MOVE found no job on the agent: ends as it really ended (CANCELLED if the VM did not move). */
+  /**
+   * The source agent has no job for the move (CANCEL_MOVE found none, or JOB_STATUS of a quiet move):
+   * ends as it really ended by the inventory (a cancelled move that did not move CANCELLED, a running
+   * one FAILED JOB_LOST, provisional; SUCCEEDED when the VM is at its destination).
+   */
   | "reconcile"
   /** Sweeper: the source agent was away too long (provisional). */
   | "lose"
   /** Agent: a real outcome for a provisional end (AGENT_LOST, cancelled before the claim). */
-  | "correct";
+  | "correct"
+  /**
+   * Agent: the job of a provisional end is still running. FAILED (AGENT_LOST, JOB_LOST) is RUNNING
+   * again; CANCELLED (before the claim) becomes CANCELLING, so the cancel is carried out.
+   */
+  | "reopen";
 
 const ENDINGS: MigrationState[] = ["SUCCEEDED", "FAILED", "CANCELLED"];
 
@@ -50,9 +59,10 @@ export const TRANSITIONS: Record<Operation, Partial<Record<MigrationState, reado
   run: { STARTING: ["RUNNING"] },
   cancel: { QUEUED: ["CANCELLED"], STARTING: ["CANCELLED"], RUNNING: ["CANCELLING"] },
   finish: { STARTING: ENDINGS, RUNNING: ENDINGS, CANCELLING: ENDINGS },
-  reconcile: { CANCELLING: ["CANCELLED", "SUCCEEDED"] },
+  reconcile: { RUNNING: ["FAILED", "SUCCEEDED"], CANCELLING: ["CANCELLED", "SUCCEEDED"] },
   lose: { STARTING: ["FAILED"], RUNNING: ["FAILED"], CANCELLING: ["FAILED"] },
   correct: { FAILED: ENDINGS, CANCELLED: ENDINGS },
+  reopen: { FAILED: ["RUNNING"], CANCELLED: ["CANCELLING"] },
 };
 
 export function canTransition(op: Operation, from: MigrationState, to: MigrationState): boolean {
