@@ -2,12 +2,14 @@
 // Expected mutation failures have one mechanism: the payload's `errors: [Error!]` list
 // (modules/shared/payload.ts). @pothos/plugin-errors was registered but never used; it models errors as a
 // union result per field (`Success | NotFoundError`), a different public shape than the payloads every
-// client reads today, so it was removed rather than adopted (issue 11 item 4).
+// client reads today, so it was removed rather than adopted (issue 11 item 4). Scalars: DateTime and
+// JSON come from graphql-scalars; BigInt stays ours (see below).
 import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError, Kind } from "graphql";
+import { DateTimeResolver, JSONResolver } from "graphql-scalars";
 import type { Context } from "./context.ts";
 import { forbidden } from "./errors.ts";
 import type PrismaTypes from "./generated/pothos-types.ts";
@@ -120,19 +122,36 @@ builder.globalConnectionField("totalCount", (t) =>
   }),
 );
 
-function dateOrThrow(value: string | null): Date {
-  const date = parseDateTime(value);
-  if (typeof date === "string") throw new GraphQLError(`DateTime ${date}`);
-  return date;
+/**
+ * The instant's syntax is graphql-scalars' DateTime (RFC 3339 with an offset; it refuses what
+ * `new Date()` would guess at, like "Dec 1 2026"); its range is PostgreSQL's, so a date the database
+ * cannot store is the client's mistake (a typed error), not an internal one.
+ */
+function storable(read: () => unknown): Date {
+  let date: unknown;
+  try {
+    date = read();
+  } catch {
+    date = null;
+  }
+  const checked = parseDateTime(date instanceof Date ? date.toISOString() : null);
+  if (typeof checked === "string") {
+    throw new GraphQLError(
+      "DateTime must be an RFC 3339 instant with a time zone between 0001-01-01 and 9999-12-31 (UTC), e.g. 2026-11-25T17:55:55Z",
+    );
+  }
+  return checked;
 }
 
 builder.scalarType("DateTime", {
-  description: "An instant, ISO 8601 with time zone (e.g. 2026-11-25T17:55:55.000Z).",
-  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
-  parseValue: (value) => dateOrThrow(typeof value === "string" ? value : null),
-  parseLiteral: (ast) => dateOrThrow(ast.kind === Kind.STRING ? ast.value : null),
+  description: "An instant, RFC 3339 / ISO 8601 with a time zone (e.g. 2026-11-25T17:55:55.000Z).",
+  serialize: (value) => new Date(DateTimeResolver.serialize(value) as Date | string).toISOString(),
+  parseValue: (value) => storable(() => DateTimeResolver.parseValue(value)),
+  parseLiteral: (ast) => storable(() => DateTimeResolver.parseLiteral(ast, {})),
 });
 
+// BigInt stays hand-written: the contract serializes 64-bit integers as decimal strings (JSON numbers
+// lose precision above 2^53), and graphql-scalars' BigInt serializes them as numbers.
 function toBigInt(value: unknown): bigint {
   if (typeof value === "bigint") return value;
   if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
@@ -154,6 +173,7 @@ builder.scalarType("BigInt", {
 
 builder.scalarType("JSON", {
   description: "Arbitrary JSON (agent protocol payloads and audit inputs).",
-  serialize: (value) => value,
-  parseValue: (value) => value,
+  serialize: JSONResolver.serialize,
+  parseValue: JSONResolver.parseValue,
+  parseLiteral: JSONResolver.parseLiteral,
 });
