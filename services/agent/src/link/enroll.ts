@@ -22,14 +22,29 @@ export class EnrollmentError extends Error {
   override readonly name = "EnrollmentError";
 }
 
-export async function enroll(apiUrl: string, enrollmentToken: string, hostName: string) {
+/** How long enrollment waits for an API replica (then the next one is tried). */
+export const ENROLL_TIMEOUT_MS = 30_000;
+
+export async function enroll(
+  apiUrl: string,
+  enrollmentToken: string,
+  hostName: string,
+  timeoutMs = ENROLL_TIMEOUT_MS,
+) {
   const variables: EnrollMutationVariables = { input: { hostName } };
+  // Bounded: a replica that accepts the connection and never answers must not hang the agent.
   const response = await fetch(new URL("/graphql", apiUrl), {
+    signal: AbortSignal.timeout(timeoutMs),
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${enrollmentToken}` },
     body: JSON.stringify({ query: printed(EnrollDocument), variables }),
   });
-  const parsed = enrollResponse.safeParse(await response.json().catch(() => null));
+  const json = await response.json().catch((error: unknown) => {
+    // The bound covers the body too: a timeout is an outage (try the next replica), not a refusal.
+    if ((error as Error)?.name === "TimeoutError" || (error as Error)?.name === "AbortError") throw error;
+    return null;
+  });
+  const parsed = enrollResponse.safeParse(json);
   const body = parsed.success ? parsed.data : null;
   const payload = body?.data?.enrollAgent;
   if (!payload?.credential || !payload.hostId) {

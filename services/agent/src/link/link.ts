@@ -19,7 +19,15 @@ export interface LinkOptions {
   log: (msg: string, extra?: Record<string, unknown>) => void;
   /** Upper bound of the reconnect delay (default 30 s). */
   maxBackoffMs?: number;
+  /**
+   * How long a request (mutation) may wait for its answer before it fails with RequestTimeoutError
+   * (default 30 s). A hung API must not stall the caller forever: the operation is abandoned
+   * (graphql-ws `complete`) and the caller's own retry sends it again.
+   */
+  requestTimeoutMs?: number;
 }
+
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface Link {
   /** Sends a typed document; rejects with RequestError on GraphQL errors or when not connected. */
@@ -28,7 +36,12 @@ export interface Link {
 }
 
 export class RequestError extends Error {
-  override readonly name = "RequestError";
+  override readonly name: string = "RequestError";
+}
+
+/** The API did not answer a request in time (see LinkOptions.requestTimeoutMs). */
+export class RequestTimeoutError extends RequestError {
+  override readonly name = "RequestTimeoutError";
 }
 
 /** The API answered a mutation with payload `errors`: it refused the change and applied nothing. */
@@ -136,19 +149,36 @@ export function openLink(options: LinkOptions): Link {
   return {
     request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V) {
       const query = printed(document);
+      const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
       return new Promise<R>((resolve, reject) => {
         let data: R | null = null;
-        client.subscribe<R>(
+        let settled = false;
+        const settle = (finish: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          finish();
+        };
+        const unsubscribe = client.subscribe<R>(
           { query, variables },
           {
             next: (result) => {
               if (result.errors?.length)
-                reject(new RequestError(result.errors.map((e) => e.message).join("; ")));
+                settle(() => reject(new RequestError(result.errors!.map((e) => e.message).join("; "))));
               else data = result.data ?? null;
             },
-            error: (error) => reject(error instanceof Error ? error : new RequestError(String(error))),
-            complete: () => (data ? resolve(data) : reject(new RequestError("no data"))),
+            error: (error) =>
+              settle(() => reject(error instanceof Error ? error : new RequestError(String(error)))),
+            complete: () => settle(() => (data ? resolve(data) : reject(new RequestError("no data")))),
           },
+        );
+        const timer = setTimeout(
+          () =>
+            settle(() => {
+              unsubscribe();
+              reject(new RequestTimeoutError(`no answer from the API within ${timeoutMs} ms`));
+            }),
+          timeoutMs,
         );
       });
     },
