@@ -24,6 +24,8 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
     migrationProfiles: "VIEWER",
     placementOptions: "VIEWER",
     antiAffinityGroups: "VIEWER",
+    // Webhook URLs may carry a receiver's token: ADMIN only (issue 15).
+    webhooks: "ADMIN",
   },
   Mutation: {
     moveVm: "OPERATOR",
@@ -48,6 +50,9 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
     deleteMigrationProfile: "ADMIN",
     assignMigrationProfile: "ADMIN",
     applyMigrationProfile: "ADMIN",
+    createWebhook: "ADMIN",
+    updateWebhook: "ADMIN",
+    deleteWebhook: "ADMIN",
     enrollAgent: "ENROLLMENT",
     agentReportInventory: "AGENT",
     agentCommandResult: "AGENT",

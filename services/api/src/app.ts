@@ -13,6 +13,9 @@ import { registerConfigurationReactions } from "./modules/configuration/hooks.ts
 import { registerMigrationReactions, startLostAgentSweeper } from "./modules/migrations/lifecycle.ts";
 import { startScheduler } from "./modules/migrations/scheduler.ts";
 import { startRetention } from "./modules/retention/worker.ts";
+import { registerWebhookReactions } from "./modules/signals/reactions.ts";
+import { startReadinessWatch } from "./modules/signals/readiness.ts";
+import { startWebhookWorker } from "./modules/webhooks/worker.ts";
 import { createAppPubSub } from "./pubsub.ts";
 import { createSocketRegistry, type SocketRegistry } from "./security/sockets.ts";
 
@@ -44,6 +47,7 @@ export interface AppRoot {
 function registerReactions(app: App): void {
   registerMigrationReactions(app);
   registerConfigurationReactions(app);
+  registerWebhookReactions(app);
   app.hooks.on("mutationDenied", (ctx, info, error) => {
     const input = deniedInput(info);
     recordDenied(ctx, {
@@ -60,6 +64,8 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
   let scheduler: ReturnType<typeof startScheduler> | null = null;
   let sweeper: ReturnType<typeof startLostAgentSweeper> | null = null;
   let retention: ReturnType<typeof startRetention> | null = null;
+  let webhooks: ReturnType<typeof startWebhookWorker> | null = null;
+  let readinessWatch: ReturnType<typeof startReadinessWatch> | null = null;
   return [
     { name: "socket-sweep", start: () => sockets.start(), stop: () => sockets.stop() },
     {
@@ -82,6 +88,20 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
         retention = startRetention(app);
       },
       stop: async () => void (await retention?.stop()),
+    },
+    {
+      name: "webhook-delivery",
+      start: () => {
+        webhooks = startWebhookWorker(app);
+      },
+      stop: async () => void (await webhooks?.stop()),
+    },
+    {
+      name: "webhook-readiness-watch",
+      start: () => {
+        readinessWatch = startReadinessWatch(app);
+      },
+      stop: async () => readinessWatch?.stop(),
     },
   ];
 }

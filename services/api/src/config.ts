@@ -77,6 +77,20 @@ const schema = z.object({
   FERRY_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(0).default(400),
   FERRY_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   FERRY_RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
+  // Webhooks (modules/webhooks) and metrics (modules/metrics).
+  FERRY_WEBHOOK_ALLOW_PRIVATE: boolish.default(false),
+  FERRY_WEBHOOK_KEY: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  FERRY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  FERRY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  FERRY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(10_000),
+  FERRY_WEBHOOK_RETRY_FOR_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  FERRY_WEBHOOK_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+  FERRY_METRICS_LISTEN: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[^:\s]*:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be host:port, e.g. 127.0.0.1:9464")
+      .optional(),
+  ),
 });
 
 export interface Config {
@@ -104,6 +118,27 @@ export interface Config {
   /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
   tls: { certFile: string; keyFile: string } | null;
   security: SecurityConfig;
+  webhooks: WebhookSettings;
+  /** host:port of a separate, unauthenticated listener for GET /metrics; null serves /metrics on the API port only (Bearer). */
+  metricsListen: { host: string; port: number } | null;
+}
+
+/** Webhook delivery (modules/webhooks). */
+export interface WebhookSettings {
+  /** Allow private, loopback and link-local targets (tests, labs); refused by default. */
+  allowPrivate: boolean;
+  /** Key material for the signing secrets at rest; null: a key file in the data folder (embedded only). */
+  key: string | null;
+  /** Per request: connect, send and answer within this. */
+  timeoutMs: number;
+  /** Webhooks sent to at once by this replica (one request at a time per webhook). */
+  concurrency: number;
+  /** First retry after this; doubles per attempt (capped at 1 h). */
+  retryBaseMs: number;
+  /** A delivery not accepted this long after its event is FAILED (24 h). */
+  retryForMs: number;
+  /** How often the worker looks for due deliveries. */
+  pollMs: number;
 }
 
 /** Limits of the hardened GraphQL endpoint (services/api/src/security). */
@@ -137,6 +172,12 @@ export interface RetentionSettings {
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+function hostPort(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(":");
+  const host = value.slice(0, at).replace(/^\[|\]$/g, "");
+  return { host: host || "0.0.0.0", port: Number(value.slice(at + 1)) };
 }
 
 /** Parses the environment; throws ConfigError listing every bad variable. */
@@ -186,6 +227,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     tls:
       e.FERRY_TLS_CERT && e.FERRY_TLS_KEY ? { certFile: e.FERRY_TLS_CERT, keyFile: e.FERRY_TLS_KEY } : null,
+    webhooks: {
+      allowPrivate: e.FERRY_WEBHOOK_ALLOW_PRIVATE,
+      key: e.FERRY_WEBHOOK_KEY ?? null,
+      timeoutMs: e.FERRY_WEBHOOK_TIMEOUT_MS,
+      concurrency: e.FERRY_WEBHOOK_CONCURRENCY,
+      retryBaseMs: e.FERRY_WEBHOOK_RETRY_BASE_MS,
+      retryForMs: e.FERRY_WEBHOOK_RETRY_FOR_SECONDS * 1000,
+      pollMs: e.FERRY_WEBHOOK_POLL_MS,
+    },
+    metricsListen: e.FERRY_METRICS_LISTEN ? hostPort(e.FERRY_METRICS_LISTEN) : null,
     security: {
       introspection: e.FERRY_INTROSPECTION,
       maxDepth: e.FERRY_MAX_DEPTH,

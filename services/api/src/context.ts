@@ -24,6 +24,8 @@ export type AppEvents = {
   commandCompleted: [app: App, command: AgentCommand];
   /** An inventory report of a host was stored (changed or not). */
   inventoryIngested: [app: App, hostId: string];
+  /** A host's agent connected or disconnected (committed). */
+  agentPresenceChanged: [app: App, hostId: string];
   /** A move ended or was queued: the scheduler should run a pass soon. */
   slotFreed: [];
   /** scope-auth refused a mutation field (audited by the audit module). */

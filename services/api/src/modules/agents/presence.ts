@@ -2,25 +2,48 @@
 // late disconnect of an old socket marking a freshly reconnected agent offline.
 import { randomUUID } from "node:crypto";
 import type { App } from "../../context.ts";
+import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
+import { AGENT_VIEW_SELECT, agentEvent } from "../webhooks/views.ts";
 
 export async function markConnected(app: App, hostId: string): Promise<string> {
   const session = `${app.replicaId}/${randomUUID()}`;
-  await app.db.prisma.host.update({
-    where: { id: hostId },
-    data: { agentConnected: true, agentReplica: session, agentLastSeenAt: new Date() },
+  // The AGENT_CONNECTED webhook event commits with the change (modules/webhooks/outbox.ts).
+  await app.db.prisma.$transaction(async (tx) => {
+    const host = await tx.host.update({
+      where: { id: hostId },
+      data: { agentConnected: true, agentReplica: session, agentLastSeenAt: new Date() },
+      select: AGENT_VIEW_SELECT,
+    });
+    await enqueueWebhookEvent(tx, agentEvent("AGENT_CONNECTED", host));
   });
+  readinessMayHaveChanged(app, hostId);
   app.pubsub.publish("hostChanged", { hostId });
   return session;
 }
 
 export async function markDisconnected(app: App, hostId: string, session: string): Promise<void> {
   const { count } = await app.inflight.track(
-    app.db.prisma.host.updateMany({
-      where: { id: hostId, agentReplica: session },
-      data: { agentConnected: false, agentReplica: null, agentLastSeenAt: new Date() },
+    app.db.prisma.$transaction(async (tx) => {
+      const changed = await tx.host.updateMany({
+        where: { id: hostId, agentReplica: session },
+        data: { agentConnected: false, agentReplica: null, agentLastSeenAt: new Date() },
+      });
+      if (changed.count > 0) {
+        const host = await tx.host.findUniqueOrThrow({ where: { id: hostId }, select: AGENT_VIEW_SELECT });
+        await enqueueWebhookEvent(tx, agentEvent("AGENT_LOST", host));
+      }
+      return changed;
     }),
   );
-  if (count > 0) app.pubsub.publish("hostChanged", { hostId });
+  if (count > 0) {
+    readinessMayHaveChanged(app, hostId);
+    app.pubsub.publish("hostChanged", { hostId });
+  }
+}
+
+/** The agentConnected readiness check follows the connection (the webhooks module reacts, app.ts). */
+function readinessMayHaveChanged(app: App, hostId: string) {
+  void app.hooks.emit("agentPresenceChanged", app, hostId);
 }
 
 /** How often a connected agent's lastSeenAt is refreshed, and after how long without it the flag is stale. */

@@ -3,6 +3,8 @@
 // announced with hostChanged when it changes.
 import type { App } from "../../context.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
+import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
+import { driftEvent } from "../webhooks/views.ts";
 import { canonicalSubnet } from "./validation.ts";
 
 export interface NetworkSpec {
@@ -132,6 +134,7 @@ export async function recomputeDrift(app: App, where: Prisma.HostWhereInput): Pr
     where,
     select: {
       id: true,
+      name: true,
       drift: true,
       profile: true,
       migrationSettings: true,
@@ -144,9 +147,13 @@ export async function recomputeDrift(app: App, where: Prisma.HostWhereInput): Pr
       : null;
     const drift = host.profile ? computeDrift(specOf(host.profile), actual) : [];
     if (JSON.stringify(drift) === JSON.stringify(host.drift)) continue;
-    await app.db.prisma.host.update({
-      where: { id: host.id },
-      data: { drift: drift as unknown as Prisma.InputJsonValue },
+    // The HOST_DRIFT_CHANGED webhook event commits with the change (modules/webhooks/outbox.ts).
+    await app.db.prisma.$transaction(async (tx) => {
+      await tx.host.update({
+        where: { id: host.id },
+        data: { drift: drift as unknown as Prisma.InputJsonValue },
+      });
+      await enqueueWebhookEvent(tx, driftEvent(host, drift));
     });
     app.pubsub.publish("hostChanged", { hostId: host.id });
   }

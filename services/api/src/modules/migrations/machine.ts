@@ -10,6 +10,8 @@ import type { Migration, MigrationState, Prisma } from "../../generated/prisma/c
 import { linkEventsToMigration } from "../events/service.ts";
 import { ConflictError, NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
+import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
+import { migrationEvent } from "../webhooks/views.ts";
 import { diagnose, diagnoseMigration } from "./diagnosis.ts";
 import { ACTIVE_STATES, allowedFrom, isTerminal, type Operation, SLOT_STATES } from "./transitions.ts";
 
@@ -116,6 +118,7 @@ export async function transition(tx: Tx, fx: Effects, id: string, change: Change
   await tx.migrationSample.create({
     data: { migrationId: id, percentComplete: m.percentComplete, state: m.state, message: change.message },
   });
+  await enqueueWebhookEvent(tx, migrationEvent(m));
   fx.migrations.add(id);
   if (isTerminal(change.to)) {
     await tx.agentCommand.updateMany({
@@ -200,6 +203,7 @@ export async function enqueueIn(tx: Tx, fx: Effects, data: NewMigration): Promis
       message: data.notBefore ? `queued, not before ${new Date(data.notBefore).toISOString()}` : "queued",
     },
   });
+  await enqueueWebhookEvent(tx, migrationEvent(m));
   fx.migrations.add(m.id);
   fx.schedule = true;
   return m;

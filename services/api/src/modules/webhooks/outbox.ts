@@ -1,0 +1,47 @@
+// The webhook outbox: an event is written in the transaction of the change it reports, with one
+// PENDING delivery per active webhook that subscribed to its type. The delivery worker (worker.ts)
+// sends them; a crash, a restart or a second replica cannot lose or duplicate the row itself.
+import { encodeGlobalID } from "@pothos/plugin-relay";
+import type { Prisma, WebhookEventType } from "../../generated/prisma/client.ts";
+
+export type { WebhookEventType };
+
+export const WEBHOOK_EVENT_TYPES = [
+  "MIGRATION_STATE_CHANGED",
+  "MAINTENANCE_STATE_CHANGED",
+  "HOST_READINESS_CHANGED",
+  "HOST_DRIFT_CHANGED",
+  "AGENT_CONNECTED",
+  "AGENT_LOST",
+] as const satisfies readonly WebhookEventType[];
+
+export interface OutboxEvent {
+  type: WebhookEventType;
+  /** Global id of the object the event is about (e.g. the Migration's id as the API returns it). */
+  subjectId: string;
+  /** The payload's `data`: the object as the API returns it, JSON-ready (ISO dates, global ids). */
+  data: Prisma.InputJsonValue;
+}
+
+/** `{ id: <global id> }`: how an event's data refers to a related object. */
+export function nodeRef(typename: string, id: string | null | undefined): { id: string } | null {
+  return id ? { id: encodeGlobalID(typename, id) } : null;
+}
+
+/**
+ * Writes `event` and its deliveries inside `tx`, the transaction of the change it reports: both
+ * commit or neither. Returns the event id (the payload's `id`). Call it only after the guarded
+ * UPDATE of the change succeeded, so an event is never written for a change that did not happen.
+ */
+export async function enqueueWebhookEvent(tx: Prisma.TransactionClient, event: OutboxEvent): Promise<string> {
+  const row = await tx.webhookOutboxEvent.create({
+    data: { type: event.type, subjectId: event.subjectId, data: event.data },
+    select: { id: true, seq: true },
+  });
+  await tx.$executeRaw`
+    INSERT INTO "WebhookDelivery" ("id", "webhookId", "eventId", "seq")
+    SELECT gen_random_uuid(), w."id", ${row.id}::uuid, ${row.seq}
+    FROM "Webhook" w
+    WHERE w."active" AND ${event.type}::"WebhookEventType" = ANY (w."events")`;
+  return row.id;
+}

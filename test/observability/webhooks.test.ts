@@ -1,0 +1,297 @@
+// Issue 15 webhooks, end to end: the API and two simulated agents as real processes, a real HTTP
+// receiver. Every event of a move arrives in order, signed; a receiver that was down gets what it
+// missed, also when the API restarted meanwhile; agent events; private targets refused without
+// FERRY_WEBHOOK_ALLOW_PRIVATE.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
+import { MIGRATION_VIEW_FIELDS } from "../../services/api/src/modules/webhooks/views.ts";
+import { ADMIN_TOKEN, eventually, gql, gqlOk } from "../helpers/api.ts";
+import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
+import {
+  API_MAIN,
+  enrollmentToken,
+  freePort,
+  type Proc,
+  startProcess,
+  startSimulatedAgent,
+  waitForReady,
+} from "../helpers/processes.ts";
+import { type FleetIds, fleetIds, MOVE_GQL, pairWorld } from "../migrations/world.ts";
+import { type Receiver, startReceiver } from "./receiver.ts";
+
+let dir: string;
+let database: TestDatabaseEnv;
+let url: string;
+let port: number;
+let api: Proc;
+let ids: FleetIds;
+let receiver: Receiver;
+const agents: Record<string, Proc> = {};
+const MOVE_STATES = ["QUEUED", "STARTING", "RUNNING", "SUCCEEDED"];
+
+const CREATE = /* GraphQL */ `
+  mutation($input: CreateWebhookInput!) {
+    createWebhook(input: $input) {
+      webhook { id url events active }
+      secret
+      errors { __typename message ... on ValidationError { field } }
+    }
+  }`;
+
+const DELIVERIES = /* GraphQL */ `
+  query($id: ID!) {
+    node(id: $id) {
+      ... on Webhook { deliveries(first: 100) { totalCount edges { node { eventId event state attempts lastStatusCode lastError deliveredAt } } } }
+    }
+  }`;
+
+interface Delivery {
+  eventId: string;
+  event: string;
+  state: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+}
+
+function startApi(env: Record<string, string> = { FERRY_WEBHOOK_ALLOW_PRIVATE: "true" }) {
+  api = startProcess(API_MAIN, [], {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
+    FERRY_LOG_LEVEL: "info",
+    FERRY_WEBHOOK_RETRY_BASE_MS: "300",
+    FERRY_WEBHOOK_POLL_MS: "100",
+    ...database.env,
+    ...env,
+  });
+  return waitForReady(url, api, 240_000);
+}
+
+async function bothAgentsReady() {
+  await eventually(
+    async () => {
+      ids = await fleetIds((q) => gqlOk(url, q));
+      if (!ids.vms["vm-4"] || !ids.hosts.HV2) return false;
+      const hosts = await gqlOk<{ hosts: { edges: { node: { agent: { connected: boolean } } }[] } }>(
+        url,
+        "{ hosts(first: 10) { edges { node { agent { connected } } } } }",
+      );
+      return hosts.hosts.edges.length === 2 && hosts.hosts.edges.every((e) => e.node.agent.connected);
+    },
+    180_000,
+    "both agents connected and both inventories reported",
+  );
+}
+
+async function move(vm: string): Promise<string> {
+  const data = await gqlOk<{ moveVm: { migration: { id: string } | null; errors: unknown } }>(url, MOVE_GQL, {
+    input: { vm: ids.vms[vm], destinationHost: ids.hosts.HV2 },
+  });
+  if (!data.moveVm.migration) throw new Error(`moveVm ${vm}: ${JSON.stringify(data.moveVm.errors)}`);
+  return data.moveVm.migration.id;
+}
+
+const stateOf = async (id: string) =>
+  (
+    await gqlOk<{ node: { state: string } }>(
+      url,
+      "query($id: ID!) { node(id: $id) { ... on Migration { state } } }",
+      { id },
+    )
+  ).node.state;
+
+const eventsOf = (migrationId: string) =>
+  receiver.received.filter((e) => e.type === "MIGRATION_STATE_CHANGED" && e.data.id === migrationId);
+
+async function deliveries(webhookId: string): Promise<Delivery[]> {
+  const data = await gqlOk<{ node: { deliveries: { edges: { node: Delivery }[] } } }>(url, DELIVERIES, {
+    id: webhookId,
+  });
+  return data.node.deliveries.edges.map((e) => e.node);
+}
+
+let webhookId: string;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-webhooks-"));
+  SimWorld.openFile(path.join(dir, "world.json"), pairWorld(4, 2, 8));
+  database = await freshDatabase();
+  port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  receiver = await startReceiver();
+  await startApi();
+  for (const host of ["HV1", "HV2"]) {
+    agents[host] = startSimulatedAgent(url, dir, host, await enrollmentToken(url, host, ADMIN_TOKEN));
+  }
+  await bothAgentsReady();
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.allSettled(Object.values(agents).map((a) => a.stop()));
+  await api?.stop().catch(() => {});
+  await receiver?.close();
+  await database?.drop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("webhooks", () => {
+  it("createWebhook shows the secret once; webhooks never shows it", async () => {
+    const data = await gqlOk<{
+      createWebhook: { webhook: { id: string; events: string[] }; secret: string };
+    }>(url, CREATE, {
+      input: { url: receiver.url, events: ["MIGRATION_STATE_CHANGED"], description: "test receiver" },
+    });
+    expect(data.createWebhook.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    receiver.secret = data.createWebhook.secret;
+    webhookId = data.createWebhook.webhook.id;
+    const list = await gql(
+      url,
+      "{ webhooks(first: 10) { totalCount edges { node { id url events description active } } } }",
+    );
+    expect(JSON.stringify(list)).not.toContain(receiver.secret);
+    expect(list.data).toMatchObject({ webhooks: { totalCount: 1 } });
+    // ADMIN only: an OPERATOR cannot list or create webhooks.
+    const op = await gqlOk<{ createApiToken: { secret: string } }>(
+      url,
+      `mutation { createApiToken(input: {name: "op", role: OPERATOR}) { secret } }`,
+    );
+    const denied = await gql(url, "{ webhooks(first: 1) { totalCount } }", {}, op.createApiToken.secret);
+    expect(denied.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+
+  it("a receiver gets every event of a move in order, each signed, with the migration as the API returns it", async () => {
+    const id = await move("vm-1");
+    await eventually(
+      async () => eventsOf(id).some((e) => e.data.state === "SUCCEEDED"),
+      120_000,
+      "SUCCEEDED delivered",
+    );
+    const events = eventsOf(id);
+    expect(events.map((e) => e.data.state)).toEqual(MOVE_STATES);
+    for (const e of events) {
+      expect(e.signatureValid).toBe(true);
+      expect(Math.abs(e.timestamp - Date.now() / 1000)).toBeLessThan(300);
+      expect(new Date(e.time).toISOString()).toBe(e.time);
+    }
+    expect(new Set(events.map((e) => e.id)).size).toBe(4);
+    // data: the Migration as the API returns it (same fields, same values) for the final state.
+    const api = await gqlOk<{ node: unknown }>(
+      url,
+      `query($id: ID!) { node(id: $id) { ... on Migration { ${MIGRATION_VIEW_FIELDS} } } }`,
+      { id },
+    );
+    expect(events.at(-1)!.data).toEqual(api.node);
+    // The delivery history says so.
+    const history = (await deliveries(webhookId)).filter((d) => events.some((e) => e.id === d.eventId));
+    expect(history).toHaveLength(4);
+    for (const d of history)
+      expect(d).toMatchObject({ state: "DELIVERED", attempts: 1, lastStatusCode: 204, lastError: null });
+  });
+
+  it("a receiver that was down gets the missed events when it is back, in order", async () => {
+    await receiver.down();
+    const id = await move("vm-2");
+    await eventually(async () => (await stateOf(id)) === "SUCCEEDED", 120_000, "vm-2 moved");
+    await eventually(
+      async () =>
+        (await deliveries(webhookId)).some((d) => d.state === "PENDING" && d.attempts >= 2 && d.lastError),
+      60_000,
+      "failed attempts recorded",
+    );
+    expect(eventsOf(id)).toHaveLength(0);
+    await receiver.up();
+    await eventually(async () => eventsOf(id).length === 4, 120_000, "the missed events delivered");
+    expect(eventsOf(id).map((e) => e.data.state)).toEqual(MOVE_STATES);
+    expect(eventsOf(id).every((e) => e.signatureValid)).toBe(true);
+  });
+
+  it("missed events survive an API restart and are delivered after it, each once", async () => {
+    await receiver.down();
+    const id = await move("vm-3");
+    await eventually(async () => (await stateOf(id)) === "SUCCEEDED", 120_000, "vm-3 moved");
+    expect(await api.stop()).toBe(0);
+    await receiver.up();
+    await startApi();
+    await eventually(
+      async () => eventsOf(id).length === 4,
+      120_000,
+      "vm-3's events delivered after the restart",
+    );
+    expect(eventsOf(id).map((e) => e.data.state)).toEqual(MOVE_STATES);
+    const all = receiver.received.filter((e) => e.type === "MIGRATION_STATE_CHANGED");
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    expect(all).toHaveLength(12);
+    await bothAgentsReady();
+  });
+
+  it("AGENT_LOST and AGENT_CONNECTED (and the host's readiness) follow an agent's connection", async () => {
+    const data = await gqlOk<{ createWebhook: { secret: string } }>(url, CREATE, {
+      input: { url: receiver.url, events: ["AGENT_CONNECTED", "AGENT_LOST", "HOST_READINESS_CHANGED"] },
+    });
+    // One receiver, two webhooks: the receiver verifies with the secret of the webhook that signed.
+    const before = receiver.received.length;
+    receiver.secret = data.createWebhook.secret;
+    await agents.HV2!.stop();
+    await eventually(
+      async () =>
+        receiver.received.slice(before).some((e) => e.type === "AGENT_LOST" && e.data.name === "HV2"),
+      60_000,
+      "AGENT_LOST for HV2",
+    );
+    agents.HV2 = startSimulatedAgent(url, dir, "HV2");
+    await eventually(
+      async () =>
+        receiver.received.slice(before).some((e) => e.type === "AGENT_CONNECTED" && e.data.name === "HV2"),
+      120_000,
+      "AGENT_CONNECTED for HV2",
+    );
+    const mine = receiver.received.slice(before);
+    const lost = mine.find((e) => e.type === "AGENT_LOST")!;
+    expect(lost.data).toMatchObject({ id: ids.hosts.HV2, name: "HV2", agent: { connected: false } });
+    expect(mine.filter((e) => e.type === "HOST_READINESS_CHANGED").map((e) => e.data.ready)).toContain(false);
+    expect(mine.every((e) => e.signatureValid)).toBe(true);
+  });
+
+  it("refuses private, loopback and link-local targets without FERRY_WEBHOOK_ALLOW_PRIVATE", async () => {
+    await api.stop();
+    await startApi({});
+    await bothAgentsReady();
+    for (const target of [
+      receiver.url,
+      "http://localhost:8080/x",
+      "http://169.254.169.254/latest/meta-data",
+      "http://[::1]/x",
+      "http://10.0.0.8/x",
+    ]) {
+      const data = await gqlOk<{
+        createWebhook: {
+          webhook: unknown;
+          secret: string | null;
+          errors: { __typename: string; field: string; message: string }[];
+        };
+      }>(url, CREATE, { input: { url: target, events: ["AGENT_LOST"] } });
+      expect(data.createWebhook.webhook, target).toBeNull();
+      expect(data.createWebhook.secret).toBeNull();
+      expect(data.createWebhook.errors[0]).toMatchObject({
+        __typename: "ValidationError",
+        field: "input.url",
+      });
+      expect(data.createWebhook.errors[0]!.message).toMatch(/private, loopback or link-local/);
+    }
+    // The webhook created while private targets were allowed is not sent to now (checked per delivery).
+    const before = receiver.received.length;
+    const id = await move("vm-4");
+    await eventually(async () => (await stateOf(id)) === "SUCCEEDED", 120_000, "vm-4 moved");
+    await eventually(
+      async () =>
+        (await deliveries(webhookId)).some((d) => d.state === "PENDING" && /private/.test(d.lastError ?? "")),
+      60_000,
+      "delivery refused as private",
+    );
+    expect(receiver.received.length).toBe(before);
+  });
+});
