@@ -33,6 +33,14 @@ module.exports = {
       to: { path: "^services/([^/]+)/", pathNot: "^services/$1/" },
     },
     {
+      name: "demo-is-a-leaf",
+      severity: "error",
+      comment:
+        "demo/ composes the API and a simulated fleet of agents for `npm start`; no service or package depends on it.",
+      from: { path: "^(services|packages)/" },
+      to: { path: "^demo/" },
+    },
+    {
       name: "packages-below-services",
       severity: "error",
       comment: "Workspace packages are libraries; they never reach into a service.",
@@ -51,7 +59,7 @@ module.exports = {
   options: {
     doNotFollow: { path: "node_modules" },
     exclude: { path: "(^|/)(node_modules|generated)/" },
-    includeOnly: "^(services|packages)/",
+    includeOnly: "^(services|packages|demo)/",
     // Type-only imports count: a cycle of types is still a cycle of knowledge.
     tsPreCompilationDeps: true,
     // TypeScript 7 (the native compiler) has no JavaScript API for dependency-cruiser; swc parses instead.

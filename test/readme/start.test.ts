@@ -76,7 +76,7 @@ describe("npm start", () => {
       for (const [k, v] of Object.entries(process.env)) {
         if (v !== undefined && !["DATABASE_URL", "REDIS_URL", "HOST", "PORT"].includes(k)) env[k] = v;
       }
-      demo = spawn(process.execPath, ["--import", "tsx", "services/api/src/demo.ts"], {
+      demo = spawn(process.execPath, ["--import", "tsx", "demo/start.ts"], {
         cwd: ROOT,
         env: {
           ...env,

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 
 const SRC = import.meta.dirname;
 /** Entry points run as programs, not imported. */
-const PROGRAMS = new Set(["main.ts", "demo.ts"]);
+const PROGRAMS = new Set(["main.ts"]);
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
