@@ -1,12 +1,14 @@
 #!/usr/bin/env -S node --import tsx
 // `npm start`: the API on embedded PGlite plus a simulated fleet of real agents over WebSocket.
+// The demo composes the two services (like the tests do), so it lives in neither: the API never
+// imports the agent (.dependency-cruiser.cjs: services-only-through-packages, demo-is-a-leaf).
 // Prints the GraphiQL URL, the admin token and a first query. The demo listens on loopback unless
 // HOST says otherwise, and the fleet runs in this process: the admin token it enrolls hosts with
 // never appears on a command line (which every local user can read in /proc or `ps`).
 import path from "node:path";
-import { startFleet } from "../../agent/src/fleet.ts";
-import { ConfigError, loadConfig, loadDemoConfig } from "./config.ts";
-import { startApiServer } from "./server.ts";
+import { startFleet } from "../services/agent/src/fleet.ts";
+import { ConfigError, loadConfig, loadDemoConfig } from "../services/api/src/config.ts";
+import { startApiServer } from "../services/api/src/server.ts";
 
 async function main() {
   const config = loadConfig({ HOST: "127.0.0.1", ...process.env });

@@ -6,9 +6,8 @@
 //   SESSION_REPLACED and receives nothing more); before, both received the host's commands.
 // - Host binding: a report listing another host's VM is a conflict, not applied (it used to re-home it).
 // - hostChanged is announced only when more than telemetry changed (it used to fire on every report).
-import { encodeGlobalID } from "@pothos/plugin-relay";
+import { decodeGlobalID, encodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandCreateData, issueCommand } from "../../services/api/src/modules/agents/commands.ts";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
@@ -30,6 +29,15 @@ afterAll(async () => {
 
 const prisma = () => api.server.app.db.prisma;
 const hostId = async (name: string) => (await prisma().host.findUniqueOrThrow({ where: { name } })).id;
+
+/** A harmless host operation (ADD_MIGRATION_NETWORK) issued by a client through GraphQL; its command's row id. */
+async function issueThroughApi(host: string): Promise<{ id: string }> {
+  const r = await api.gqlOk<{ addMigrationNetwork: { operations: { id: string }[] } }>(
+    `mutation($h: ID!) { addMigrationNetwork(input: {hosts: [$h], subnet: "10.99.0.0/24"}) { operations { id } errors { message } } }`,
+    { h: encodeGlobalID("Host", host) },
+  );
+  return { id: decodeGlobalID(r.addMigrationNetwork.operations[0]!.id).id };
+}
 
 async function move(vm: string) {
   const ids = await fleetIds((q) => api.gqlOk(q));
@@ -104,16 +112,15 @@ describe("command outbox", () => {
     // A configuration command issued an hour ago that no agent received (written without a hint).
     const late = await prisma().agentCommand.create({
       data: {
-        ...commandCreateData({ hostId: hv1, type: "DISABLE_MIGRATION", payload: {}, requestedBy: "test" }),
+        hostId: hv1,
+        type: "DISABLE_MIGRATION",
+        payload: {},
+        requestedBy: "test",
         createdAt: new Date(Date.now() - 3_600_000),
       },
     });
-    const fresh = await issueCommand(api.server.app, {
-      hostId: hv1,
-      type: "REFRESH_INVENTORY",
-      payload: {},
-      requestedBy: "test",
-    });
+    // Issued the way a client issues commands: through GraphQL.
+    const fresh = await issueThroughApi(hv1);
     // The agent answers the fresh one: everything before it in the stream has been considered.
     await eventually(
       async () =>
@@ -152,12 +159,7 @@ describe("command outbox", () => {
     const two = collect<{ agentCommands: { id: string } }>(second, "subscription { agentCommands { id } }");
     await eventually(async () => one.errors.length > 0 || one.completed, 20_000, "first session ended");
     expect(JSON.stringify(one.errors)).toContain("SESSION_REPLACED");
-    const command = await issueCommand(api.server.app, {
-      hostId: await hostId("HV-SESSION"),
-      type: "REFRESH_INVENTORY",
-      payload: {},
-      requestedBy: "test",
-    });
+    const command = await issueThroughApi(await hostId("HV-SESSION"));
     await two.next((e) => e.agentCommands.id === command.id);
     expect(one.events.map((e) => e.agentCommands.id)).not.toContain(command.id);
     // The replaced socket closing does not mark the live agent disconnected.
