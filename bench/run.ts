@@ -25,6 +25,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   read: async () => (await import("./read.ts")).runReadBench(),
   fanout: async () => (await import("./fanout.ts")).runFanoutBench(),
   powershell: async () => (await import("./powershell.ts")).runPowerShellBench(),
+  "agent-inventory": async () => (await import("./agent-inventory.ts")).runAgentInventoryBench(),
 };
 const closeScaleSession = async () => (await import("./harness/session.ts")).closeScaleSession();
 

@@ -26,7 +26,7 @@ export interface AgentOptions {
   backend: HyperVBackend;
   /** Needed only the first time, before a credential is stored. */
   enrollmentToken?: string;
-  /** How often to look for inventory changes (default 5 s). */
+  /** How often to read the inventory for changes (default 5 s; the command line's default is 60 s). */
   inventoryIntervalMs?: number;
   /** How often to look for new Hyper-V events (default 2 s). */
   eventIntervalMs?: number;
@@ -71,6 +71,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const reporter = createInventoryReporter({
     getInventory: () => options.backend.getInventory(),
     log,
+    busy: () => jobs.following() > 0,
     send: async (wire) => {
       if (!link) throw new Error("not connected");
       const result = await link.request(ReportInventoryDocument, {
@@ -168,6 +169,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         request: (document, variables) => activeLink.request(document, variables),
         intervalMs: options.eventIntervalMs,
         log,
+        // Hyper-V logged something (a VM started, stopped, was changed): read the inventory now.
+        onEvents: () => void reportInventory(),
       });
     },
     reportInventory,

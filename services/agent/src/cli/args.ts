@@ -15,7 +15,7 @@ ferry-agent service install|uninstall|start|stop|status [--config <file>] [--enr
   --enrollment-token    single-use token from createAgentEnrollment (first start only)
   --state-dir           credential, command journal and logs (default %ProgramData%\\Ferry on Windows, ./.ferry-agent elsewhere)
   --log-level           trace|debug|info|warn|error|fatal|silent (default info)
-  --inventory-interval  seconds between full inventory reads (default 5)
+  --inventory-interval  seconds between periodic inventory reads (default 60; 5 with the simulator)
   --backend             powershell on a Hyper-V host (default), simulator for demos and tests
   --pwsh                PowerShell executable (default powershell.exe on Windows, $NODE_POWERSHELL or pwsh elsewhere)
   --ps-module           extra PowerShell module imported at session start (tests: stub Hyper-V)

@@ -81,7 +81,13 @@ export function defaultStateDir({ platform, env }: Platform): string {
   return "./.ferry-agent";
 }
 
-export const DEFAULT_INVENTORY_INTERVAL_S = 5;
+/**
+ * Seconds between periodic inventory reads on a Hyper-V host: a 200-VM read takes seconds of the one
+ * PowerShell session (bench/agent-inventory.ts); changes reach the API sooner through the reads after
+ * Hyper-V events, after the agent's own commands and on every reconnect. The simulator reads for free.
+ */
+export const DEFAULT_INVENTORY_INTERVAL_S = 60;
+export const SIMULATOR_INVENTORY_INTERVAL_S = 5;
 
 /** Flags over the file over the defaults; throws ConfigError (naming the flag or field) on bad values. */
 export function resolveSettings(
@@ -137,7 +143,10 @@ export function resolveSettings(
     enrollmentToken: merged.enrollmentToken,
     stateDir: fromFile(merged.stateDir, flags.stateDir !== undefined) ?? defaultStateDir(host),
     logLevel: merged.logLevel ?? "info",
-    inventoryIntervalMs: (merged.inventoryIntervalSeconds ?? DEFAULT_INVENTORY_INTERVAL_S) * 1000,
+    inventoryIntervalMs:
+      (merged.inventoryIntervalSeconds ??
+        (merged.backend === "simulator" ? SIMULATOR_INVENTORY_INTERVAL_S : DEFAULT_INVENTORY_INTERVAL_S)) *
+      1000,
     powershell: merged.powershell ?? defaultPowerShell(host),
     // Import-Module takes a relative path for a module name: always absolute.
     psModule:

@@ -42,7 +42,7 @@ export const agentConfigSchema = z
       .max(86_400)
       .optional()
       .describe(
-        "Seconds between full inventory reads (default 5). Changes the agent makes, Hyper-V events and every reconnect report at once. Flag: --inventory-interval.",
+        "Seconds between periodic full inventory reads (default 60; 5 with the simulator). Periodic reads wait while migration jobs are polled; Hyper-V events, the agent's own changes and every reconnect report at once. Flag: --inventory-interval.",
       ),
     powershell: z
       .string()

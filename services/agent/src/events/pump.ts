@@ -5,7 +5,7 @@
 // replica) neither loses nor duplicates events, and no local state can drift from the database.
 import { type EventWire, eventReportSchema, ReportEventsDocument, toWire } from "@ferry/protocol";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import type { HyperVBackend } from "../backends/types.ts";
+import type { HostEvent, HyperVBackend } from "../backends/types.ts";
 import { accepted } from "../link/link.ts";
 
 /** Records per report (the API accepts at most 500). */
@@ -21,6 +21,8 @@ export interface EventPumpOptions {
   /** How often to look for new records (default 2 s). */
   intervalMs?: number;
   log: (msg: string, extra?: Record<string, unknown>) => void;
+  /** New records were reported: something changed on the host (e.g. read the inventory). */
+  onEvents?: (events: HostEvent[]) => void;
 }
 
 export interface EventPump {
@@ -54,6 +56,7 @@ export function createEventPump(options: EventPumpOptions): EventPump {
       if (!wire.success)
         throw new Error(`events do not match the protocol: ${wire.error.issues[0]?.message}`);
       bookmark = await report(events);
+      options.onEvents?.(events);
       if (events.length < EVENT_BATCH) return;
     }
   }

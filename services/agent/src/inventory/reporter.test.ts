@@ -45,4 +45,34 @@ describe("inventory reporter", () => {
     await reporter.report();
     expect(sent).toHaveLength(5);
   });
+
+  it("a periodic read waits while migration jobs are polled; a forced one (connect, change, job end) does not", async () => {
+    const world = SimWorld.create({
+      seed: 1,
+      timeScale: 60,
+      hosts: [testHost("HV-A01", 11)],
+      sharedVolumes: [],
+      delegations: {},
+    });
+    const backend = world.backend("HV-A01");
+    let reads = 0;
+    let busy = true;
+    const reporter = createInventoryReporter({
+      getInventory: () => {
+        reads++;
+        return backend.getInventory();
+      },
+      log: () => {},
+      send: async () => false,
+      busy: () => busy,
+    });
+    await reporter.report();
+    await reporter.report();
+    expect(reads).toBe(0);
+    await reporter.report(true);
+    expect(reads).toBe(1);
+    busy = false;
+    await reporter.report();
+    expect(reads).toBe(2);
+  });
 });

@@ -1,5 +1,5 @@
-// Reports the host's inventory: on every connect (forced), on a timer when it changed, and after a
-// change the agent made. A report is remembered as sent only when the API accepted it: a refused or
+// Reports the host's inventory: on every connect (forced), on a timer when it changed (not while
+// migration jobs are being polled), when Hyper-V logged an event, and after a change the agent made. A report is remembered as sent only when the API accepted it: a refused or
 // undelivered report is sent again next time.
 
 import { createHash } from "node:crypto";
@@ -14,6 +14,11 @@ export interface InventoryReporterOptions {
    */
   send: (wire: unknown) => Promise<boolean>;
   log: (msg: string, extra?: Record<string, unknown>) => void;
+  /**
+   * True while something more urgent shares the PowerShell session (migration jobs being polled):
+   * a periodic (not forced) report waits, so a 200-VM inventory read never delays a job poll.
+   */
+  busy?: () => boolean;
 }
 
 export function createInventoryReporter(options: InventoryReporterOptions) {
@@ -22,6 +27,7 @@ export function createInventoryReporter(options: InventoryReporterOptions) {
 
   async function report(force = false): Promise<void> {
     if (reporting && !force) return reporting;
+    if (!force && options.busy?.()) return;
     // A forced report (after a change) must read the inventory after the change, not join an older read.
     while (reporting) await reporting;
     reporting = (async () => {

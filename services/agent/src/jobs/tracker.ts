@@ -205,6 +205,10 @@ export function createJobTracker(options: JobTrackerOptions) {
       if (job.jobId) await options.backend.cancelJob(job.jobId);
       return true;
     },
+    /** How many migration jobs are being polled now (the periodic inventory yields to them). */
+    following(): number {
+      return watching.size;
+    },
     /** At start-up: follow every job the previous run was following. */
     resume() {
       for (const job of jobs.values()) if (job.jobId || job.outcome) follow(job.migrationId);
