@@ -4,36 +4,43 @@
 import dns from "node:dns/promises";
 import net from "node:net";
 
-const blocked = new net.BlockList();
-for (const [prefix, bits] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.0.2.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["198.51.100.0", 24],
-  ["203.0.113.0", 24],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  blocked.addSubnet(prefix, bits, "ipv4");
-}
-for (const [prefix, bits] of [
-  ["::", 128],
-  ["::1", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["fec0::", 10],
-  ["ff00::", 8],
-  ["2001:db8::", 32],
-  ["64:ff9b::", 96],
-] as const) {
-  blocked.addSubnet(prefix, bits, "ipv6");
+/** The blocked ranges, built on first use (importing this module has no effect). */
+let blockedRanges: net.BlockList | null = null;
+function blocked(): net.BlockList {
+  if (blockedRanges) return blockedRanges;
+  const list = new net.BlockList();
+  for (const [prefix, bits] of [
+    ["0.0.0.0", 8],
+    ["10.0.0.0", 8],
+    ["100.64.0.0", 10],
+    ["127.0.0.0", 8],
+    ["169.254.0.0", 16],
+    ["172.16.0.0", 12],
+    ["192.0.0.0", 24],
+    ["192.0.2.0", 24],
+    ["192.168.0.0", 16],
+    ["198.18.0.0", 15],
+    ["198.51.100.0", 24],
+    ["203.0.113.0", 24],
+    ["224.0.0.0", 4],
+    ["240.0.0.0", 4],
+  ] as const) {
+    list.addSubnet(prefix, bits, "ipv4");
+  }
+  for (const [prefix, bits] of [
+    ["::", 128],
+    ["::1", 128],
+    ["fc00::", 7],
+    ["fe80::", 10],
+    ["fec0::", 10],
+    ["ff00::", 8],
+    ["2001:db8::", 32],
+    ["64:ff9b::", 96],
+  ] as const) {
+    list.addSubnet(prefix, bits, "ipv6");
+  }
+  blockedRanges = list;
+  return list;
 }
 
 /** True for an address a webhook must not reach without FERRY_WEBHOOK_ALLOW_PRIVATE. */
@@ -43,9 +50,9 @@ export function isPrivateAddress(address: string): boolean {
   if (family === 6) {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     if (mapped) return isPrivateAddress(mapped[1]!);
-    return blocked.check(address, "ipv6");
+    return blocked().check(address, "ipv6");
   }
-  return blocked.check(address, "ipv4");
+  return blocked().check(address, "ipv4");
 }
 
 /** Why `url` cannot be a webhook target (syntax only), or null. */

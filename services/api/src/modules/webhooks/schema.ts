@@ -26,7 +26,7 @@ export const WebhookEventEnum = builder.enumType("WebhookEvent", {
   } satisfies Record<(typeof WEBHOOK_EVENT_TYPES)[number], { description: string }>,
 });
 
-builder.prismaNode("WebhookDelivery", {
+const WebhookDeliveryType = builder.prismaNode("WebhookDelivery", {
   description: "One event sent (or to be sent) to one webhook, with its attempts.",
   id: { field: "id" },
   authScopes: { admin: true },
@@ -67,6 +67,12 @@ builder.prismaNode("WebhookDelivery", {
   }),
 });
 
+const WebhookDeliveryConnection = builder.connectionObject({
+  type: WebhookDeliveryType,
+  name: "WebhookDeliveryConnection",
+  description: "A page of a webhook's deliveries.",
+});
+
 const WebhookType = builder.prismaNode("Webhook", {
   description:
     "An HTTPS endpoint that receives signed JSON POSTs ({id, type, time, data}) for the events it subscribed to. ADMIN only.",
@@ -85,12 +91,16 @@ const WebhookType = builder.prismaNode("Webhook", {
     }),
     createdBy: t.exposeString("createdBy", { description: "Who created it." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was created." }),
-    deliveries: t.relatedConnection("deliveries", {
-      description: "Deliveries, newest first.",
-      cursor: "id",
-      query: { orderBy: [{ seq: "desc" }] },
-      totalCount: true,
-    }),
+    deliveries: t.relatedConnection(
+      "deliveries",
+      {
+        description: "Deliveries, newest first.",
+        cursor: "id",
+        query: { orderBy: [{ seq: "desc" }] },
+        totalCount: true,
+      },
+      WebhookDeliveryConnection,
+    ),
   }),
 });
 
