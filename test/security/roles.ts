@@ -26,6 +26,7 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
     antiAffinityGroups: "VIEWER",
     // Webhook URLs may carry a receiver's token: ADMIN only (issue 15).
     webhooks: "ADMIN",
+    balancePlan: "VIEWER",
   },
   Mutation: {
     moveVm: "OPERATOR",
@@ -35,6 +36,7 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
     setAntiAffinityGroup: "OPERATOR",
     deleteAntiAffinityGroup: "OPERATOR",
     setHostMemoryReserve: "OPERATOR",
+    applyBalancePlan: "OPERATOR",
     setProcessorCompatibility: "OPERATOR",
     enableMigration: "ADMIN",
     disableMigration: "ADMIN",

@@ -18,6 +18,7 @@ import "./modules/migrations/schema-fleet.ts";
 import "./modules/placement/schema.ts";
 import "./modules/placement/move-schema.ts";
 import "./modules/webhooks/schema.ts";
+import "./modules/placement/balance-schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
 
