@@ -1,6 +1,7 @@
 // The one Hyper-V interface. Two implementations: simulator/ (demo, tests, load) and powershell/
 // (real hosts). Everything above this file is tested against the simulator; the contract suite in
 // test/contract holds both implementations to the same behaviour.
+import type { HyperVErrorCode } from "@ferry/protocol";
 
 export type CpuVendor = "INTEL" | "AMD" | "OTHER";
 export type VmState =
@@ -117,29 +118,8 @@ export interface Inventory {
   vms: Vm[];
 }
 
-/** Typed Hyper-V failure codes, the same from both backends. */
-export type HyperVErrorCode =
-  | "VM_NOT_FOUND"
-  | "INVALID_PARAMETER"
-  | "INVALID_VM_STATE"
-  | "MIGRATION_DISABLED"
-  | "NETWORK_UNREACHABLE"
-  | "AUTHENTICATION_FAILED"
-  | "PROCESSOR_INCOMPATIBLE"
-  | "SWITCH_NOT_FOUND"
-  | "INSUFFICIENT_MEMORY"
-  | "NETWORK_REFUSED"
-  | "NETWORK_TIMEOUT"
-  | "NETWORK_RESET"
-  | "NETWORK_ACCESS_DENIED"
-  | "PATH_NOT_FOUND"
-  | "MIGRATION_LIMIT_REACHED"
-  | "NETWORK_EXISTS"
-  | "NETWORK_NOT_FOUND"
-  | "JOB_NOT_FOUND"
-  | "CANCELLED"
-  | "BACKEND_UNAVAILABLE"
-  | "UNKNOWN";
+/** Typed Hyper-V failure codes, the same from both backends (the protocol's list: @ferry/protocol). */
+export type { HyperVErrorCode } from "@ferry/protocol";
 
 /** What a backend throws for an expected Hyper-V failure. */
 export class HyperVError extends Error {

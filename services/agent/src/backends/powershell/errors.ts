@@ -1,5 +1,6 @@
 // Hyper-V failures as PowerShell reports them (exception message, HRESULT, FullyQualifiedErrorId) →
 // the typed codes both backends share. Facts: docs/hyperv.md "Failures and diagnosis".
+import { HYPERV_ERROR_CODES } from "@ferry/protocol";
 import { HyperVError, type HyperVErrorCode, type HyperVErrorInfo } from "../types.ts";
 
 /** What a script's error envelope carries (services/agent/ps/_common.ps1, Write-FerryError). */
@@ -14,29 +15,8 @@ export interface RawPowerShellError {
   exceptionType?: string | null;
 }
 
-const CODES: ReadonlySet<string> = new Set<HyperVErrorCode>([
-  "VM_NOT_FOUND",
-  "INVALID_PARAMETER",
-  "INVALID_VM_STATE",
-  "MIGRATION_DISABLED",
-  "NETWORK_UNREACHABLE",
-  "AUTHENTICATION_FAILED",
-  "PROCESSOR_INCOMPATIBLE",
-  "SWITCH_NOT_FOUND",
-  "INSUFFICIENT_MEMORY",
-  "NETWORK_REFUSED",
-  "NETWORK_TIMEOUT",
-  "NETWORK_RESET",
-  "NETWORK_ACCESS_DENIED",
-  "PATH_NOT_FOUND",
-  "MIGRATION_LIMIT_REACHED",
-  "NETWORK_EXISTS",
-  "NETWORK_NOT_FOUND",
-  "JOB_NOT_FOUND",
-  "CANCELLED",
-  "BACKEND_UNAVAILABLE",
-  "UNKNOWN",
-]);
+/** The protocol's list (@ferry/protocol HYPERV_ERROR_CODES): one list, both backends and the API. */
+const CODES: ReadonlySet<string> = new Set<HyperVErrorCode>(HYPERV_ERROR_CODES);
 
 export function isHyperVErrorCode(value: unknown): value is HyperVErrorCode {
   return typeof value === "string" && CODES.has(value);
