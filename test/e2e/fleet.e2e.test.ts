@@ -98,7 +98,7 @@ describe("walking skeleton end to end", () => {
           );
         return ready ? d : null;
       },
-      45_000,
+      180_000,
       `inventory of both agents\n${agents.map((a) => a.output()).join("\n")}`,
     );
 
@@ -125,7 +125,7 @@ describe("walking skeleton end to end", () => {
         const d = await gqlOk<HostsResult>(url, HOSTS_QUERY);
         return d.hosts.edges.find((e) => e.node.name === hostName)?.node.agent.connected;
       },
-      30_000,
+      120_000,
       `restarted agent reconnects\n${restarted.output()}`,
     );
     // The API's log names the cause of a masked error.

@@ -31,7 +31,7 @@ export function collect<T>(
     events: [],
     errors: [],
     completed: false,
-    next(match, timeoutMs = 20_000) {
+    next(match, timeoutMs = 60_000) {
       const found = state.events.find(match);
       if (found) return Promise.resolve(found);
       return new Promise<T>((resolve, reject) => {
