@@ -10,6 +10,7 @@ import type { Logger } from "./logger.ts";
 import { deniedInput, recordDenied, targetOf } from "./modules/audit/denied.ts";
 import { flushAuditOutbox } from "./modules/audit/service.ts";
 import { registerConfigurationReactions } from "./modules/configuration/hooks.ts";
+import { recordDelivery, registerMetricsReactions } from "./modules/metrics/reactions.ts";
 import { registerMigrationReactions, startLostAgentSweeper } from "./modules/migrations/lifecycle.ts";
 import { startScheduler } from "./modules/migrations/scheduler.ts";
 import { startRetention } from "./modules/retention/worker.ts";
@@ -48,6 +49,7 @@ function registerReactions(app: App): void {
   registerMigrationReactions(app);
   registerConfigurationReactions(app);
   registerWebhookReactions(app);
+  registerMetricsReactions(app);
   app.hooks.on("mutationDenied", (ctx, info, error) => {
     const input = deniedInput(info);
     recordDenied(ctx, {
@@ -92,7 +94,7 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
     {
       name: "webhook-delivery",
       start: () => {
-        webhooks = startWebhookWorker(app);
+        webhooks = startWebhookWorker(app, (outcome) => recordDelivery(app, outcome));
       },
       stop: async () => void (await webhooks?.stop()),
     },

@@ -24,6 +24,10 @@ export type AppEvents = {
   commandCompleted: [app: App, command: AgentCommand];
   /** An inventory report of a host was stored (changed or not). */
   inventoryIngested: [app: App, hostId: string];
+  /** A migration ended (its terminal state is committed); for metrics. */
+  migrationEnded: [app: App, migrationId: string];
+  /** An audit entry could not be written (retried, or the change rolled back); for metrics. */
+  auditWriteFailed: [];
   /** A host's agent connected or disconnected (committed). */
   agentPresenceChanged: [app: App, hostId: string];
   /** A move ended or was queued: the scheduler should run a pass soon. */

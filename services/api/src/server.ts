@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import type { App } from "./context.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { ensureBootstrapAdmin } from "./modules/auth/service.ts";
+import { startMetricsListener } from "./modules/metrics/routes.ts";
 import { createRateLimiter } from "./security/ratelimit.ts";
 import { createRequestListener } from "./transport/http.ts";
 import { createWebSocketServer } from "./transport/ws.ts";
@@ -21,6 +22,8 @@ export interface ApiServer {
   port: number;
   /** Set when a bootstrap admin token was generated at this start: print it once. */
   generatedAdminToken: string | null;
+  /** Port of the FERRY_METRICS_LISTEN listener, when configured. */
+  metricsPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -79,6 +82,19 @@ export async function startApiServer(
     await root.stop();
     throw error;
   }
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | null = null;
+  if (config.metricsListen) {
+    try {
+      metricsListener = await startMetricsListener(app, config.metricsListen);
+    } catch (error) {
+      await ws.close();
+      await root.stop();
+      server.close();
+      throw new Error(
+        `cannot listen on FERRY_METRICS_LISTEN ${config.metricsListen.host}:${config.metricsListen.port}: ${(error as Error).message}`,
+      );
+    }
+  }
   root.start();
   accepting = true;
   const port = (server.address() as AddressInfo).port;
@@ -95,6 +111,7 @@ export async function startApiServer(
     const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await ws.close();
+    await metricsListener?.close();
     await root.stop();
     server.closeAllConnections();
     await httpClosed;
@@ -105,6 +122,7 @@ export async function startApiServer(
     url,
     port,
     generatedAdminToken,
+    metricsPort: metricsListener?.port ?? null,
     stop: () => (stopping ??= stop()),
   };
 }

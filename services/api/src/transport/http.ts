@@ -3,6 +3,7 @@
 import type http from "node:http";
 import type { AppRoot } from "../app.ts";
 import { handleExport, isExportPath } from "../export/routes.ts";
+import { handleMetrics, METRICS_PATH } from "../modules/metrics/routes.ts";
 import { allowCsrf, allowGetParams, allowRate, readBody, sendError } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
 import type { GraphQLEngine } from "./yoga.ts";
@@ -42,6 +43,10 @@ export function createRequestListener(options: HttpOptions) {
       url = new URL(req.url ?? "/", "http://localhost");
     } catch {
       return sendError(res, 400, "BAD_REQUEST", "Malformed URL");
+    }
+    if (url.pathname === METRICS_PATH) {
+      if (allowRate(limiter, req, res)) await handleMetrics(app, req, res);
+      return;
     }
     if (isExportPath(url.pathname)) {
       if (allowRate(limiter, req, res)) await handleExport(app, req, res, url);

@@ -5,6 +5,7 @@ import { createYoga } from "graphql-yoga";
 import type { App, Context, Principal } from "../context.ts";
 import { bearer } from "../modules/auth/secrets.ts";
 import { authenticate } from "../modules/auth/service.ts";
+import { metricsPlugins } from "../modules/metrics/plugin.ts";
 import { schema } from "../schema.ts";
 import { useAuthentication } from "../security/authentication.ts";
 import { useQueryLimits } from "../security/limits.ts";
@@ -41,7 +42,7 @@ export function createGraphQL(app: App) {
           : await authenticate(app, bearer(request?.headers.get("authorization"))),
       requestId: requestId ?? request?.headers.get("x-request-id")?.slice(0, 100) ?? randomUUID(),
     }),
-    plugins: [useQueryLimits(security), useAuthentication()],
+    plugins: [useQueryLimits(security), useAuthentication(), ...metricsPlugins(app)],
   });
 }
 

@@ -88,6 +88,7 @@ export async function writeAudit(app: App, row: AuditRow): Promise<void> {
       return;
     } catch (error) {
       lastError = error;
+      void app.hooks.emit("auditWriteFailed");
     }
   }
   app.logger.error({ err: lastError, audit: row }, "audit write failed; queued for retry");
@@ -203,6 +204,7 @@ export async function recordIn(
     }
     await tx.auditEntry.create({ data: rowFor(ctx, { ...record, outcome: "SUCCEEDED" }) });
   } catch (error) {
+    void ctx.app.hooks.emit("auditWriteFailed");
     throw new AuditWriteError(error);
   }
   const written = writtenInTransaction.get(ctx) ?? new Set<string>();

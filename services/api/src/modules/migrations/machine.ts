@@ -44,6 +44,7 @@ async function announce(app: App, fx: Effects) {
     );
   }
   for (const id of fx.migrations) publishMigration(app, id);
+  for (const id of fx.ended) void app.hooks.emit("migrationEnded", app, id);
   // A move was queued or a slot freed: this App's scheduler makes a pass soon (scheduler.ts).
   if (fx.schedule) void app.hooks.emit("slotFreed");
 }

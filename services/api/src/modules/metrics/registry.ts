@@ -1,0 +1,154 @@
+// Ferry's Prometheus metrics (ferry_*), one registry per App (several Apps in one test process do not
+// share counters). Low cardinality by design: labels are kinds, states, command types and outcomes,
+// never VM names or ids. Two sources:
+// - events of this replica (counters, histograms): moves that ended here, commands answered here,
+//   inventory reports ingested here, audit writes that failed here. Sum them across replicas.
+// - the database (gauges read at scrape time: queued/running moves, maintenance drains): every
+//   replica reports the same fleet-wide value; aggregate them with max(), not sum() (dashboards/ferry.json does).
+//   ferry_agents_connected is per replica (the agents whose session this replica holds): sum() is the fleet.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { App } from "../../context.ts";
+
+const DURATION_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200];
+const FAST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export interface FerryMetrics {
+  registry: Registry;
+  migrationsEnded: Counter<"kind" | "state">;
+  migrationDuration: Histogram<"kind" | "state">;
+  migrationQueueWait: Histogram<"kind">;
+  commandRoundTrip: Histogram<"type" | "status">;
+  inventoryReports: Counter<"outcome">;
+  inventoryIngest: Histogram;
+  auditWriteFailures: Counter;
+  webhookDeliveries: Counter<"outcome">;
+  webhookDeliveryDuration: Histogram;
+}
+
+function create(app: App): FerryMetrics {
+  const registry = new Registry();
+  const db = app.db.prisma;
+  const metrics: FerryMetrics = {
+    registry,
+    migrationsEnded: new Counter({
+      name: "ferry_migrations_total",
+      help: "Migrations that ended on this replica, by kind and final state (SUCCEEDED, FAILED, CANCELLED).",
+      labelNames: ["kind", "state"],
+      registers: [registry],
+    }),
+    migrationDuration: new Histogram({
+      name: "ferry_migration_duration_seconds",
+      help: "Time from start (STARTING) to the end of migrations that ended on this replica.",
+      labelNames: ["kind", "state"],
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    migrationQueueWait: new Histogram({
+      name: "ferry_migration_queue_wait_seconds",
+      help: "Time migrations waited QUEUED before they started (observed when they end, on this replica).",
+      labelNames: ["kind"],
+      buckets: [0.5, 1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600],
+      registers: [registry],
+    }),
+    commandRoundTrip: new Histogram({
+      name: "ferry_agent_command_round_trip_seconds",
+      help: "Agent commands answered on this replica: time from the command's creation to its answer, by type and status.",
+      labelNames: ["type", "status"],
+      buckets: FAST_BUCKETS,
+      registers: [registry],
+    }),
+    inventoryReports: new Counter({
+      name: "ferry_inventory_reports_total",
+      help: "Inventory reports received by this replica (outcome: ok or error).",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    inventoryIngest: new Histogram({
+      name: "ferry_inventory_ingest_seconds",
+      help: "Time to validate and store one inventory report on this replica.",
+      buckets: FAST_BUCKETS,
+      registers: [registry],
+    }),
+    auditWriteFailures: new Counter({
+      name: "ferry_audit_write_failures_total",
+      help: "Audit entries this replica could not write at the first try (retried or refused with the change).",
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: "ferry_webhook_deliveries_total",
+      help: "Webhook delivery attempts by this replica (outcome: delivered, retry, failed).",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    webhookDeliveryDuration: new Histogram({
+      name: "ferry_webhook_delivery_seconds",
+      help: "Time of one webhook delivery attempt (request and answer).",
+      buckets: FAST_BUCKETS,
+      registers: [registry],
+    }),
+  };
+  for (const kind of ["LIVE", "LIVE_WITH_STORAGE", "STORAGE"]) {
+    for (const state of ["SUCCEEDED", "FAILED", "CANCELLED"])
+      metrics.migrationsEnded.labels(kind, state).inc(0);
+  }
+  metrics.auditWriteFailures.inc(0);
+  new Gauge({
+    name: "ferry_migrations_queued",
+    help: "Migrations QUEUED now (from the database: the same on every replica; aggregate with max).",
+    registers: [registry],
+    async collect() {
+      this.set(await db.migration.count({ where: { state: "QUEUED" } }));
+    },
+  });
+  new Gauge({
+    name: "ferry_migrations_running",
+    help: "Migrations STARTING, RUNNING or CANCELLING now (from the database: the same on every replica; aggregate with max).",
+    registers: [registry],
+    async collect() {
+      this.set(await db.migration.count({ where: { state: { in: ["STARTING", "RUNNING", "CANCELLING"] } } }));
+    },
+  });
+  new Gauge({
+    name: "ferry_agents_connected",
+    help: "Agents connected to this replica now (sum over replicas = the fleet).",
+    registers: [registry],
+    async collect() {
+      this.set(
+        await db.host.count({
+          where: {
+            agentConnected: true,
+            agentReplica: { startsWith: `${app.replicaId}/` },
+            agentLastSeenAt: { gt: new Date(Date.now() - 60_000) },
+          },
+        }),
+      );
+    },
+  });
+  new Gauge({
+    name: "ferry_maintenance_drains_in_progress",
+    help: "Host maintenances DRAINING now (from the database: the same on every replica; aggregate with max).",
+    registers: [registry],
+    async collect() {
+      // The Maintenance table comes with the maintenance module; until it exists this reports 0.
+      const rows = await db
+        .$queryRawUnsafe<{ n: bigint }[]>(
+          `SELECT count(*) AS n FROM "Maintenance" WHERE "state"::text = 'DRAINING'`,
+        )
+        .catch(() => [{ n: 0n }]);
+      this.set(Number(rows[0]?.n ?? 0));
+    },
+  });
+  return metrics;
+}
+
+const byApp = new WeakMap<App, FerryMetrics>();
+
+/** The App's metrics (created on first use). */
+export function metricsOf(app: App): FerryMetrics {
+  let metrics = byApp.get(app);
+  if (!metrics) {
+    metrics = create(app);
+    byApp.set(app, metrics);
+  }
+  return metrics;
+}
