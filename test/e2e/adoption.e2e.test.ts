@@ -11,12 +11,10 @@ import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
-  AGENT_MAIN,
-  API_MAIN,
   enrollmentToken,
-  freePort,
   type Proc,
-  startProcess,
+  startApiProcess,
+  startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
 import { GiB, testVm } from "../helpers/sim-world.ts";
@@ -30,9 +28,7 @@ const agents: Record<string, Proc> = {};
 const VM_ID = "eeeeeeee-0000-4000-8000-000000000001";
 
 function startAgent(host: string, env: Record<string, string> = {}, token?: string) {
-  const args = ["--api", url, "--backend", "simulator", "--sim-world", path.join(dir, "world.json")];
-  args.push("--sim-host", host, "--state-dir", path.join(dir, host));
-  agents[host] = startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args, env);
+  agents[host] = startSimulatedAgent(url, dir, host, token, env);
 }
 
 const connected = async (host: string) =>
@@ -59,17 +55,11 @@ beforeAll(async () => {
   ];
   SimWorld.openFile(path.join(dir, "world.json"), world);
   database = await freshDatabase();
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  api = startProcess(API_MAIN, [], {
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
-    FERRY_LOG_LEVEL: "warn",
+  ({ url, proc: api } = await startApiProcess({
     // Long enough that the agent's absence does not end the migration (AGENT_LOST is another test).
     FERRY_AGENT_LOST_AFTER_SECONDS: "600",
     ...database.env,
-  });
+  }));
   await waitForReady(url, api);
   startAgent(
     "HV1",

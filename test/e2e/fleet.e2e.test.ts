@@ -8,11 +8,9 @@ import { generateFleet, SimWorld } from "../../services/agent/src/backends/simul
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
-  API_MAIN,
   enrollmentToken,
-  freePort,
   type Proc,
-  startProcess,
+  startApiProcess,
   startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
@@ -55,15 +53,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-e2e-"));
   SimWorld.openFile(path.join(dir, "world.json"), generateFleet({ hosts: 2, seed: 7, vmsPerHost: 6 }));
   database = await freshDatabase();
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  api = startProcess(API_MAIN, [], {
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
-    FERRY_LOG_LEVEL: process.env.FERRY_TEST_LOG ?? "warn",
-    ...database.env,
-  });
+  ({ url, proc: api } = await startApiProcess(database.env));
   await waitForReady(url, api);
 });
 

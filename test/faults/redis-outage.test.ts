@@ -12,11 +12,10 @@ import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { ADMIN_TOKEN, eventually, gql, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, postgresUrl, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
-  API_MAIN,
   enrollmentToken,
   freePort,
   type Proc,
-  startProcess,
+  startApiProcess,
   startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
@@ -79,13 +78,7 @@ async function killRedis(): Promise<void> {
 }
 
 async function startReplica(name: string) {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = startProcess(API_MAIN, [], {
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
-    FERRY_LOG_LEVEL: "warn",
+  const { url, proc } = await startApiProcess({
     FERRY_REPLICA_ID: name,
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     ...database.env,

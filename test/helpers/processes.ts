@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
+import { ADMIN_TOKEN } from "./api.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const API_MAIN = path.join(ROOT, "services/api/src/main.ts");
@@ -73,12 +74,42 @@ export async function waitForReady(url: string, proc: Proc, timeoutMs = 240_000)
 
 /**
  * A simulated agent as its own process: host `host` of the world file in `dir`, state in `dir/<host>`.
- * `api` may list several replicas (comma-separated); `token` enrolls it the first time.
+ * `api` may list several replicas (comma-separated); `token` enrolls it the first time; `env` adds
+ * to its environment (e.g. a failpoint).
  */
-export function startSimulatedAgent(api: string, dir: string, host: string, token?: string): Proc {
+export function startSimulatedAgent(
+  api: string,
+  dir: string,
+  host: string,
+  token?: string,
+  env: Record<string, string> = {},
+): Proc {
   const args = ["--api", api, "--backend", "simulator", "--sim-world", path.join(dir, "world.json")];
   args.push("--sim-host", host, "--state-dir", path.join(dir, host));
-  return startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args);
+  return startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args, env);
+}
+
+export interface ApiProcess {
+  url: string;
+  port: number;
+  proc: Proc;
+}
+
+/**
+ * The API as its own process on loopback, with the tests' admin token, on `port` (default: a free
+ * one). `env` adds to or overrides its settings (database, Redis, replica id, timeouts). Not yet
+ * ready when this returns: `await waitForReady(api.url, api.proc)`.
+ */
+export async function startApiProcess(env: Record<string, string>, port?: number): Promise<ApiProcess> {
+  const listen = port ?? (await freePort());
+  const proc = startProcess(API_MAIN, [], {
+    PORT: String(listen),
+    HOST: "127.0.0.1",
+    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
+    FERRY_LOG_LEVEL: process.env.FERRY_TEST_LOG ?? "warn",
+    ...env,
+  });
+  return { url: `http://127.0.0.1:${listen}`, port: listen, proc };
 }
 
 /** A single-use enrollment token for `host`, created through the API with the admin token. */

@@ -8,11 +8,10 @@ import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 import {
-  API_MAIN,
   enrollmentToken,
   freePort,
   type Proc,
-  startProcess,
+  startApiProcess,
   startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
@@ -27,15 +26,12 @@ let api: Proc;
 const agents: Record<string, Proc> = {};
 const LOST_AFTER_SECONDS = 8;
 
-function startApi() {
-  api = startProcess(API_MAIN, [], {
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
-    FERRY_LOG_LEVEL: "warn",
-    FERRY_AGENT_LOST_AFTER_SECONDS: String(LOST_AFTER_SECONDS),
-    ...database.env,
-  });
+async function startApi() {
+  // The same port across restarts: the agents reconnect to it.
+  ({ proc: api } = await startApiProcess(
+    { FERRY_AGENT_LOST_AFTER_SECONDS: String(LOST_AFTER_SECONDS), ...database.env },
+    port,
+  ));
   // A process start (tsx, PGlite) takes over a minute on a loaded 2-core CI machine: wait for readiness, not a budget.
   return waitForReady(url, api, 240_000);
 }
