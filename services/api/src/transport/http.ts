@@ -6,6 +6,7 @@ import { handleExport, isExportPath } from "../export/routes.ts";
 import { handleMetrics, METRICS_PATH } from "../modules/metrics/routes.ts";
 import { allowCsrf, allowGetParams, allowRate, readBody, sendError } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
+import { createSseHandler, SSE_PATH } from "./sse.ts";
 import type { GraphQLEngine } from "./yoga.ts";
 
 export interface HttpOptions {
@@ -37,6 +38,7 @@ export function createRequestListener(options: HttpOptions) {
   const { root, yoga, limiter } = options;
   const { app } = root;
   const maxBodyBytes = app.config.security.maxBodyBytes;
+  const sse = createSseHandler({ app, yoga, limiter });
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     let url: URL;
     try {
@@ -44,6 +46,7 @@ export function createRequestListener(options: HttpOptions) {
     } catch {
       return sendError(res, 400, "BAD_REQUEST", "Malformed URL");
     }
+    if (url.pathname === SSE_PATH) return sse(req, res, url);
     if (url.pathname === METRICS_PATH) {
       if (allowRate(limiter, req, res)) await handleMetrics(app, req, res);
       return;
