@@ -15,6 +15,7 @@
 param(
   [string]$ApiUrl,
   [string]$EnrollmentToken,
+  [string]$Proxy,
   [string]$InstallDir = (Join-Path $env:ProgramFiles 'Ferry Agent'),
   [string]$NodePath,
   [switch]$Uninstall,
@@ -64,6 +65,7 @@ Set-Content -LiteralPath (Join-Path $InstallDir 'ferry-agent.cmd') -Encoding ASC
 $arguments = @('service', 'install')
 if ($ApiUrl) { $arguments += @('--api', $ApiUrl) }
 if ($EnrollmentToken) { $arguments += @('--enrollment-token', $EnrollmentToken) }
+if ($Proxy) { $arguments += @('--proxy', $Proxy) }
 Invoke-Agent $InstallDir $arguments
 Invoke-Agent $InstallDir @('service', 'start')
 & $NodePath $installed doctor

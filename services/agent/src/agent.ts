@@ -12,6 +12,7 @@ import { createInventoryReporter } from "./inventory/reporter.ts";
 import { createJobTracker } from "./jobs/tracker.ts";
 import { enrollAny } from "./link/enroll.ts";
 import { accepted, type Link, openLink } from "./link/link.ts";
+import { type ApiTransport, apiTransport } from "./link/proxy.ts";
 import { createHandlers } from "./runner/handlers/index.ts";
 import { createRunner } from "./runner/runner.ts";
 import { StateStore } from "./state/store.ts";
@@ -32,6 +33,8 @@ export interface AgentOptions {
   eventIntervalMs?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
   onFatal?: (reason: string) => void;
+  /** How the API is reached: directly (default) or through a forward proxy (apiTransport). */
+  transport?: ApiTransport;
 }
 
 export interface Agent {
@@ -45,6 +48,7 @@ export interface Agent {
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const store = new StateStore(options.stateDir);
   const apiUrls = Array.isArray(options.apiUrl) ? options.apiUrl : [options.apiUrl];
+  const transport = options.transport ?? apiTransport({});
   const log =
     options.log ??
     ((msg, extra) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...extra })));
@@ -61,7 +65,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     if (!options.enrollmentToken) {
       throw new Error(`no credential in ${options.stateDir}: pass --enrollment-token to enroll this agent`);
     }
-    const { credential, hostId } = await enrollAny(apiUrls, options.enrollmentToken, hostName);
+    const { credential, hostId } = await enrollAny(
+      apiUrls,
+      options.enrollmentToken,
+      hostName,
+      transport.fetch,
+    );
     const record = { apiUrl: apiUrls.join(","), hostName, hostId, secret: credential };
     store.saveCredential(record);
     log("enrolled", { hostName, hostId });
@@ -143,6 +152,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       link = openLink({
         apiUrls,
         credential: credential.secret,
+        transport,
         log,
         onConnected: () => {
           void reportInventory(true);
@@ -159,6 +169,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         version: AGENT_VERSION,
         backend: options.backend.kind,
         api: apiUrls.join(","),
+        ...(transport.describe() ? { proxy: transport.describe() } : {}),
         stateDir: options.stateDir,
       });
       timer = setInterval(() => void reportInventory(), options.inventoryIntervalMs ?? 5000);

@@ -13,6 +13,7 @@ import {
   resolveSettings,
 } from "./config/load.ts";
 import { runDoctor } from "./doctor/doctor.ts";
+import { apiTransport } from "./link/proxy.ts";
 import { eventcreateWriter } from "./log/event-log.ts";
 import { createAgentLogger } from "./log/logger.ts";
 import { runServiceCommand, type ServiceVerb } from "./service/service.ts";
@@ -40,6 +41,9 @@ async function doctor(args: ParsedArgs): Promise<number> {
     apiUrls: settings.apiUrls,
     stateDir: settings.stateDir,
     uid: process.getuid?.(),
+    transport: apiTransport(settings),
+    proxy: settings.proxy,
+    noProxy: settings.noProxy,
   });
   console.log(text);
   return exitCode;
@@ -73,6 +77,7 @@ async function run(args: ParsedArgs) {
     backend,
     enrollmentToken: settings.enrollmentToken,
     inventoryIntervalMs: settings.inventoryIntervalMs,
+    transport: apiTransport(settings),
     log,
     onFatal: () => void logger.close().finally(() => process.exit(3)),
   });

@@ -19,6 +19,8 @@ ferry-agent service install|uninstall|start|stop|status [--config <file>] [--enr
   --backend             powershell on a Hyper-V host (default), simulator for demos and tests
   --pwsh                PowerShell executable (default powershell.exe on Windows, $NODE_POWERSHELL or pwsh elsewhere)
   --ps-module           extra PowerShell module imported at session start (tests: stub Hyper-V)
+  --proxy               HTTP(S) forward proxy for the API, e.g. http://proxy.corp:3128 (http://user:password@host:port)
+  --no-proxy            API hosts reached directly, comma-separated (host, .domain, host:port, *)
   --purge               service uninstall: also delete the state folder (credential, journal, logs)
   --sim-world           simulator: world file shared by a simulated fleet (created if absent)
   --sim-host            simulator: which host of the world this agent is
@@ -67,6 +69,8 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
         backend: { type: "string" },
         "ps-module": { type: "string" },
         pwsh: { type: "string" },
+        proxy: { type: "string" },
+        "no-proxy": { type: "string" },
         purge: { type: "boolean" },
         "sim-world": { type: "string" },
         "sim-host": { type: "string" },
@@ -110,6 +114,8 @@ export function parseCommandLine(argv: string[]): ParsedArgs {
       pwsh: s("pwsh"),
       psModule: s("ps-module"),
       backend: s("backend"),
+      proxy: s("proxy"),
+      noProxy: s("no-proxy"),
     },
     sim: {
       world: s("sim-world"),

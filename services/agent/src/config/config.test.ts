@@ -109,6 +109,34 @@ describe("ferry-agent.json", () => {
     );
   });
 
+  it("proxy: from the file or --proxy (the flag wins), noProxy as a list; bad values named, never echoed", () => {
+    const file = write("proxy.json", {
+      apiUrls: ["https://a:4000"],
+      proxy: "http://ferry:secret@proxy.corp:3128",
+      noProxy: ["ferry.local", ".corp"],
+    });
+    const config = readConfigFile(file);
+    expect(resolveSettings({}, config, windows, file)).toMatchObject({
+      proxy: "http://ferry:secret@proxy.corp:3128",
+      noProxy: ["ferry.local", ".corp"],
+    });
+    expect(
+      resolveSettings({ proxy: "https://other:8080", noProxy: "a, b:1" }, config, windows, file),
+    ).toMatchObject({ proxy: "https://other:8080", noProxy: ["a", "b:1"] });
+    expect(resolveSettings({ api: "http://a" }, undefined, linux)).toMatchObject({ noProxy: [] });
+    expect(resolveSettings({ api: "http://a" }, undefined, linux).proxy).toBeUndefined();
+    const bad = write("bad-proxy.json", { apiUrls: ["http://a"], proxy: "socks5://u:secret@p:1080" });
+    const message = errorOf(() => readConfigFile(bad));
+    expect(message).toContain(`${bad}: proxy: must be an http:// or https:// proxy URL`);
+    expect(message).not.toContain("secret");
+    expect(
+      errorOf(() => resolveSettings({ api: "http://a", proxy: "proxy:3128" }, undefined, linux)),
+    ).toMatch(/^--proxy: must be an http/);
+    expect(errorOf(() => resolveSettings({ api: "http://a", noProxy: "a b" }, undefined, linux))).toMatch(
+      /^--no-proxy: /,
+    );
+  });
+
   it("the shipped JSON schema is generated from the code, and the sample passes it", () => {
     const shipped = JSON.parse(fs.readFileSync(path.join(AGENT_DIR, "ferry-agent.schema.json"), "utf8"));
     expect(shipped, "run npm run config-schema -w @ferry/agent").toEqual(agentConfigJsonSchema());

@@ -50,6 +50,8 @@ export interface AgentFlags {
   pwsh?: string;
   psModule?: string;
   backend?: string;
+  proxy?: string;
+  noProxy?: string;
 }
 
 export interface AgentSettings {
@@ -61,6 +63,9 @@ export interface AgentSettings {
   powershell: string;
   psModule?: string;
   backend: "powershell" | "simulator";
+  /** Forward proxy URL (may hold credentials: print it only through redactUrl). */
+  proxy?: string;
+  noProxy: string[];
   /** The configuration file read, if any. */
   configFile?: string;
 }
@@ -112,6 +117,12 @@ export function resolveSettings(
   if (flags.pwsh !== undefined) fromFlags.powershell = flags.pwsh;
   if (flags.psModule !== undefined) fromFlags.psModule = flags.psModule;
   if (flags.backend !== undefined) fromFlags.backend = flags.backend;
+  if (flags.proxy !== undefined) fromFlags.proxy = flags.proxy;
+  if (flags.noProxy !== undefined)
+    fromFlags.noProxy = flags.noProxy
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean);
   const checked = agentConfigSchema.partial().safeParse(fromFlags);
   if (!checked.success) {
     const names: Record<string, string> = {
@@ -123,6 +134,8 @@ export function resolveSettings(
       powershell: "--pwsh",
       psModule: "--ps-module",
       backend: "--backend",
+      proxy: "--proxy",
+      noProxy: "--no-proxy",
     };
     const issue = checked.error.issues[0]!;
     const flag = names[String(issue.path[0])] ?? String(issue.path[0]);
@@ -154,6 +167,8 @@ export function resolveSettings(
         ? undefined
         : path.resolve(flags.psModule !== undefined ? process.cwd() : base, merged.psModule),
     backend: merged.backend ?? "powershell",
+    proxy: merged.proxy,
+    noProxy: merged.noProxy ?? [],
     configFile,
   };
 }

@@ -8,6 +8,21 @@ const apiUrl = z
   .regex(/^https?:\/\/[^\s/]+/, "must be an http:// or https:// URL")
   .describe("Base URL of one Ferry API replica, e.g. https://ferry.example:4000");
 
+/** http(s)://[user:password@]host:port of a forward proxy (it must answer HTTP CONNECT). */
+const proxyUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, "must be an http:// or https:// proxy URL, e.g. http://proxy.corp:3128 (credentials: http://user:password@proxy.corp:3128)")
+  .describe(
+    "HTTP(S) forward proxy for every connection to the API (enrollment, the WebSocket link, doctor), e.g. http://proxy.corp:3128; credentials in the URL (http://user:password@proxy.corp:3128) are sent as Proxy-Authorization and never logged. Flag: --proxy.",
+  );
+
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
 export const agentConfigSchema = z
@@ -57,6 +72,18 @@ export const agentConfigSchema = z
       .optional()
       .describe(
         "Extra module imported at session start in place of Hyper-V's (tests: the stub). Flag: --ps-module.",
+      ),
+    proxy: proxyUrl.optional(),
+    noProxy: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^[^\s/,]+$/, "must be a host name, .domain, host:port or *"),
+      )
+      .optional()
+      .describe(
+        "API hosts reached directly, not through the proxy: a host name (also matches its subdomains), .domain, host:port, or * for all. Flag: --no-proxy (comma-separated).",
       ),
     backend: z
       .enum(["powershell", "simulator"])

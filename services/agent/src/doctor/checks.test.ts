@@ -8,6 +8,7 @@ import {
   checkHyperVModule,
   checkNode,
   checkPowerShell,
+  checkProxy,
   checkStateDir,
   checkVmms,
   formatResults,
@@ -86,5 +87,22 @@ describe("doctor checks", () => {
     expect(checkClock({ url: "x", status: 200, skewMs: 20_000 }).outcome).toBe("WARN");
     expect(checkApi(null).outcome).toBe("WARN");
     expect(checkStateDir({ ...dir, exists: false }, server2016).outcome).toBe("WARN");
+  });
+
+  it("reports the proxy: through it, bypassed by noProxy, or failing with a remedy", () => {
+    const proxy = "http://***:***@proxy.corp:3128";
+    const ok = { url: "https://ferry:4000", status: 200 };
+    expect(checkProxy({ proxy, usedForApi: true }, ok)).toMatchObject({
+      outcome: "PASS",
+      detail: `https://ferry:4000 reached through proxy ${proxy}`,
+    });
+    expect(checkProxy({ proxy, usedForApi: false }, ok).detail).toContain("is in noProxy (direct)");
+    const failed = checkProxy(
+      { proxy, usedForApi: true },
+      { url: "https://ferry:4000", status: null, errorMessage: "HTTP 403" },
+    );
+    expect(failed.outcome).toBe("FAIL");
+    expect(failed.remedy).toContain("allows CONNECT");
+    expect(checkProxy({ proxy, usedForApi: true }, null).outcome).toBe("WARN");
   });
 });

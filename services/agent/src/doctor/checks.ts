@@ -35,6 +35,14 @@ export interface ApiFacts {
   skewMs?: number;
 }
 
+/** The forward proxy in use (doctor tests the API through it). */
+export interface ProxyFacts {
+  /** The proxy URL with credentials redacted. */
+  proxy: string;
+  /** False when the API host is listed in noProxy (reached directly). */
+  usedForApi: boolean;
+}
+
 export interface StateDirFacts {
   path: string;
   exists: boolean;
@@ -224,6 +232,24 @@ export function checkApi(api: ApiFacts | null): CheckResult {
     };
   }
   return { name, outcome: "PASS", detail: `${api.url} reachable, certificate trusted` };
+}
+
+/** Only when a proxy is configured: whether the API answered through it. */
+export function checkProxy(proxy: ProxyFacts, api: ApiFacts | null): CheckResult {
+  const name = "Proxy";
+  if (!api) return { name, outcome: "WARN", detail: `${proxy.proxy}: not tested (no API URL configured)` };
+  if (!proxy.usedForApi)
+    return { name, outcome: "PASS", detail: `${proxy.proxy} configured; ${api.url} is in noProxy (direct)` };
+  if (api.status === null) {
+    return {
+      name,
+      outcome: "FAIL",
+      detail: `${api.url} not reached through proxy ${proxy.proxy} (${api.errorMessage ?? "no answer"})`,
+      remedy:
+        "check the proxy URL and its credentials (HTTP 407: user:password@ in the URL), that the proxy allows CONNECT to the API's port, or list the API host in noProxy",
+    };
+  }
+  return { name, outcome: "PASS", detail: `${api.url} reached through proxy ${proxy.proxy}` };
 }
 
 export function checkClock(api: ApiFacts | null): CheckResult {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { DEFAULT_SCRIPTS_DIR } from "../backends/powershell/index.ts";
 import { parseEnvelope } from "../backends/powershell/parse.ts";
 import { isWindowsPowerShell } from "../backends/powershell/session.ts";
+import { type ApiTransport, ProxyError, usesProxy } from "../link/proxy.ts";
 import type { CommandRunner } from "../windows/commands.ts";
 import {
   type ApiFacts,
@@ -15,6 +16,7 @@ import {
   checkHyperVModule,
   checkNode,
   checkPowerShell,
+  checkProxy,
   checkStateDir,
   checkVmms,
   formatResults,
@@ -32,6 +34,10 @@ export interface DoctorOptions {
   nodeVersion?: string;
   uid?: number;
   fetch?: typeof fetch;
+  /** The forward proxy, if any: the API is probed through it and a Proxy line is printed. */
+  transport?: ApiTransport;
+  noProxy?: string[];
+  proxy?: string;
   now?: () => number;
   scriptsDir?: string;
 }
@@ -76,6 +82,8 @@ export async function probeApi(
     await response.body?.cancel();
     return facts;
   } catch (error) {
+    if (error instanceof ProxyError)
+      return { url, status: null, errorCode: "PROXY", errorMessage: error.message };
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     return {
       url,
@@ -104,14 +112,31 @@ export async function runDoctor(
 ): Promise<{ results: CheckResult[]; exitCode: number; text: string }> {
   const [ps, api] = await Promise.all([
     probePowerShell(options),
-    options.apiUrls[0] ? probeApi(options.apiUrls[0], options) : Promise.resolve(null),
+    options.apiUrls[0]
+      ? probeApi(options.apiUrls[0], { now: options.now, fetch: options.fetch ?? options.transport?.fetch })
+      : Promise.resolve(null),
   ]);
+  const proxy = options.transport?.describe();
+  const proxyResult = proxy
+    ? [
+        checkProxy(
+          {
+            proxy,
+            usedForApi: options.apiUrls[0]
+              ? usesProxy(options.apiUrls[0], { proxy: options.proxy ?? proxy, noProxy: options.noProxy })
+              : true,
+          },
+          api,
+        ),
+      ]
+    : [];
   const results = [
     checkNode(options.nodeVersion ?? process.version),
     checkPowerShell(options.powershell, ps.facts, ps.error),
     checkHyperVModule(ps.facts),
     checkVmms(ps.facts),
     checkAdmin(ps.facts, options.uid),
+    ...proxyResult,
     checkApi(api),
     checkClock(api),
     checkStateDir(probeStateDir(options.stateDir, options.platform), ps.facts),

@@ -30,10 +30,11 @@ export async function enroll(
   enrollmentToken: string,
   hostName: string,
   timeoutMs = ENROLL_TIMEOUT_MS,
+  fetchApi: typeof fetch = fetch,
 ) {
   const variables: EnrollMutationVariables = { input: { hostName } };
   // Bounded: a replica that accepts the connection and never answers must not hang the agent.
-  const response = await fetch(new URL("/graphql", apiUrl), {
+  const response = await fetchApi(new URL("/graphql", apiUrl), {
     signal: AbortSignal.timeout(timeoutMs),
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${enrollmentToken}` },
@@ -55,11 +56,16 @@ export async function enroll(
 }
 
 /** Enrolls through the first replica that answers; a refusal (not an outage) is final. */
-export async function enrollAny(apiUrls: string[], enrollmentToken: string, hostName: string) {
+export async function enrollAny(
+  apiUrls: string[],
+  enrollmentToken: string,
+  hostName: string,
+  fetchApi: typeof fetch = fetch,
+) {
   let lastError: unknown = null;
   for (const url of apiUrls) {
     try {
-      return await enroll(url, enrollmentToken, hostName);
+      return await enroll(url, enrollmentToken, hostName, ENROLL_TIMEOUT_MS, fetchApi);
     } catch (error) {
       if (error instanceof EnrollmentError) throw error;
       lastError = error;

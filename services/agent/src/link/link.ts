@@ -5,6 +5,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
+import type { ApiTransport } from "./proxy.ts";
 
 export interface LinkOptions {
   /** One or more API replicas; each (re)connect attempt takes the next, so a dead replica is skipped. */
@@ -25,6 +26,8 @@ export interface LinkOptions {
    * (graphql-ws `complete`) and the caller's own retry sends it again.
    */
   requestTimeoutMs?: number;
+  /** The forward proxy, if any (apiTransport): the WebSocket is tunnelled through it. */
+  transport?: ApiTransport;
 }
 
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -84,12 +87,24 @@ export function printed(document: TypedDocumentNode<unknown, never> | TypedDocum
   return text;
 }
 
+/** ws with the proxy's tunnelling agent (graphql-ws constructs it with a URL and protocol only). */
+function webSocketThrough(transport: ApiTransport | undefined): typeof WebSocket {
+  if (!transport?.describe()) return WebSocket;
+  const through = transport;
+  return class ProxiedWebSocket extends WebSocket {
+    constructor(url: string | URL | null, protocols?: string | string[]) {
+      super(url as string, protocols, { agent: through.wsAgent(String(url)) });
+    }
+  } as typeof WebSocket;
+}
+
 export function openLink(options: LinkOptions): Link {
   let closed = false;
   let attempt = 0;
+  const proxy = options.transport?.describe();
   const client: Client = createClient({
     url: () => wsUrl(options.apiUrls[attempt++ % options.apiUrls.length]!),
-    webSocketImpl: WebSocket,
+    webSocketImpl: webSocketThrough(options.transport),
     connectionParams: { authorization: `Bearer ${options.credential}` },
     lazy: false,
     keepAlive: 10_000,
@@ -111,6 +126,12 @@ export function openLink(options: LinkOptions): Link {
       },
       closed: (event) => {
         if (!closed) options.log("disconnected", { code: (event as { code?: number }).code });
+      },
+      // A socket that never opened (refused, or the proxy said no): say why, naming the proxy.
+      error: (error) => {
+        if (closed) return;
+        const reason = String((error as { message?: string })?.message ?? error);
+        options.log("connection failed", proxy ? { proxy, error: reason } : { error: reason });
       },
     },
   });

@@ -87,6 +87,12 @@ function writeServiceConfig(ctx: ServiceContext): string {
   if (f.inventoryInterval !== undefined) merged.inventoryIntervalSeconds = Number(f.inventoryInterval);
   if (f.pwsh !== undefined) merged.powershell = f.pwsh;
   if (f.psModule !== undefined) merged.psModule = f.psModule;
+  if (f.proxy !== undefined) merged.proxy = f.proxy;
+  if (f.noProxy !== undefined)
+    merged.noProxy = f.noProxy
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean);
   const checked = agentConfigSchema.safeParse(merged);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
