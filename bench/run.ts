@@ -26,6 +26,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   fanout: async () => (await import("./fanout.ts")).runFanoutBench(),
   powershell: async () => (await import("./powershell.ts")).runPowerShellBench(),
   "agent-inventory": async () => (await import("./agent-inventory.ts")).runAgentInventoryBench(),
+  evacuation: async () => (await import("./evacuation.ts")).runEvacuationBench(),
 };
 const closeScaleSession = async () => (await import("./harness/session.ts")).closeScaleSession();
 

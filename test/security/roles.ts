@@ -27,6 +27,8 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
     // Webhook URLs may carry a receiver's token: ADMIN only (issue 15).
     webhooks: "ADMIN",
     balancePlan: "VIEWER",
+    evacuationPlan: "VIEWER",
+    maintenances: "VIEWER",
   },
   Mutation: {
     moveVm: "OPERATOR",
@@ -37,6 +39,9 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
     deleteAntiAffinityGroup: "OPERATOR",
     setHostMemoryReserve: "OPERATOR",
     applyBalancePlan: "OPERATOR",
+    startMaintenance: "OPERATOR",
+    endMaintenance: "OPERATOR",
+    cancelMaintenance: "OPERATOR",
     setProcessorCompatibility: "OPERATOR",
     enableMigration: "ADMIN",
     disableMigration: "ADMIN",
@@ -66,6 +71,7 @@ export const EXPECTED_ACCESS: Record<"Query" | "Mutation" | "Subscription", Reco
   Subscription: {
     migrationProgress: "VIEWER",
     migrationsChanged: "VIEWER",
+    maintenanceChanged: "VIEWER",
     hostEvents: "VIEWER",
     hostChanged: "VIEWER",
     hostOperationChanged: "VIEWER",

@@ -11,6 +11,7 @@ import { deniedInput, recordDenied, targetOf } from "./modules/audit/denied.ts";
 import { flushAuditOutbox } from "./modules/audit/service.ts";
 import { registerConfigurationReactions } from "./modules/configuration/hooks.ts";
 import { recordDelivery, registerMetricsReactions } from "./modules/metrics/reactions.ts";
+import { startMaintenanceWorker } from "./modules/maintenance/worker.ts";
 import { registerMigrationReactions, startLostAgentSweeper } from "./modules/migrations/lifecycle.ts";
 import { startScheduler } from "./modules/migrations/scheduler.ts";
 import { startRetention } from "./modules/retention/worker.ts";
@@ -68,6 +69,7 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
   let retention: ReturnType<typeof startRetention> | null = null;
   let webhooks: ReturnType<typeof startWebhookWorker> | null = null;
   let readinessWatch: ReturnType<typeof startReadinessWatch> | null = null;
+  let maintenance: ReturnType<typeof startMaintenanceWorker> | null = null;
   return [
     { name: "socket-sweep", start: () => sockets.start(), stop: () => sockets.stop() },
     {
@@ -83,6 +85,14 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
         sweeper = startLostAgentSweeper(app);
       },
       stop: async () => void sweeper?.stop(),
+    },
+    {
+      // Drains and returns of hosts in maintenance (state in the database: resumes after a restart).
+      name: "maintenance",
+      start: () => {
+        maintenance = startMaintenanceWorker(app);
+      },
+      stop: async () => void (await maintenance?.stop()),
     },
     {
       name: "retention",

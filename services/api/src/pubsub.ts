@@ -13,6 +13,10 @@ export type PubSubTopics = {
   migrationChanged: [migrationId: string, payload: { at: number }];
   /** Any migration changed; for list subscriptions. */
   migrationsChanged: [payload: { migrationId: string }];
+  /** A host's maintenance changed (state, progress): hint, subscribers re-read it. */
+  maintenanceChanged: [maintenanceId: string, payload: { at: number }];
+  /** Any maintenance changed; for maintenanceChanged without an id. */
+  maintenancesChanged: [payload: { maintenanceId: string }];
   /** An agent answered a command. */
   commandCompleted: [commandId: string, payload: { status: string }];
   /** A host configuration operation (an agent command) was issued or answered. */

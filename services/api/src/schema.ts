@@ -19,6 +19,7 @@ import "./modules/placement/schema.ts";
 import "./modules/placement/move-schema.ts";
 import "./modules/webhooks/schema.ts";
 import "./modules/placement/balance-schema.ts";
+import "./modules/maintenance/schema.ts";
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -1,8 +1,8 @@
-// Which hosts are in maintenance: the maintenance module owns that (its Maintenance table). Until its
-// hostsInMaintenance (modules/maintenance/query.ts, agreed in the coordination notes) is on main,
-// no host counts as in maintenance here; callers may pass the set themselves (loadFleet opts).
+// Which hosts are in maintenance: the maintenance module owns that (its Maintenance table,
+// read through shared/maintenance.ts, re-exported by modules/maintenance/query.ts as agreed).
 import type { Prisma } from "../../generated/prisma/client.ts";
+import { hostsInMaintenance } from "../shared/maintenance.ts";
 
-export async function maintenanceHosts(_reader: Prisma.TransactionClient): Promise<Set<string>> {
-  return new Set();
+export async function maintenanceHosts(reader: Prisma.TransactionClient): Promise<Set<string>> {
+  return hostsInMaintenance(reader);
 }
