@@ -1,24 +1,11 @@
 // The evacuation plan as plain data (what evacuationPlan answers and what a maintenance stores).
 import type { PreflightCheck } from "../migrations/preflight.ts";
+import type { PlannedStep } from "../placement/planned-move.ts";
 
 export type UnmovablePolicyValue = "STAY_RUNNING" | "SAVE" | "SHUT_DOWN";
 
-/** One move of a plan, in start order. */
-export interface PlannedStep {
-  /** 1 = starts first. */
-  order: number;
-  /** VirtualMachine row id. */
-  vmRowId: string;
-  vmGuid: string;
-  vmName: string;
-  /** Host row id. */
-  destinationHostId: string;
-  kind: "LIVE" | "LIVE_WITH_STORAGE";
-  destinationStoragePath: string | null;
-  estimatedSeconds: number;
-  /** Estimated seconds after the first start at which this move starts (queue within the hosts' limits). */
-  startsAfterSeconds: number;
-}
+/** One move of a plan, in start order (placement's type: balancePlan shares GraphQL PlannedMove). */
+export type { PlannedStep };
 
 /** A VM that cannot leave (or could not), with why. Stored as JSON on Maintenance.unmovable. */
 export interface UnmovableEntry {

@@ -1,8 +1,9 @@
 // GraphQL types of the maintenance domain: the what-if plan and the Maintenance node.
 import { builder } from "../../builder.ts";
 import type { Maintenance } from "../../generated/prisma/client.ts";
-import { MigrationConnection, MigrationKindEnum, PreflightCheckType } from "../migrations/types.ts";
-import type { EvacuationPlanResult, PlannedStep, UnmovableEntry } from "./plan-types.ts";
+import { MigrationConnection, PreflightCheckType } from "../migrations/types.ts";
+import { PlannedMoveType } from "../placement/planned-move.ts";
+import type { EvacuationPlanResult, UnmovableEntry } from "./plan-types.ts";
 import { movedCount, percentComplete, remainingSeconds, returnedCount } from "./progress.ts";
 
 export const UnmovablePolicyEnum = builder.enumType("UnmovablePolicy", {
@@ -57,42 +58,6 @@ export const UnmovableVmType = builder.objectRef<UnmovableEntry>("UnmovableVm").
       type: UnmovablePolicyEnum,
       description: "What the maintenance does with it (the policy asked for).",
       resolve: (e) => e.action,
-    }),
-  }),
-});
-
-export const PlannedMoveType = builder.objectRef<PlannedStep>("PlannedMove").implement({
-  description: "One move of a plan.",
-  fields: (t) => ({
-    order: t.exposeInt("order", { description: "Start order: 1 starts first." }),
-    vm: t.prismaField({
-      type: "VirtualMachine",
-      description: "The VM that moves.",
-      resolve: (query, s, _a, ctx) =>
-        ctx.app.db.prisma.virtualMachine.findUniqueOrThrow({ ...query, where: { id: s.vmRowId } }),
-    }),
-    destination: t.prismaField({
-      type: "Host",
-      description: "Where it goes.",
-      resolve: (query, s, _a, ctx) =>
-        ctx.app.db.prisma.host.findUniqueOrThrow({ ...query, where: { id: s.destinationHostId } }),
-    }),
-    kind: t.field({
-      type: MigrationKindEnum,
-      description: "LIVE (shared storage), or LIVE_WITH_STORAGE for a VM on host-local storage.",
-      resolve: (s) => s.kind,
-    }),
-    destinationStoragePath: t.exposeString("destinationStoragePath", {
-      nullable: true,
-      description: "With storage: the folder on the destination (<its virtualMachinePath>\\<vm name>).",
-    }),
-    estimatedSeconds: t.exposeFloat("estimatedSeconds", {
-      description:
-        "Estimated duration of this move (an estimate: see the README, Maintenance and placement).",
-    }),
-    startsAfterSeconds: t.exposeFloat("startsAfterSeconds", {
-      description:
-        "Estimated seconds after the first move starts at which this one starts (within the hosts' limits).",
     }),
   }),
 });
