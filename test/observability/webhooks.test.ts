@@ -27,6 +27,10 @@ let database: TestDatabaseEnv;
 let url: string;
 let port: number;
 let api: Proc;
+/** Every API process of this file (restarts included), for the secrets check at the end. */
+const apis: Proc[] = [];
+/** Every secret this file saw: none may appear in a log line. */
+const secrets: string[] = [ADMIN_TOKEN];
 let ids: FleetIds;
 let receiver: Receiver;
 const agents: Record<string, Proc> = {};
@@ -62,12 +66,13 @@ function startApi(env: Record<string, string> = { FERRY_WEBHOOK_ALLOW_PRIVATE: "
     PORT: String(port),
     HOST: "127.0.0.1",
     FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
-    FERRY_LOG_LEVEL: "info",
+    FERRY_LOG_LEVEL: "debug",
     FERRY_WEBHOOK_RETRY_BASE_MS: "300",
     FERRY_WEBHOOK_POLL_MS: "100",
     ...database.env,
     ...env,
   });
+  apis.push(api);
   return waitForReady(url, api, 240_000);
 }
 
@@ -147,6 +152,7 @@ describe("webhooks", () => {
     });
     expect(data.createWebhook.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
     receiver.secret = data.createWebhook.secret;
+    secrets.push(data.createWebhook.secret);
     webhookId = data.createWebhook.webhook.id;
     const list = await gql(
       url,
@@ -159,6 +165,7 @@ describe("webhooks", () => {
       url,
       `mutation { createApiToken(input: {name: "op", role: OPERATOR}) { secret } }`,
     );
+    secrets.push(op.createApiToken.secret);
     const denied = await gql(url, "{ webhooks(first: 1) { totalCount } }", {}, op.createApiToken.secret);
     expect(denied.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
@@ -235,6 +242,7 @@ describe("webhooks", () => {
     // One receiver, two webhooks: the receiver verifies with the secret of the webhook that signed.
     const before = receiver.received.length;
     receiver.secret = data.createWebhook.secret;
+    secrets.push(data.createWebhook.secret);
     await agents.HV2!.stop();
     await eventually(
       async () =>
@@ -293,5 +301,13 @@ describe("webhooks", () => {
       "delivery refused as private",
     );
     expect(receiver.received.length).toBe(before);
+  });
+
+  it("no token or webhook secret appears in the logs of this run (API at debug level, agents)", () => {
+    const logs = [...apis, ...Object.values(agents)].map((p) => p.output()).join("\n");
+    expect(logs.length).toBeGreaterThan(1000);
+    for (const secret of secrets) expect(logs.includes(secret), "a known secret is in the logs").toBe(false);
+    // Any Ferry bearer secret (fy_ API, fya_ agent, fye_ enrollment) or webhook secret, known to this test or not.
+    expect(logs.match(/\b(?:fy[ae]?|whsec)_[A-Za-z0-9_-]{20,}/g) ?? []).toEqual([]);
   });
 });
