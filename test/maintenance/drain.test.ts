@@ -368,6 +368,18 @@ describe("maintenance mode", () => {
     expect(ended.returnCount).toBe(12);
     expect(ended.returnedCount).toBe(12);
     expect(ended.host.maintenance).toBeNull();
+    // Each state change left its MAINTENANCE_STATE_CHANGED webhook event, written with the change.
+    const events = await (restarted ?? api.server).app.db.prisma.webhookOutboxEvent.findMany({
+      where: { type: "MAINTENANCE_STATE_CHANGED", subjectId: drainId },
+      orderBy: { seq: "asc" },
+    });
+    expect(events.map((e) => (e.data as { state: string }).state)).toEqual([
+      "PLANNING",
+      "DRAINING",
+      "IN_MAINTENANCE",
+      "RETURNING",
+      "ENDED",
+    ]);
     const back = movesOf(ended).filter((m) => m.destinationHost.name === "SRC");
     expect(back).toHaveLength(12);
     expect(back.every((m) => m.state === "SUCCEEDED")).toBe(true);

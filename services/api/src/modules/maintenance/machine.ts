@@ -1,9 +1,12 @@
 // The maintenance state machine: the only code that writes Maintenance.state. Each transition is one
 // guarded UPDATE (WHERE state IN the table's allowed-from states, transitions.ts) inside the caller's
 // transaction; the hint goes out after the commit (messages are hints, the rows are the truth).
+
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { App } from "../../context.ts";
 import type { Maintenance, MaintenanceState, Prisma } from "../../generated/prisma/client.ts";
 import { ConflictError } from "../shared/errors.ts";
+import { enqueueWebhookEvent, nodeRef } from "../webhooks/outbox.ts";
 import { allowedFrom, isTerminal, type MaintenanceOperation } from "./transitions.ts";
 
 export type Tx = Prisma.TransactionClient;
@@ -12,6 +15,30 @@ export type Tx = Prisma.TransactionClient;
 export function publishMaintenance(app: App, id: string) {
   app.pubsub.publish("maintenanceChanged", id, { at: Date.now() });
   app.pubsub.publish("maintenancesChanged", { maintenanceId: id });
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/** MAINTENANCE_STATE_CHANGED for the webhooks, written in the transaction of the change (outbox). */
+async function stateChanged(tx: Tx, m: Maintenance): Promise<void> {
+  await enqueueWebhookEvent(tx, {
+    type: "MAINTENANCE_STATE_CHANGED",
+    subjectId: encodeGlobalID("Maintenance", m.id),
+    data: {
+      id: encodeGlobalID("Maintenance", m.id),
+      state: m.state,
+      host: nodeRef("Host", m.hostId),
+      unmovablePolicy: m.unmovablePolicy,
+      requestedBy: m.requestedBy,
+      requestedAt: iso(m.requestedAt),
+      notBefore: iso(m.notBefore),
+      startedAt: iso(m.startedAt),
+      finishedAt: iso(m.finishedAt),
+      totalCount: m.totalCount,
+      returnVms: m.returnVms,
+      returnCount: m.returnCount,
+    },
+  });
 }
 
 export interface MaintenanceChange {
@@ -35,7 +62,9 @@ export async function transitionMaintenance(
     },
   });
   if (count === 0) return null;
-  return tx.maintenance.findUniqueOrThrow({ where: { id } });
+  const m = await tx.maintenance.findUniqueOrThrow({ where: { id } });
+  await stateChanged(tx, m);
+  return m;
 }
 
 /** A transition a client asked for: refused with ConflictError naming the current state. */
@@ -61,7 +90,9 @@ export async function createMaintenance(
 ): Promise<Maintenance> {
   try {
     // The violation aborts the caller's transaction: it rolls back with the ConflictError.
-    return await tx.maintenance.create({ data: { ...data, state: "PLANNING" } });
+    const m = await tx.maintenance.create({ data: { ...data, state: "PLANNING" } });
+    await stateChanged(tx, m);
+    return m;
   } catch (error) {
     if ((error as { code?: string }).code === "P2002") {
       throw new ConflictError(`${hostName} already has an open maintenance (end or cancel it first)`);
