@@ -1,7 +1,7 @@
 // The placement planner, pure: scores every candidate host for a VM and plans many VMs together.
 // Hyper-V's own rules come from preflight (runPreflight, i.e. @ferry/hyperv: one rule, one function);
 // placement adds its policies as checks of its own: hosts in maintenance, memory already promised to
-// queued and running moves, each host's memory reserve, anti-affinity. docs/placement.md.
+// queued and running moves, each host's memory reserve, anti-affinity (README.md, "Placement").
 import { holdsMemory, memory, memoryNeeded } from "@ferry/hyperv";
 import { type MoveRequest, type PreflightCheck, runPreflight } from "../migrations/preflight.ts";
 import type { Fleet, Placement, PlacementOption, PlacementRequest, PlannerHost, PlannerVm } from "./types.ts";
@@ -12,7 +12,7 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const signed = (x: number) => (x >= 0 ? `+${round1(x)}` : `${round1(x)}`);
 
-/** Weights of the score's parts (docs/placement.md). */
+/** Weights of the score's parts (README.md, "Placement": the reasons name each part). */
 export const WEIGHTS = {
   /** Per unit of the host's capacity left free after the move. */
   free: 100,
