@@ -13,11 +13,10 @@ import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { ROOT } from "../helpers/processes.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
 
-// The maintenance examples (the top of "Maintenance and placement", above its "### Placement") wait for a
-// drain between them: test/readme/maintenance.test.ts runs them.
+// The "Maintenance and placement" examples wait for a drain between them: test/readme/maintenance.test.ts runs them.
 const README = fs
   .readFileSync(path.join(ROOT, "README.md"), "utf8")
-  .replace(/(\n## Maintenance and placement\n)[\s\S]*?(?=\n### |\n## )/, "$1");
+  .replace(/\n## Maintenance and placement\n[\s\S]*?(?=\n## )/, "\n");
 
 /** The README's GraphQL examples in order: ```graphql blocks (one entry per operation) and inline ones. */
 function readmeExamples(text: string): string[] {

@@ -315,7 +315,11 @@ async function returnStep(app: App, m: Maintenance): Promise<void> {
 /** Moves queued by maintenances that were cancelled (or ended) are cancelled; running ones finish. */
 async function cancelLeftovers(app: App): Promise<void> {
   const queued = await app.db.prisma.migration.findMany({
-    where: { state: "QUEUED", maintenance: { state: { in: ["CANCELLED", "FAILED", "ENDED"] } } },
+    where: {
+      state: "QUEUED",
+      maintenanceId: { not: null },
+      maintenance: { is: { state: { in: ["CANCELLED", "FAILED", "ENDED"] } } },
+    },
     select: { id: true, maintenance: { select: { requestedBy: true } } },
   });
   for (const q of queued) {
