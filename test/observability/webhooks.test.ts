@@ -69,6 +69,8 @@ function startApi(env: Record<string, string> = { FERRY_WEBHOOK_ALLOW_PRIVATE: "
     FERRY_LOG_LEVEL: "debug",
     FERRY_WEBHOOK_RETRY_BASE_MS: "300",
     FERRY_WEBHOOK_POLL_MS: "100",
+    // Required with PostgreSQL (no key file beside an external database); the same for every restart.
+    FERRY_WEBHOOK_KEY: "the-webhook-key-of-this-test-file-0123456789",
     ...database.env,
     ...env,
   });

@@ -34,6 +34,14 @@ function rejectedOnly(status: number | null): boolean {
   return status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
+/** Never tried, or last answered as by a receiver that is away (no answer, 408, 429, 5xx): not rejectedOnly. */
+const AWAY_STATUS = [
+  { lastStatusCode: null },
+  { lastStatusCode: { lt: 400 } },
+  { lastStatusCode: { gte: 500 } },
+  { lastStatusCode: { in: [408, 429] } },
+];
+
 type Claimed = Pick<Webhook, "id" | "url" | "secretCipher">;
 
 export function startWebhookWorker(app: App, onOutcome: (o: DeliveryOutcome) => void = () => {}) {
@@ -67,8 +75,21 @@ export function startWebhookWorker(app: App, onOutcome: (o: DeliveryOutcome) => 
     const db = app.db.prisma;
     try {
       for (let i = 0; i < PER_PASS && !stopped; i++) {
+        // In order: the oldest delivery still waiting because the receiver was away is the head of the
+        // line, and nothing newer goes before it (an event enqueued after the last failed attempt is due
+        // at once, sooner than the head's retry). Deliveries refused with a 4xx do not hold the line.
+        const head = await db.webhookDelivery.findFirst({
+          where: { webhookId: webhook.id, state: "PENDING", OR: AWAY_STATUS },
+          orderBy: { seq: "asc" },
+          select: { seq: true },
+        });
         const delivery = await db.webhookDelivery.findFirst({
-          where: { webhookId: webhook.id, state: "PENDING", nextAttemptAt: { lte: new Date() } },
+          where: {
+            webhookId: webhook.id,
+            state: "PENDING",
+            nextAttemptAt: { lte: new Date() },
+            ...(head ? { seq: { lte: head.seq } } : {}),
+          },
           orderBy: { seq: "asc" },
           include: { event: true },
         });
