@@ -7,6 +7,23 @@ import { HostType } from "../hosts/schema.ts";
 import { CheckStatus } from "../shared/checks.ts";
 import { computeReadiness, type FleetHost, type ReadinessCheck } from "./readiness.ts";
 
+/** What computeReadiness reads of a host: Host.readiness and the readiness signal select the same. */
+export const READINESS_HOST_SELECT = {
+  id: true,
+  name: true,
+  fqdn: true,
+  domain: true,
+  cpuVendor: true,
+  agentConnected: true,
+  agentLastSeenAt: true,
+  delegations: true,
+  delegationsKnown: true,
+  migrationSettings: true,
+  migrationNetworks: { select: { subnet: true, priority: true } },
+  firewallRules: { select: { name: true, enabled: true } },
+  networkAdapters: { select: { name: true, linkSpeedBps: true, rdmaCapable: true, ipAddresses: true } },
+} as const;
+
 const ReadinessCheckType = builder.objectRef<ReadinessCheck>("ReadinessCheck").implement({
   description:
     "One prerequisite of live migration for a host, decided by the same Hyper-V rules as migration preflight (docs/hyperv.md).",
@@ -59,21 +76,7 @@ builder.prismaObjectFields(HostType, (t) => ({
     type: [ReadinessCheckType],
     description:
       "Is this host ready to send and receive live migrations, and why not: one check per prerequisite, with a remedy for each WARN/FAIL.",
-    select: {
-      id: true,
-      name: true,
-      fqdn: true,
-      domain: true,
-      cpuVendor: true,
-      agentConnected: true,
-      agentLastSeenAt: true,
-      delegations: true,
-      delegationsKnown: true,
-      migrationSettings: true,
-      migrationNetworks: { select: { subnet: true, priority: true } },
-      firewallRules: { select: { name: true, enabled: true } },
-      networkAdapters: { select: { name: true, linkSpeedBps: true, rdmaCapable: true, ipAddresses: true } },
-    },
+    select: READINESS_HOST_SELECT,
     resolve: async (h, _args, ctx) =>
       computeReadiness(
         {

@@ -6,27 +6,11 @@
 import type { App, Context } from "../../context.ts";
 import { isAgentLive } from "../agents/presence.ts";
 import { computeReadiness } from "../configuration/readiness.ts";
-import { loadFleet } from "../configuration/readiness-schema.ts";
+import { loadFleet, READINESS_HOST_SELECT } from "../configuration/readiness-schema.ts";
 import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
 import { readinessEvent } from "../webhooks/views.ts";
 
 const SWEEP_MS = 60_000;
-
-const HOST_SELECT = {
-  id: true,
-  name: true,
-  fqdn: true,
-  domain: true,
-  cpuVendor: true,
-  agentConnected: true,
-  agentLastSeenAt: true,
-  delegations: true,
-  delegationsKnown: true,
-  migrationSettings: true,
-  migrationNetworks: { select: { subnet: true, priority: true } },
-  firewallRules: { select: { name: true, enabled: true } },
-  networkAdapters: { select: { name: true, linkSpeedBps: true, rdmaCapable: true, ipAddresses: true } },
-} as const;
 
 // The fleet (every host's identity) changes rarely: read at most every few seconds per App, so a burst
 // of inventory reports or reconnects does not read it once per host.
@@ -48,7 +32,7 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
   const fleet = await fleetOf(app);
   const hosts = await app.db.prisma.host.findMany({
     where: hostIds ? { id: { in: hostIds } } : {},
-    select: HOST_SELECT,
+    select: READINESS_HOST_SELECT,
   });
   let changed = 0;
   for (const h of hosts) {
