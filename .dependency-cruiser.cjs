@@ -41,6 +41,14 @@ module.exports = {
       to: { path: "^demo/" },
     },
     {
+      name: "outside-through-entry-points",
+      severity: "error",
+      comment:
+        "Tests, benchmarks and the demo use a service through its package entry points (@ferry/api/server, @ferry/api/testing, @ferry/agent/simulator, @ferry/agent/testing: the exports of its package.json), never a relative path into services/*/src: what they need from a service is then listed in one place, and the service can move its files.",
+      from: { path: "^(test|bench|demo)/" },
+      to: { path: "^services/", dependencyTypesNot: ["aliased-workspace"] },
+    },
+    {
       name: "packages-below-services",
       severity: "error",
       comment: "Workspace packages are libraries; they never reach into a service.",
@@ -59,12 +67,19 @@ module.exports = {
   options: {
     doNotFollow: { path: "node_modules" },
     exclude: { path: "(^|/)(node_modules|generated)/" },
+    // `npm run deps` cruises twice: services, packages and demo with this includeOnly (a service's unit tests use
+    // test/helpers, which use the service: that folder cycle is a test's, not the code's), then test and bench with
+    // test and bench included (--include-only), which `outside-through-entry-points` is about.
     includeOnly: "^(services|packages|demo)/",
     // Type-only imports count: a cycle of types is still a cycle of knowledge.
     tsPreCompilationDeps: true,
     // TypeScript 7 (the native compiler) has no JavaScript API for dependency-cruiser; swc parses instead.
     parser: "swc",
     tsConfig: { fileName: "tsconfig.base.json" },
-    enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
+    enhancedResolveOptions: {
+      extensions: [".ts", ".js", ".json"],
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default"],
+    },
   },
 };

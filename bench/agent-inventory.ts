@@ -10,11 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createPowerShellBackend } from "../services/agent/src/backends/powershell/index.ts";
-import { generateFleet } from "../services/agent/src/backends/simulator/index.ts";
-import { worldToJson } from "../services/agent/src/backends/world.ts";
-import { DEFAULT_INVENTORY_INTERVAL_S } from "../services/agent/src/config/load.ts";
-import { createInventoryReporter } from "../services/agent/src/inventory/reporter.ts";
+import { generateFleet, worldToJson } from "@ferry/agent/simulator";
+import {
+  createInventoryReporter,
+  createPowerShellBackend,
+  DEFAULT_INVENTORY_INTERVAL_S,
+} from "@ferry/agent/testing";
 import { findPwsh } from "../test/helpers/pwsh.ts";
 
 const STUB_MODULE = resolve(

@@ -11,11 +11,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { WorldDefinition } from "../services/agent/src/backends/world.ts";
-import { startFleet } from "../services/agent/src/fleet.ts";
-import { loadConfig } from "../services/api/src/config.ts";
-import { createLogger } from "../services/api/src/logger.ts";
-import { startApiServer } from "../services/api/src/server.ts";
+import { startFleet, type WorldDefinition } from "@ferry/agent/simulator";
+import { createLogger, loadConfig, startApiServer } from "@ferry/api/server";
 import { GiB, testHost, testVm } from "../test/helpers/sim-world.ts";
 
 const ADMIN_TOKEN = "bench-admin-token-0123456789";

@@ -4,9 +4,9 @@
 // Ratio line: ingest-ratio = API reports/s ÷ raw reports/s (target ≥ 0.5).
 
 import { createHash } from "node:crypto";
+import { storeInventory } from "@ferry/api/testing";
 import { inventorySchema } from "@ferry/protocol";
 import type pg from "pg";
-import { storeInventory } from "../services/api/src/modules/agents/inventory-sql.ts";
 import type { SimAgent, Wire } from "./harness/agents.ts";
 import { VM_COLUMNS } from "./harness/columns.ts";
 import { scaleSession } from "./harness/session.ts";

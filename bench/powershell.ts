@@ -8,14 +8,13 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { generateFleet, worldToJson } from "@ferry/agent/simulator";
 import {
+  buildCommand,
   createPowerShellBackend,
   DEFAULT_SCRIPTS_DIR,
-} from "../services/agent/src/backends/powershell/index.ts";
-import { parseEnvelope } from "../services/agent/src/backends/powershell/parse.ts";
-import { buildCommand } from "../services/agent/src/backends/powershell/session.ts";
-import { generateFleet } from "../services/agent/src/backends/simulator/index.ts";
-import { worldToJson } from "../services/agent/src/backends/world.ts";
+  parseEnvelope,
+} from "@ferry/agent/testing";
 import { findPwsh } from "../test/helpers/pwsh.ts";
 
 const run = promisify(execFile);

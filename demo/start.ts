@@ -6,9 +6,8 @@
 // HOST says otherwise, and the fleet runs in this process: the admin token it enrolls hosts with
 // never appears on a command line (which every local user can read in /proc or `ps`).
 import path from "node:path";
-import { startFleet } from "../services/agent/src/fleet.ts";
-import { ConfigError, loadConfig, loadDemoConfig } from "../services/api/src/config.ts";
-import { startApiServer } from "../services/api/src/server.ts";
+import { startFleet } from "@ferry/agent/simulator";
+import { ConfigError, loadConfig, loadDemoConfig, startApiServer } from "@ferry/api/server";
 
 async function main() {
   const config = loadConfig({ HOST: "127.0.0.1", ...process.env });

@@ -7,6 +7,8 @@
 // createAgent(): its on-disk state store and command journal per agent, its 5 s inventory poll and
 // 2 s event poll. 2,000 full agents in one process on a 2-core machine would spend the CPU in the
 // harness instead of the API, and the benchmarks need to decide (and time) when reports are sent.
+
+import { accepted, enroll, type HyperVBackend, type Link, openLink } from "@ferry/agent/testing";
 import {
   type AgentCommand,
   CommandResultDocument,
@@ -17,9 +19,6 @@ import {
   ReportInventoryDocument,
   toWire,
 } from "@ferry/protocol";
-import type { HyperVBackend } from "../../services/agent/src/backends/types.ts";
-import { enroll } from "../../services/agent/src/link/enroll.ts";
-import { accepted, type Link, openLink } from "../../services/agent/src/link/link.ts";
 import { gql } from "./api.ts";
 
 export const BENCH_AGENT_VERSION = "bench-0.1.0";

@@ -2,8 +2,9 @@
 // a simulated fleet (generateFleet) and one lightweight agent per host over real WebSockets.
 // Built once (timed: idle RSS, enrollment, connect + first report, RSS at rest) and shared by the
 // connect, ingest, read and fan-out benchmarks; closed at the end of the run.
+
+import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import pg from "pg";
-import { generateFleet, SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { type Credential, enrollHost, type SimAgent, startSimAgent } from "./agents.ts";
 import { type ApiProcess, benchApiEnv, cpuSecondsOf, startApiProcess } from "./api.ts";
 import { type BenchDatabase, type BenchSizes, benchSizes, freshBenchDatabase } from "./env.ts";

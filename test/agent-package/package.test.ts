@@ -5,9 +5,8 @@
 import fs from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
+import { generateFleet, worldToJson } from "@ferry/agent/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateFleet } from "../../services/agent/src/backends/simulator/index.ts";
-import { worldToJson } from "../../services/agent/src/backends/world.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import type { Proc } from "../helpers/processes.ts";
 import { pwshOrSkipReason, STUB_MODULE } from "../helpers/pwsh.ts";

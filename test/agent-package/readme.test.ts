@@ -3,7 +3,6 @@
 // for those facts (a Windows host's, which this Linux machine cannot produce by running doctor).
 import fs from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
 import {
   checkAdmin,
   checkApi,
@@ -15,7 +14,8 @@ import {
   checkVmms,
   formatResults,
   type PowerShellFacts,
-} from "../../services/agent/src/doctor/checks.ts";
+} from "@ferry/agent/testing";
+import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/processes.ts";
 import { AGENT_DIR, VERSION } from "./helpers.ts";
 

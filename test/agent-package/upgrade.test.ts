@@ -5,8 +5,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateFleet, SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import type { Proc } from "../helpers/processes.ts";
 import { packageVersion, startPackaged, unpack } from "./helpers.ts";

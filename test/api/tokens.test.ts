@@ -1,7 +1,8 @@
 // API tokens: created by ADMIN with a role and an optional expiry, secret shown once and stored only
 // as a hash, listed without secrets, revoked at once (HTTP and open WebSockets alike).
+
+import { hashSecret } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashSecret } from "../../services/api/src/modules/auth/secrets.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { collect } from "../helpers/ws.ts";
 import { createToken } from "../security/principals.ts";

@@ -1,8 +1,9 @@
 // The audit log: entries for allowed, failed and denied calls with redacted inputs; auditLog with
 // filters, newest first; a change commits with its entry (or not at all); the entry of a call that
 // changed nothing is retried and never fails it.
+
+import { failNextAuditWrites, redact } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failNextAuditWrites, redact } from "../../services/api/src/modules/audit/service.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { createToken } from "../security/principals.ts";
 

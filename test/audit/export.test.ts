@@ -1,9 +1,8 @@
 // HTTP exports of the audit log and the migration history: authorized, time-ranged, CSV escaped and
 // formula-safe, JSON lines, and streamed with backpressure (10,000 entries of one day).
 import http from "node:http";
+import { csvCell, exportProbe } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { csvCell } from "../../services/api/src/export/csv.ts";
-import { exportProbe } from "../../services/api/src/export/routes.ts";
 import { ADMIN_TOKEN, startTestApi, type TestApi } from "../helpers/api.ts";
 import { createToken } from "../security/principals.ts";
 

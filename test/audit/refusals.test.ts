@@ -4,11 +4,10 @@
 // of range are BAD_USER_INPUT, GET with malformed variables is a 400, and an export with a date
 // outside the database's range is refused before any header is sent.
 import { Writable } from "node:stream";
+import { type ApiServer, loadConfig, startApiServer } from "@ferry/api/server";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../services/api/src/config.ts";
-import { type ApiServer, startApiServer } from "../../services/api/src/server.ts";
 import { ADMIN_TOKEN, gql } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 

@@ -4,8 +4,7 @@
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FaultCode } from "../../services/agent/src/backends/simulator/index.ts";
+import type { FaultCode, WorldDefinition } from "@ferry/agent/simulator";
 import {
   type HostEvent,
   type HyperVBackend,
@@ -14,8 +13,8 @@ import {
   type Inventory,
   type JobStatus,
   type Vm,
-} from "../../services/agent/src/backends/types.ts";
-import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
+} from "@ferry/agent/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contractWorld, GiB, hostileName, injectionPayloads, SHARE, VM_IDS } from "./fixture.ts";
 
 /** One world of hosts, as a backend kind presents it. */

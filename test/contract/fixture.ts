@@ -3,8 +3,8 @@
 // storage on \\fs01\vms, and VMs chosen so that each failure in docs/hyperv.md can happen for real.
 // timeScale 8: a 2 GiB VM moves in about half a second, the 32 GiB one in about five.
 
-import type { HardDrive, Vm } from "../../services/agent/src/backends/types.ts";
-import type { HostDefinition, WorldDefinition } from "../../services/agent/src/backends/world.ts";
+import type { HostDefinition, WorldDefinition } from "@ferry/agent/simulator";
+import type { HardDrive, Vm } from "@ferry/agent/testing";
 import { testHost } from "../helpers/sim-world.ts";
 
 export const GiB = 1024n ** 3n;

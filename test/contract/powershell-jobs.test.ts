@@ -5,10 +5,9 @@
 import { cpSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { worldToJson } from "@ferry/agent/simulator";
+import { DEFAULT_SCRIPTS_DIR, PowerShellSession } from "@ferry/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_SCRIPTS_DIR } from "../../services/agent/src/backends/powershell/index.ts";
-import { PowerShellSession } from "../../services/agent/src/backends/powershell/session.ts";
-import { worldToJson } from "../../services/agent/src/backends/world.ts";
 import { findPwsh, STUB_MODULE } from "../helpers/pwsh.ts";
 import { contractWorld, VM_IDS } from "./fixture.ts";
 

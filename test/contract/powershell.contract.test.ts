@@ -4,10 +4,9 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { worldToJson } from "@ferry/agent/simulator";
+import { createPowerShellBackend, type HyperVBackend } from "@ferry/agent/testing";
 import { describe, it } from "vitest";
-import { createPowerShellBackend } from "../../services/agent/src/backends/powershell/index.ts";
-import type { HyperVBackend } from "../../services/agent/src/backends/types.ts";
-import { worldToJson } from "../../services/agent/src/backends/world.ts";
 import { pwshSearch as findPwsh, STUB_MODULE } from "../helpers/pwsh.ts";
 import { type ContractHarness, defineBackendContract } from "./backend-contract.ts";
 

@@ -1,7 +1,7 @@
 // The backend contract against the simulator (in memory, real clock).
 
-import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
-import type { HyperVBackend } from "../../services/agent/src/backends/types.ts";
+import { SimWorld } from "@ferry/agent/simulator";
+import type { HyperVBackend } from "@ferry/agent/testing";
 import { type ContractHarness, defineBackendContract } from "./backend-contract.ts";
 
 defineBackendContract(

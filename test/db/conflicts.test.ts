@@ -2,11 +2,10 @@
 // is recognized as a write conflict, and retryOnConflict runs the aborted one again so both commit.
 // (An agent's inventory statement and a migration's end met this way in CI and the loser's request
 // failed with a masked internal error.)
+
+import { createLogger, loadConfig } from "@ferry/api/server";
+import { type Database, isWriteConflict, openDatabase, retryOnConflict } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../services/api/src/config.ts";
-import { isWriteConflict, retryOnConflict } from "../../services/api/src/db/conflicts.ts";
-import { type Database, openDatabase } from "../../services/api/src/db/database.ts";
-import { createLogger } from "../../services/api/src/logger.ts";
 import { freshDatabase, postgresUrl, type TestDatabaseEnv } from "../helpers/database.ts";
 
 describe("isWriteConflict", () => {

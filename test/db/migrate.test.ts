@@ -2,13 +2,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createLogger, loadConfig } from "@ferry/api/server";
+import { migrate, openDatabase, readMigrations, startEmbeddedPostgres } from "@ferry/api/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../services/api/src/config.ts";
-import { openDatabase } from "../../services/api/src/db/database.ts";
-import { migrate, readMigrations } from "../../services/api/src/db/migrate.ts";
-import { startEmbeddedPostgres } from "../../services/api/src/db/pglite.ts";
-import { createLogger } from "../../services/api/src/logger.ts";
 import { ADMIN_TOKEN } from "../helpers/api.ts";
 import { freshDatabase, postgresUrl, type TestDatabaseEnv } from "../helpers/database.ts";
 import { API_MAIN, freePort, startProcess, waitForReady } from "../helpers/processes.ts";

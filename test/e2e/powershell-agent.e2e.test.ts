@@ -4,9 +4,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { SimWorld, type WorldDefinition, worldToJson } from "@ferry/agent/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
-import { type WorldDefinition, worldToJson } from "../../services/agent/src/backends/world.ts";
 import { contractWorld } from "../contract/fixture.ts";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { AGENT_MAIN, type Proc, startProcess } from "../helpers/processes.ts";

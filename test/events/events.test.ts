@@ -4,11 +4,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { appendEvent, SimWorld } from "@ferry/agent/simulator";
+import { createAgent } from "@ferry/agent/testing";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAgent } from "../../services/agent/src/agent.ts";
-import { appendEvent } from "../../services/agent/src/backends/simulator/events.ts";
-import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { ADMIN_TOKEN, eventually, gql, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { testHost } from "../helpers/sim-world.ts";
@@ -127,7 +126,7 @@ describe("a failed migration's Hyper-V events", () => {
     expect(onMigration.edges.every((e) => e.node.vmName === vm.name)).toBe(true);
 
     // The service the migrations module uses for Migration.events.
-    const { eventsForMigration } = await import("../../services/api/src/modules/events/service.ts");
+    const { eventsForMigration } = await import("@ferry/api/testing");
     const linked = await eventsForMigration(api.server.app, migration.id);
     expect(linked.map((e) => e.eventId)).toContain(21502);
   });
@@ -181,7 +180,7 @@ describe("a failed migration's Hyper-V events", () => {
         finishedAt: new Date(now.getTime() + 1000),
       },
     });
-    const { linkEventsToMigration } = await import("../../services/api/src/modules/events/service.ts");
+    const { linkEventsToMigration } = await import("@ferry/api/testing");
     expect(await linkEventsToMigration(api.server.app, late.id)).toBe(3);
     expect((await events({ migration: encodeGlobalID("Migration", late.id) })).totalCount).toBe(3);
 

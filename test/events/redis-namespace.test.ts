@@ -1,10 +1,10 @@
 // Two deployments sharing one Redis must not hear each other's hints: a hint names rows of its own
 // database, and a subscriber that looks up another database's host id answers an internal error
 // (seen as masked errors on hostChanged when test files shared CI's Redis). Real Redis.
+
+import { createLogger, redisNamespaceFor } from "@ferry/api/server";
+import { createAppPubSub, type PubSubHandle } from "@ferry/api/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { redisNamespaceFor } from "../../services/api/src/config.ts";
-import { createLogger } from "../../services/api/src/logger.ts";
-import { createAppPubSub, type PubSubHandle } from "../../services/api/src/pubsub.ts";
 
 const redisUrl = process.env.REDIS_URL || undefined;
 const handles: PubSubHandle[] = [];

@@ -2,8 +2,9 @@
 // The API's own retention worker (started with the other workers, a pass every second, batches of 2 so
 // every kind takes several batches) deletes old rows, and keeps recent rows and every row still needed:
 // open commands, commands/timeline/events of active migrations, audit entries within their window.
+
+import { pruneOnce } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pruneOnce } from "../../services/api/src/modules/retention/prune.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 
 const DAY = 86_400_000;

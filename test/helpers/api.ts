@@ -1,8 +1,6 @@
 // Starts the real API in this process on a free port with a fresh database, plus a tiny typed
 // GraphQL client that prints the query and response when a test's expectation fails.
-import { loadConfig } from "../../services/api/src/config.ts";
-import { createLogger } from "../../services/api/src/logger.ts";
-import { type ApiServer, startApiServer } from "../../services/api/src/server.ts";
+import { type ApiServer, createLogger, loadConfig, startApiServer } from "@ferry/api/server";
 import { freshDatabase, type TestDatabaseEnv } from "./database.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";

@@ -2,9 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
-import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
-import { startFleet } from "../../services/agent/src/fleet.ts";
+import { type SimWorld, startFleet, type WorldDefinition } from "@ferry/agent/simulator";
 import { ADMIN_TOKEN, eventually, type TestApi } from "./api.ts";
 
 export interface TestFleet {

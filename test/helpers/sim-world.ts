@@ -1,9 +1,8 @@
 // A small hand-made world for tests (also usable by the contract suite): three hosts, two Intel and
 // one AMD, shared storage on \\fs01\vms, and a manual clock.
 
-import type { Clock } from "../../services/agent/src/backends/simulator/world.ts";
-import type { Vm } from "../../services/agent/src/backends/types.ts";
-import type { HostDefinition, WorldDefinition } from "../../services/agent/src/backends/world.ts";
+import type { Clock, HostDefinition, WorldDefinition } from "@ferry/agent/simulator";
+import type { Vm } from "@ferry/agent/testing";
 
 export const GiB = 1024n ** 3n;
 

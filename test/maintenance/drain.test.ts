@@ -3,11 +3,10 @@
 // host within its migration limits and above its memory reserve at every sampled moment, never
 // targets a host in maintenance, re-places a failed move once, survives an API restart, lists what
 // cannot move with the failing checks; then endMaintenance(returnVms: true) brings the VMs back.
+
+import { type ApiServer, createLogger, loadConfig, startApiServer } from "@ferry/api/server";
+import { DEFAULT_MEMORY_RESERVE_BYTES } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../services/api/src/config.ts";
-import { createLogger } from "../../services/api/src/logger.ts";
-import { DEFAULT_MEMORY_RESERVE_BYTES } from "../../services/api/src/modules/placement/types.ts";
-import { type ApiServer, startApiServer } from "../../services/api/src/server.ts";
 import { ADMIN_TOKEN, eventually, gql, gqlOk, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { freePort } from "../helpers/processes.ts";

@@ -2,7 +2,7 @@
 // one on host-local storage; two that cannot: one on a switch no other host has, one clustered);
 // D1-D3 have room for them only together (each takes at most ~28 GiB after its reserve, the drain
 // needs ~39 GiB); D4 is empty and the roomiest, and is put in maintenance first.
-import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
+import type { WorldDefinition } from "@ferry/agent/simulator";
 import { GiB, testHost, testVm } from "../helpers/sim-world.ts";
 
 const id = (n: number) => `eeeeeeee-0000-4000-8000-${String(n).padStart(12, "0")}`;

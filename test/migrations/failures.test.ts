@@ -1,7 +1,8 @@
 // Issue 4: every failure of docs/hyperv.md ends the migration FAILED with its code, Hyper-V's
 // message, the event id, a diagnosis and a remedy (faults injected into the simulated Hyper-V).
+
+import type { HyperVErrorCode } from "@ferry/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HyperVErrorCode } from "../../services/agent/src/backends/types.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { GiB, testVm } from "../helpers/sim-world.ts";

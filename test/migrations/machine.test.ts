@@ -1,18 +1,19 @@
 // The migration state machine against a real database (no agents: each test drives the machine the
 // way the scheduler, the agent's reports, the client and the sweeper do). Issues 11 and 12.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../services/api/src/context.ts";
-import type { Migration } from "../../services/api/src/generated/prisma/client.ts";
-import { completeCommand } from "../../services/api/src/modules/agents/commands.ts";
-import { sweepLostAgents } from "../../services/api/src/modules/migrations/lifecycle.ts";
+
 import {
+  type App,
   claimStart,
+  completeCommand,
   enqueue,
   inTransaction,
+  type Migration,
   recordJobUpdate,
   requestCancel,
   start,
-} from "../../services/api/src/modules/migrations/machine.ts";
+  sweepLostAgents,
+} from "@ferry/api/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
 

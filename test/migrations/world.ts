@@ -1,6 +1,6 @@
 // Worlds for migration tests, built from the simulator's test fixtures.
 
-import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
+import type { WorldDefinition } from "@ferry/agent/simulator";
 import { GiB, testHost, testVm } from "../helpers/sim-world.ts";
 
 export const MOVE_GQL = /* GraphQL */ `

@@ -1,8 +1,9 @@
 // Issue 15: GET /metrics exposes every ferry_* metric with values that match what happened (two
 // succeeded moves -> ferry_migrations_total says 2), the yoga GraphQL metrics, Bearer auth on the API
 // port, FERRY_METRICS_LISTEN without a token, and no VM names or ids as labels.
+
+import { failNextAuditWrites } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failNextAuditWrites } from "../../services/api/src/modules/audit/service.ts";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { pairWorld } from "../migrations/world.ts";

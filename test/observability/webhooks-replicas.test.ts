@@ -3,8 +3,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { SimWorld } from "@ferry/agent/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
 import { ADMIN_TOKEN, eventually, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, postgresUrl, type TestDatabaseEnv } from "../helpers/database.ts";
 import {

@@ -5,9 +5,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { SimWorld } from "@ferry/agent/simulator";
+import { MIGRATION_VIEW_FIELDS } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SimWorld } from "../../services/agent/src/backends/simulator/index.ts";
-import { MIGRATION_VIEW_FIELDS } from "../../services/api/src/modules/webhooks/views.ts";
 import { ADMIN_TOKEN, eventually, gql, gqlOk } from "../helpers/api.ts";
 import { freshDatabase, type TestDatabaseEnv } from "../helpers/database.ts";
 import {

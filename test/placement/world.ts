@@ -1,6 +1,6 @@
 // The placement tests' fleet: HV1 holds 24 small VMs and two big ones, HV2 is nearly full, HV3 has
 // a 10 GiB VM, HV4 (the emptiest) one small VM, HV5 is AMD (no live move from Intel). Shared storage.
-import type { WorldDefinition } from "../../services/agent/src/backends/world.ts";
+import type { WorldDefinition } from "@ferry/agent/simulator";
 import { GiB, testHost, testVm } from "../helpers/sim-world.ts";
 
 const guid = (n: number) => `eeeeeeee-0000-4000-8000-${String(n).padStart(12, "0")}`;

@@ -5,8 +5,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { signedRequest } from "@ferry/api/testing";
 import { describe, expect, it } from "vitest";
-import { signedRequest } from "../../services/api/src/modules/webhooks/deliver.ts";
 import { ROOT } from "../helpers/processes.ts";
 
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");

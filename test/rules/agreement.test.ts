@@ -2,8 +2,9 @@
 // and the simulator's Move-VM; all three must reach the same verdict with the same failure code.
 // Before @ferry/hyperv: the Kerberos row FAILed preflight, the compatibility row passed preflight and
 // moved in the simulator, the network row had no check at all, and CredSSP PASSed.
+
+import { HyperVError } from "@ferry/agent/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HyperVError } from "../../services/agent/src/backends/types.ts";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { type FleetIds, fleetIds, PREFLIGHT_GQL } from "../migrations/world.ts";

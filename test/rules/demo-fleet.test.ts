@@ -2,8 +2,9 @@
 // every pair whose delegationPlan is complete passes preflight's authentication check; no cross-vendor
 // pair passes preflight, with or without processor compatibility; a move to the host without a
 // usable migration network (HV-A07) fails preflight.
+
+import { generateFleet } from "@ferry/agent/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateFleet } from "../../services/agent/src/backends/simulator/fleet.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { PREFLIGHT_GQL } from "../migrations/world.ts";

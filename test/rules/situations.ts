@@ -1,7 +1,7 @@
 // Host/VM situations for the rule-agreement test: one Kerberos and one CredSSP source, and one
 // destination per Hyper-V rule, each broken in exactly one way.
 
-import type { HostDefinition, WorldDefinition } from "../../services/agent/src/backends/world.ts";
+import type { HostDefinition, WorldDefinition } from "@ferry/agent/simulator";
 import { GiB, testHost, testVm } from "../helpers/sim-world.ts";
 
 export interface Situation {

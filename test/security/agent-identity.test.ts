@@ -1,7 +1,8 @@
 // Agent identity: a credential is bound to its host. It reports only for its own host, receives
 // only its own commands, answers only its own commands, and revoking it closes its socket.
+
+import { issueCommand } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCommand } from "../../services/api/src/modules/agents/commands.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { collect } from "../helpers/ws.ts";
 import { enrolledAgent } from "./principals.ts";

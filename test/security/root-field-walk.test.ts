@@ -2,10 +2,10 @@
 // with no token, with each role and as an agent. Denied calls are UNAUTHENTICATED / FORBIDDEN and
 // change nothing but the audit log (one DENIED entry per mutation call); allowed calls are never
 // refused and leave exactly one audit entry per mutation call.
+
+import { Prisma, TELEMETRY_OPERATIONS } from "@ferry/api/testing";
 import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Prisma } from "../../services/api/src/generated/prisma/client.ts";
-import { TELEMETRY_OPERATIONS } from "../../services/api/src/modules/audit/service.ts";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
 import { allPrincipals } from "./principals.ts";
 import { type Access, allowed, EXPECTED_ACCESS, type PrincipalName } from "./roles.ts";

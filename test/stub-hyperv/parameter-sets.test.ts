@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_SCRIPTS_DIR } from "@ferry/agent/testing";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SCRIPTS_DIR } from "../../services/agent/src/backends/powershell/index.ts";
 import { pwshOrSkipReason, STUB_MODULE } from "../helpers/pwsh.ts";
 
 interface CommandSets {
