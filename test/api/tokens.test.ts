@@ -1,12 +1,12 @@
 // API tokens: created by ADMIN with a role and an optional expiry, secret shown once and stored only
 // as a hash, listed without secrets, revoked at once (HTTP and open WebSockets alike).
-
 import { hashSecret } from "@ferry/api/testing";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "../helpers/api.ts";
+import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { collect } from "../helpers/ws.ts";
-import { createToken } from "../security/principals.ts";
-import { wsConnect, wsOnce } from "../security/transport.ts";
+import { createToken, enrolledAgent } from "../security/principals.ts";
+import { httpOnce, wsConnect, wsOnce } from "../security/transport.ts";
 
 let api: TestApi;
 beforeAll(async () => {
@@ -128,7 +128,7 @@ describe("API tokens", () => {
     expect(again.revokeApiToken.errors[0]!.__typename).toBe("ConflictError");
   });
 
-  it("a token revoked elsewhere (another replica) loses its socket at its next operation", async () => {
+  it("a token revoked on another replica loses its socket before its next operation is answered", async () => {
     const { secret, apiToken } = await createToken(api, "revoked-elsewhere", "VIEWER");
     const client = wsConnect(api.url, secret);
     const feed = collect(client, "subscription { hostChanged { name } }");
@@ -138,8 +138,10 @@ describe("API tokens", () => {
     const closed = new Promise<number>((resolve) =>
       client.on("closed", (e) => resolve((e as { code: number }).code)),
     );
-    // Straight in the database, as another replica would.
-    await revokeInDatabase(apiToken.id);
+    // What another replica does: commit the revocation, then publish it (Redis carries it across
+    // replicas; test/scale/replicas.test.ts runs that with two processes).
+    const tokenId = await revokeInDatabase(apiToken.id);
+    api.server.app.pubsub.publish("principalRevoked", { key: `token:${tokenId}`, reason: "token revoked" });
     const answer = await wsOnce(client, "{ viewer { name } }");
     expect(answer.data ?? null).toBeNull();
     expect(await closed).toBe(4403);
@@ -147,7 +149,7 @@ describe("API tokens", () => {
     await client.dispose();
   });
 
-  it("a token revoked elsewhere loses an idle socket within seconds (periodic check)", async () => {
+  it("a token revoked in the database only (no message) loses its socket within seconds (periodic check)", async () => {
     const { secret, apiToken } = await createToken(api, "revoked-idle", "VIEWER");
     const client = wsConnect(api.url, secret);
     const feed = collect(client, "subscription { hostChanged { name } }");
@@ -162,10 +164,85 @@ describe("API tokens", () => {
   }, 20_000);
 });
 
-async function revokeInDatabase(globalId: string) {
-  const { decodeGlobalID } = await import("@pothos/plugin-relay");
-  await api.server.app.db.prisma.apiToken.update({
-    where: { id: decodeGlobalID(globalId).id },
-    data: { revokedAt: new Date() },
+describe("a WebSocket's principal is cached for the socket's life", () => {
+  /** SQL statements the API sends to the database while `run` runs (every query goes through `pg`). */
+  async function statementsDuring(run: () => Promise<void>): Promise<string[]> {
+    const seen: string[] = [];
+    const original = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string };
+      seen.push(typeof first === "string" ? first : (first?.text ?? ""));
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    try {
+      await run();
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+    return seen;
+  }
+  /** Authentication looks a secret up by its hash (modules/auth/service.ts). */
+  const secretLookups = (sql: string[], table: string) =>
+    sql.filter((q) => q.includes(`"${table}"`) && q.includes('"secretHash"'));
+
+  it("operations over a user token's socket read no token row; HTTP requests do (the counter sees them)", async () => {
+    const { secret } = await createToken(api, "cached-user", "VIEWER");
+    const client = wsConnect(api.url, secret);
+    expect((await wsOnce(client, "{ viewer { name } }")).data).toEqual({ viewer: { name: "cached-user" } });
+    const overSocket = await statementsDuring(async () => {
+      for (let i = 0; i < 20; i++) {
+        expect((await wsOnce(client, "{ viewer { name } }")).data).toEqual({
+          viewer: { name: "cached-user" },
+        });
+      }
+    });
+    expect(secretLookups(overSocket, "ApiToken")).toEqual([]);
+    const overHttp = await statementsDuring(async () => {
+      expect((await httpOnce(api.url, "{ viewer { name } }", secret)).data).toEqual({
+        viewer: { name: "cached-user" },
+      });
+    });
+    expect(secretLookups(overHttp, "ApiToken").length).toBeGreaterThan(0);
+    await client.dispose();
   });
+
+  it("operations over an agent's socket read no credential row", async () => {
+    const { credential } = await enrolledAgent(api, "HV-CACHED");
+    const client = wsConnect(api.url, credential);
+    expect((await wsOnce(client, "{ viewer { name } }")).data).toEqual({
+      viewer: { name: "agent:HV-CACHED" },
+    });
+    const overSocket = await statementsDuring(async () => {
+      for (let i = 0; i < 20; i++) await wsOnce(client, "{ viewer { name } }");
+    });
+    expect(secretLookups(overSocket, "AgentCredential")).toEqual([]);
+    await client.dispose();
+  });
+
+  it("a token that expires while its socket is open is refused at its next operation and the socket closes", async () => {
+    const { secret, apiToken } = await createToken(api, "expiring", "VIEWER");
+    const { decodeGlobalID } = await import("@pothos/plugin-relay");
+    const expiresAt = new Date(Date.now() + 5000);
+    await api.server.app.db.prisma.apiToken.update({
+      where: { id: decodeGlobalID(apiToken.id).id },
+      data: { expiresAt },
+    });
+    const client = wsConnect(api.url, secret);
+    const closed = new Promise<number>((resolve) =>
+      client.on("closed", (e) => resolve((e as { code: number }).code)),
+    );
+    expect((await wsOnce(client, "{ viewer { name } }")).data).toEqual({ viewer: { name: "expiring" } });
+    await eventually(async () => Date.now() > expiresAt.getTime() + 10, 20_000, "token expired");
+    const after = await wsOnce(client, "{ viewer { name } }");
+    expect(after.data ?? null).toBeNull();
+    expect(await closed).toBe(4403);
+    await client.dispose();
+  }, 30_000);
+});
+
+async function revokeInDatabase(globalId: string): Promise<string> {
+  const { decodeGlobalID } = await import("@pothos/plugin-relay");
+  const { id } = decodeGlobalID(globalId);
+  await api.server.app.db.prisma.apiToken.update({ where: { id }, data: { revokedAt: new Date() } });
+  return id;
 }

@@ -15,6 +15,7 @@ import {
 } from "../helpers/processes.ts";
 import { collect, wsClient } from "../helpers/ws.ts";
 import { fleetIds, MIGRATION_GQL, MOVE_GQL, PREFLIGHT_GQL, pairWorld } from "../migrations/world.ts";
+import { wsConnect, wsOnce } from "../security/transport.ts";
 
 const redisUrl = process.env.REDIS_URL || undefined;
 
@@ -27,6 +28,9 @@ async function startReplica(name: string) {
   const { url, proc, port } = await startApiProcess({
     FERRY_REPLICA_ID: name,
     REDIS_URL: redisUrl!,
+    // The database backstop out of the way: a revoked token's socket on the other replica can only be
+    // closed by the revocation message through Redis.
+    FERRY_SOCKET_SWEEP_SECONDS: "3600",
     ...database.env,
   });
   replicas.push({ name, url, proc, port });
@@ -95,6 +99,35 @@ describe.skipIf(!postgresUrl || !redisUrl)(
       expect(report.migrationPreflight.checks.find((c) => c.name === "compare-vm")).toMatchObject({
         status: "PASS",
       });
+    });
+
+    it("revoking a token on replica B closes its socket on replica A at once (through Redis)", async () => {
+      const created = await gqlOk<{ createApiToken: { secret: string; apiToken: { id: string } } }>(
+        url(B),
+        `mutation { createApiToken(input: {name: "revoked-across", role: VIEWER}) { secret apiToken { id } errors { message } } }`,
+      );
+      const { secret, apiToken } = created.createApiToken;
+      const client = wsConnect(url(A), secret);
+      expect((await wsOnce(client, "{ viewer { name } }")).data).toEqual({
+        viewer: { name: "revoked-across" },
+      });
+      const closed = new Promise<{ code: number; at: number }>((resolve) =>
+        client.on("closed", (e) => resolve({ code: (e as { code: number }).code, at: Date.now() })),
+      );
+      const revokedAt = Date.now();
+      await gqlOk(url(B), "mutation($id: ID!) { revokeApiToken(id: $id) { errors { message } } }", {
+        id: apiToken.id,
+      });
+      // The sweep runs hourly here: only the message can close it, and it does within the wait.
+      const end = await Promise.race([
+        closed,
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 20_000)),
+      ]);
+      expect(end?.code).toBe(4403);
+      console.log(
+        `revocation on B closed the socket on A ${end!.at - revokedAt} ms after the mutation was sent`,
+      );
+      await client.dispose();
     });
 
     it("holds the host limit under concurrent requests on both replicas, starts each move once, and streams progress across replicas", async () => {

@@ -129,7 +129,7 @@ export async function createApp(config: Config, logger: Logger): Promise<AppRoot
   }
   const inflight = createInflight();
   const hooks = createHooks<AppEvents>((err, name) => logger.error({ err, event: name }, "reaction failed"));
-  const sockets = createSocketRegistry({ db, logger, inflight });
+  const sockets = createSocketRegistry({ db, logger, inflight, pubsub: pubsub.pubsub }, config.socketSweepMs);
   const app: App = {
     config,
     logger,

@@ -70,6 +70,7 @@ const schema = z.object({
   ),
   FERRY_READINESS_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   FERRY_WS_PING_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  FERRY_SOCKET_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   // Retention (modules/retention): days to keep each kind of row; 0 keeps them forever.
   FERRY_RETENTION_COMMAND_DAYS: z.coerce.number().int().min(0).default(30),
   FERRY_RETENTION_PROGRESS_DAYS: z.coerce.number().int().min(0).default(90),
@@ -111,6 +112,11 @@ export interface Config {
   readinessTimeoutMs: number;
   /** WebSocket keepalive: a ping every interval; a socket that did not answer the previous one is dropped. */
   wsPingIntervalMs: number;
+  /**
+   * Backstop for revocations a replica did not hear (principalRevoked lost, a token revoked by hand in
+   * the database) and tokens that expired on idle sockets: the socket registry's database check interval.
+   */
+  socketSweepMs: number;
   agentLostAfterSeconds: number;
   /** A running move without a job report this long, agent connected: ask the agent (JOB_STATUS). */
   jobQuietAfterSeconds: number;
@@ -215,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbTimeouts: { connectMs: e.FERRY_DB_CONNECT_TIMEOUT_MS, statementMs: e.FERRY_DB_STATEMENT_TIMEOUT_MS },
     readinessTimeoutMs: e.FERRY_READINESS_TIMEOUT_MS,
     wsPingIntervalMs: e.FERRY_WS_PING_SECONDS * 1000,
+    socketSweepMs: e.FERRY_SOCKET_SWEEP_SECONDS * 1000,
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
     jobQuietAfterSeconds: e.FERRY_JOB_QUIET_AFTER_SECONDS,
     retention: {

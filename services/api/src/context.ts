@@ -40,6 +40,11 @@ export type AppEvents = {
 export interface SocketCloser {
   /** Closes every socket of `key` on this replica; returns how many. */
   close(key: string, reason: string): number;
+  /**
+   * A principal was revoked (committed): closes its sockets here at once and tells every other replica
+   * through the pubsub (Redis with REDIS_URL), which close theirs on the message.
+   */
+  revoke(key: string, reason: string): void;
 }
 
 /** Long-lived services shared by every request, built once by app.ts (the composition root). */

@@ -23,6 +23,11 @@ export type PubSubTopics = {
   hostOperationChanged: [payload: { operationId: string; hostId: string }];
   /** A Hyper-V-VMMS-Admin event of a host was stored (eventRowId: HostEvent.id). */
   hostEventStored: [payload: { hostId: string; eventRowId: string }];
+  /**
+   * A token, agent credential or enrollment was revoked or used (committed): every replica closes the
+   * sockets of that principal key (security/sockets.ts), which cache their principal for their life.
+   */
+  principalRevoked: [payload: { key: string; reason: string }];
   /** Asks the replica holding this agent's socket to drop it (credential revoked). */
   agentDisconnect: [hostId: string, payload: { reason: string }];
 };

@@ -1,6 +1,9 @@
-// Open WebSockets per principal, so revoking a token or an agent credential closes its sockets.
-// Revocation closes them at once on the replica that revoked; a periodic sweep of the database (the
-// source of truth) closes the ones held by other replicas, and those whose token expired.
+// Open WebSockets per principal, so revoking a token or an agent credential closes its sockets. A
+// socket's principal is cached for the socket's life (ws.ts: no operation reads the token table), so
+// this registry is what ends it: a revocation closes the sockets at once on the replica that revoked
+// and, through the pubsub's principalRevoked (Redis with REDIS_URL), on every other replica. A periodic
+// sweep of the database (the source of truth) is the backstop: it closes what a lost message missed,
+// tokens revoked by hand in the database, and expired tokens of idle sockets.
 import type { App, Principal, SocketCloser } from "../context.ts";
 
 /** Close code sent to a socket whose token was revoked or expired (graphql-ws: Forbidden). */
@@ -26,11 +29,18 @@ export function principalKey(p: Principal): string {
   return `enrollment:${p.enrollmentId}`;
 }
 
-/** The registry needs the database, not the whole App (which holds the registry as `sockets`). */
-type Deps = Pick<App, "db" | "logger" | "inflight">;
+/** The registry needs the database and pubsub, not the whole App (which holds the registry as `sockets`). */
+type Deps = Pick<App, "db" | "logger" | "inflight" | "pubsub">;
+
+/**
+ * How long a revoked key is remembered: a socket whose connection_init read the token just before the
+ * revocation committed, and that registers after the message arrived, is closed when it registers.
+ */
+const REMEMBER_REVOKED_MS = 60_000;
 
 export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry {
   const byKey = new Map<string, Set<Closable>>();
+  const revokedAt = new Map<string, number>();
   const close = (key: string, reason: string) => {
     const sockets = byKey.get(key);
     if (!sockets) return 0;
@@ -38,9 +48,29 @@ export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry 
     for (const s of sockets) s.close(CLOSE_REVOKED, `Forbidden: ${reason}`);
     return sockets.size;
   };
+  const remember = (key: string) => {
+    const now = Date.now();
+    for (const [k, at] of revokedAt) if (now - at > REMEMBER_REVOKED_MS) revokedAt.delete(k);
+    revokedAt.set(key, now);
+  };
+  let messages: AsyncIterator<{ key: string; reason: string }> | undefined;
+  const listen = async (iterator: AsyncIterator<{ key: string; reason: string }>) => {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      remember(next.value.key);
+      const closed = close(next.value.key, next.value.reason);
+      if (closed) app.logger.debug({ key: next.value.key, closed }, "sockets of a revoked principal closed");
+    }
+  };
   const registry: SocketRegistry = {
     add(principal, socket) {
       const key = principalKey(principal);
+      const at = revokedAt.get(key);
+      if (at !== undefined && Date.now() - at <= REMEMBER_REVOKED_MS) {
+        socket.close(CLOSE_REVOKED, "Forbidden: revoked");
+        return () => {};
+      }
       const set = byKey.get(key) ?? new Set();
       set.add(socket);
       byKey.set(key, set);
@@ -50,6 +80,11 @@ export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry 
       };
     },
     close,
+    revoke(key, reason) {
+      remember(key);
+      close(key, reason);
+      app.pubsub.publish("principalRevoked", { key, reason });
+    },
     async sweep() {
       const ids = (prefix: string) =>
         [...byKey.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
@@ -92,6 +127,10 @@ export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry 
     },
     size: () => [...byKey.values()].reduce((n, s) => n + s.size, 0),
     start() {
+      if (!messages) {
+        messages = app.pubsub.subscribe("principalRevoked")[Symbol.asyncIterator]();
+        void listen(messages).catch((err) => app.logger.warn({ err }, "revocation messages stopped"));
+      }
       timer ??= setInterval(() => {
         if (sweeping || byKey.size === 0) return;
         sweeping = true;
@@ -105,6 +144,8 @@ export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry 
     async stop() {
       clearInterval(timer);
       timer = undefined;
+      await messages?.return?.();
+      messages = undefined;
     },
   };
   let sweeping = false;

@@ -1,5 +1,7 @@
-// graphql-ws on the HTTP server's /graphql: authentication at connection_init, the rate limit and a
-// revocation check per operation, one context through yoga's envelop. A bad operation (syntax error,
+// graphql-ws on the HTTP server's /graphql: authentication at connection_init (the principal is then
+// cached for the socket's life: no operation reads the token table; revocation closes the socket on
+// every replica through security/sockets.ts), the rate limit and an expiry check per operation, one
+// context through yoga's envelop. A bad operation (syntax error,
 // oversized or too deep document, database away) is an error for that operation only: the socket and
 // its other subscriptions go on. Keepalive pings drop sockets whose peer stopped answering.
 import { randomUUID } from "node:crypto";
@@ -7,10 +9,10 @@ import type http from "node:http";
 import type https from "node:https";
 import { type ExecutionArgs, GraphQLError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { App, Principal } from "../context.ts";
 import { bearer } from "../modules/auth/secrets.ts";
-import { authenticate } from "../modules/auth/service.ts";
+import { authenticateSession } from "../modules/auth/service.ts";
 import { rateKey } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
 import { CLOSE_REVOKED, type SocketRegistry } from "../security/sockets.ts";
@@ -21,7 +23,8 @@ type Enveloped = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: 
 
 type Extra = {
   principal: Principal | null;
-  secret: string | null;
+  /** When the principal's secret expires (ms since the epoch; null: never). */
+  expiresAtMs: number | null;
   rateKey: string;
   untrack?: () => void;
 };
@@ -64,9 +67,9 @@ export function createWebSocketServer(options: {
   });
   const authenticated = async (secret: string | null) => {
     try {
-      return { principal: await authenticate(app, secret), error: null };
+      return { session: await authenticateSession(app, secret), error: null };
     } catch (error) {
-      return { principal: null, error: operationError(error) };
+      return { session: null, error: operationError(error) };
     }
   };
   const graphqlWs = useServer<{ authorization?: string }, Extra>(
@@ -78,7 +81,8 @@ export function createWebSocketServer(options: {
         const header =
           typeof ctx.connectionParams?.authorization === "string" ? ctx.connectionParams.authorization : null;
         const secret = bearer(header);
-        const { principal, error } = await authenticated(secret);
+        const { session, error } = await authenticated(secret);
+        const principal = session?.principal ?? null;
         if (error) {
           // 1013 "try again later": the database is away, not the credential.
           ctx.extra.socket.close(1013, "SERVICE_UNAVAILABLE: retry shortly");
@@ -93,7 +97,7 @@ export function createWebSocketServer(options: {
           return false;
         }
         ctx.extra.principal = principal;
-        ctx.extra.secret = secret;
+        ctx.extra.expiresAtMs = session?.expiresAt?.getTime() ?? null;
         ctx.extra.rateKey = rateKey(header, ctx.extra.request.socket.remoteAddress);
         // Tracked so that revoking the token (or its expiry) closes this socket.
         ctx.extra.untrack = sockets.add(principal, ctx.extra.socket);
@@ -116,10 +120,11 @@ export function createWebSocketServer(options: {
             }),
           ];
         }
-        // The database decides: a token revoked since connection_init (on any replica) ends the socket.
-        const { principal, error } = await authenticated(ctx.extra.secret ?? null);
-        if (error) return error;
-        if (!principal) {
+        // The principal is cached: a revocation (any replica) closes the socket through the registry. What
+        // is left to check per operation needs no database: the expiry, and a socket already closing.
+        const expiresAtMs = ctx.extra.expiresAtMs ?? null;
+        const expired = expiresAtMs !== null && expiresAtMs <= Date.now();
+        if (expired || ctx.extra.socket.readyState !== WebSocket.OPEN) {
           // After graphql-ws has sent this operation's error (closing inside onSubscribe races it).
           setImmediate(() => ctx.extra.socket.close(CLOSE_REVOKED, "Forbidden: token revoked or expired"));
           return [new GraphQLError("Token revoked or expired", { extensions: { code: "UNAUTHENTICATED" } })];

@@ -9,6 +9,17 @@ const BOOTSTRAP_NAME = "bootstrap-admin";
 
 /** Resolves a bearer secret; null when unknown, revoked or expired. Never throws for bad input. */
 export async function authenticate(app: App, secret: string | null): Promise<Principal | null> {
+  return (await authenticateSession(app, secret))?.principal ?? null;
+}
+
+/** A principal and when its secret expires (null: never), for callers that keep it (a WebSocket). */
+export interface Session {
+  principal: Principal;
+  expiresAt: Date | null;
+}
+
+/** Like authenticate, with the secret's expiry. */
+export async function authenticateSession(app: App, secret: string | null): Promise<Session | null> {
   if (!secret || secret.length > 200) return null;
   const hash = hashSecret(secret);
   const prisma = app.db.prisma;
@@ -23,12 +34,18 @@ export async function authenticate(app: App, secret: string | null): Promise<Pri
     if (!cred.lastUsedAt || now.getTime() - cred.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await prisma.agentCredential.update({ where: { id: cred.id }, data: { lastUsedAt: now } });
     }
-    return { kind: "agent", credentialId: cred.id, hostId: cred.hostId, hostName: cred.host.name };
+    return {
+      principal: { kind: "agent", credentialId: cred.id, hostId: cred.hostId, hostName: cred.host.name },
+      expiresAt: null,
+    };
   }
   if (kind === "enrollment") {
     const e = await prisma.agentEnrollment.findUnique({ where: { secretHash: hash } });
     if (!e || e.usedAt || e.expiresAt <= now || !sameHash(e.secretHash, hash)) return null;
-    return { kind: "enrollment", enrollmentId: e.id, hostName: e.hostName };
+    return {
+      principal: { kind: "enrollment", enrollmentId: e.id, hostName: e.hostName },
+      expiresAt: e.expiresAt,
+    };
   }
   const token = await prisma.apiToken.findUnique({ where: { secretHash: hash } });
   if (
@@ -43,7 +60,10 @@ export async function authenticate(app: App, secret: string | null): Promise<Pri
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await prisma.apiToken.update({ where: { id: token.id }, data: { lastUsedAt: now } });
   }
-  return { kind: "user", tokenId: token.id, name: token.name, role: token.role };
+  return {
+    principal: { kind: "user", tokenId: token.id, name: token.name, role: token.role },
+    expiresAt: token.expiresAt,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 // API tokens (create, revoke, list) and revocation of agent credentials. Revoking closes the
-// holder's WebSockets at once on this replica; other replicas notice within seconds (sockets.ts).
+// holder's WebSockets at once on every replica (the pubsub's principalRevoked; sockets.ts).
 import type { App } from "../../context.ts";
 import type { Prisma, Role } from "../../generated/prisma/client.ts";
 import { type AuditIn, withAudit } from "../audit/service.ts";
@@ -75,7 +75,7 @@ export async function revokeApiToken(app: App, id: string, audit?: AuditIn) {
     if (count !== 1) throw new ConflictError(`token ${token.name} is already revoked`);
     return tx.apiToken.findUniqueOrThrow({ where: { id } });
   });
-  app.sockets.close(`token:${id}`, "token revoked");
+  app.sockets.revoke(`token:${id}`, "token revoked");
   return revoked;
 }
 
@@ -92,7 +92,7 @@ export async function revokeAgentCredentials(app: App, hostId: string, audit?: A
     });
     return { host, active };
   });
-  for (const c of active) app.sockets.close(`agent:${c.id}`, "agent credential revoked");
+  for (const c of active) app.sockets.revoke(`agent:${c.id}`, "agent credential revoked");
   app.pubsub.publish("agentDisconnect", hostId, { reason: "credential revoked" });
   return { host, revokedCount: active.length };
 }
