@@ -244,6 +244,66 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
       });
     });
 
+    describe("save and shut down (a maintenance's SAVE / SHUT_DOWN policy)", () => {
+      it("saves a running VM, frees its memory, and leaves a saved or off VM as it is", async () => {
+        const w = await world();
+        const hv1 = w.backend("HV1");
+        const before = await hv1.getInventory();
+        const web = vmNamed(before, "web-01")!;
+        expect(web.state).toBe("RUNNING");
+        expect(await hv1.saveVm(VM_IDS.web)).toEqual({ state: "SAVED", changed: true });
+        const after = await hv1.getInventory();
+        expect(vmNamed(after, "web-01")).toMatchObject({ state: "SAVED", memoryAssignedBytes: 0n });
+        expect(after.host.memoryAvailableBytes - before.host.memoryAvailableBytes).toBe(
+          web.memoryAssignedBytes,
+        );
+        // Run again (an agent that died before answering): nothing changes.
+        expect(await hv1.saveVm(VM_IDS.web)).toEqual({ state: "SAVED", changed: false });
+        expect(await hv1.saveVm(VM_IDS.off)).toEqual({ state: "OFF", changed: false });
+        expect(await codeOf(hv1.saveVm("0a1b2c3d-0000-4000-8000-0000000000ff"))).toBe("VM_NOT_FOUND");
+        // Another host's VM is not this host's to save.
+        expect(await codeOf(w.backend("HV2").saveVm(VM_IDS.db))).toBe("VM_NOT_FOUND");
+      });
+
+      it("shuts a running guest down to Off, never turning off one whose guest does not answer", async () => {
+        const w = await world();
+        const hv1 = w.backend("HV1");
+        const before = await hv1.getInventory();
+        const db = vmNamed(before, "db-01")!;
+        expect(await hv1.stopVm(VM_IDS.db)).toEqual({ state: "OFF", changed: true });
+        const after = await hv1.getInventory();
+        expect(vmNamed(after, "db-01")).toMatchObject({ state: "OFF", memoryAssignedBytes: 0n });
+        expect(after.host.memoryAvailableBytes - before.host.memoryAvailableBytes).toBe(
+          db.memoryAssignedBytes,
+        );
+        expect(await hv1.stopVm(VM_IDS.db)).toEqual({ state: "OFF", changed: false });
+
+        await w.injectFault("web-01", "SHUTDOWN_UNAVAILABLE");
+        const refused = await errorOf(hv1.stopVm(VM_IDS.web));
+        expect(refused.code).toBe("SHUTDOWN_UNAVAILABLE");
+        expect(refused.message).toContain("web-01");
+        // Not turned off: still running, its memory still held.
+        const still = await hv1.getInventory();
+        expect(vmNamed(still, "web-01")!.state).toBe("RUNNING");
+        expect(still.host.memoryAvailableBytes).toBe(after.host.memoryAvailableBytes);
+        // A saved VM is not shut down (it holds no memory; its saved state is kept).
+        expect(await hv1.saveVm(VM_IDS.web)).toEqual({ state: "SAVED", changed: true });
+        expect(await hv1.stopVm(VM_IDS.web)).toEqual({ state: "SAVED", changed: false });
+      });
+
+      it("refuses a VM that is moving", async () => {
+        const w = await world();
+        const hv1 = w.backend("HV1");
+        // db-01 (32 GiB) moves long enough for both calls, as in "cancels a running move".
+        const job = await hv1.startMoveVm(live(VM_IDS.db, "HV2"));
+        expect(await codeOf(hv1.saveVm(VM_IDS.db))).toBe("INVALID_VM_STATE");
+        expect(await codeOf(hv1.stopVm(VM_IDS.db))).toBe("INVALID_VM_STATE");
+        await hv1.cancelJob(job.jobId);
+        expect((await waitForJob(hv1, job.jobId)).state).toBe("CANCELLED");
+        expect(vmNamed(await hv1.getInventory(), "db-01")!.state).toBe("RUNNING");
+      });
+    });
+
     describe("compareVm", () => {
       it("reports nothing for a compatible move and Hyper-V's incompatibilities otherwise", async () => {
         const w = await world();
@@ -662,6 +722,11 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
         const w = await world(contractWorld({ hostileMarker: marker }));
         const hv1 = w.backend("HV1");
         expect(await codeOf(hv1.setProcessorCompatibility(VM_IDS.evil, true))).toBe("INVALID_VM_STATE");
+        await w.injectFault(evil, "SHUTDOWN_UNAVAILABLE");
+        const refused = await errorOf(hv1.stopVm(VM_IDS.evil));
+        expect(refused.code).toBe("SHUTDOWN_UNAVAILABLE");
+        // The name verbatim (messages are whitespace-collapsed for logs).
+        expect(refused.message.replace(/\s+/g, " ")).toContain(evil.replace(/\s+/g, " "));
         const done = await waitForJob(hv1, (await hv1.startMoveVm(live(VM_IDS.evil, "HV2"))).jobId);
         expect(done.state).toBe("COMPLETED");
         expect(vmNamed(await w.backend("HV2").getInventory(), evil)?.vmId).toBe(VM_IDS.evil);
@@ -678,6 +743,8 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
           expect(await codeOf(hv1.startMoveVm(live(VM_IDS.off, payload)))).toBe("INVALID_PARAMETER");
           expect(await codeOf(hv1.compareVm(VM_IDS.web, payload))).toBe("INVALID_PARAMETER");
           expect(await codeOf(hv1.setProcessorCompatibility(payload, true))).toBe("VM_NOT_FOUND");
+          expect(await codeOf(hv1.saveVm(payload))).toBe("VM_NOT_FOUND");
+          expect(await codeOf(hv1.stopVm(payload))).toBe("VM_NOT_FOUND");
           expect(await codeOf(hv1.addMigrationNetwork({ subnet: payload, priority: 1 }))).toBe(
             "INVALID_PARAMETER",
           );

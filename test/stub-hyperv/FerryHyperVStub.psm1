@@ -10,6 +10,7 @@
 #   events:       { <host>: [ { recordId, eventId, level, timeCreated, message, vmName } ] }
 #   nextRecordId: { <host>: <next EventRecordID> }
 #   faults:       { <vmName>: <HyperVErrorCode | "LONG_BLACKOUT"> } one-shot, consumed by the next move
+#                 (SHUTDOWN_UNAVAILABLE: by the next Stop-VM, whose guest does not answer)
 # Environment: FERRY_STUB_STATE (state file path), FERRY_STUB_HOST (the host this session is on).
 # Jobs advance with wall-clock time scaled by the definition's timeScale; every call first settles
 # the jobs that ended (moving VMs, failing jobs at Hyper-V's failure points, logging events).
@@ -384,6 +385,8 @@ function Get-StubActiveJobs($State) { @($State.jobs | Where-Object { $_.jobState
 function Use-StubFault($State, $Vm) {
   $name = [string]$Vm.name
   if (-not $State.faults.Contains($name)) { return $null }
+  # The guest's fault, for Stop-VM (below), not a move's.
+  if ($State.faults[$name] -eq 'SHUTDOWN_UNAVAILABLE') { return $null }
   $code = $State.faults[$name]
   $State.faults.Remove($name)
   $code
@@ -839,6 +842,90 @@ function Set-VMProcessor {
     $null
   }
   if ($failure) { $PSCmdlet.ThrowTerminatingError((New-StubError $failure 'InvalidState' 'InvalidOperation')) }
+}
+
+# Save-VM / Stop-VM on the state file: the VM no longer runs here, so like Hyper-V it reports no
+# assigned memory and no uptime (its memory is free on the host). A VM that moves, or is in a
+# transitional state, is refused as Hyper-V refuses it.
+function Set-StubVmParked($Target, [string]$To) {
+  $Target.state = $To
+  $Target.memoryAssignedBytes = '0'
+  $Target.cpuUsage = 0
+  $Target.uptimeSeconds = 0
+}
+
+function Get-StubPowerRefusal($State, $Target, [string[]]$Allowed) {
+  $busy = @(Get-StubActiveJobs $State | Where-Object { $_.vmId -eq $Target.vmId }).Count -gt 0
+  if ($busy -or $Target.state -notin $Allowed) {
+    return "The operation cannot be performed while the virtual machine '$($Target.name)' is in its current state."
+  }
+  $null
+}
+
+# https://learn.microsoft.com/powershell/module/hyper-v/save-vm?view=windowsserver2016-ps
+function Save-VM {
+  [CmdletBinding(DefaultParameterSetName = 'Name', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'Name')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'Name')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'Name')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'Name', Mandatory, Position = 0, ValueFromPipeline)][Alias('VMName')][string[]]$Name,
+    [Parameter(ParameterSetName = 'VMObject', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject[]]$VM,
+    [switch]$AsJob,
+    [switch]$Passthru
+  )
+  Assert-StubSimulated $PSBoundParameters 'Save-VM' @('VM')
+  if ($VM.Count -ne 1) { throw 'FerryHyperVStub: Save-VM simulates one VM at a time.' }
+  $one = $VM[0]
+  $failure = Use-StubState -Write {
+    param($state)
+    $target = Resolve-StubVm $state $one
+    $refusal = Get-StubPowerRefusal $state $target @('RUNNING', 'PAUSED')
+    if ($refusal) { return $refusal }
+    Set-StubVmParked $target 'SAVED'
+    $null
+  }
+  if ($failure) { $PSCmdlet.ThrowTerminatingError((New-StubError $failure 'InvalidState' 'InvalidOperation')) }
+}
+
+# https://learn.microsoft.com/powershell/module/hyper-v/stop-vm?view=windowsserver2016-ps
+# Only the guest shutdown is simulated (no -Force, -TurnOff, -Save). A guest that does not answer
+# (fault SHUTDOWN_UNAVAILABLE, one-shot) makes Stop-VM ask whether to turn the VM off; in the agent's
+# non-interactive session that question fails the call and the VM keeps running.
+function Stop-VM {
+  [CmdletBinding(DefaultParameterSetName = 'Name', SupportsShouldProcess)]
+  param(
+    [Parameter(ParameterSetName = 'Name')][object[]]$CimSession,
+    [Parameter(ParameterSetName = 'Name')][string[]]$ComputerName,
+    [Parameter(ParameterSetName = 'Name')][pscredential[]]$Credential,
+    [Parameter(ParameterSetName = 'Name', Mandatory, Position = 0, ValueFromPipeline)][Alias('VMName')][string[]]$Name,
+    [Parameter(ParameterSetName = 'VMObject', Mandatory, Position = 0, ValueFromPipeline)][PSTypeName('Microsoft.HyperV.PowerShell.VirtualMachine')][psobject[]]$VM,
+    [switch]$Save,
+    [switch]$TurnOff,
+    [switch]$Force,
+    [switch]$AsJob,
+    [switch]$Passthru
+  )
+  Assert-StubSimulated $PSBoundParameters 'Stop-VM' @('VM')
+  if ($VM.Count -ne 1) { throw 'FerryHyperVStub: Stop-VM simulates one VM at a time.' }
+  $one = $VM[0]
+  $failure = Use-StubState -Write {
+    param($state)
+    $target = Resolve-StubVm $state $one
+    $refusal = Get-StubPowerRefusal $state $target @('RUNNING')
+    if ($refusal) { return @{ message = $refusal; id = 'InvalidState'; category = 'InvalidOperation' } }
+    $name = [string]$target.name
+    if ($state.faults.Contains($name) -and $state.faults[$name] -eq 'SHUTDOWN_UNAVAILABLE') {
+      $state.faults.Remove($name)
+      return @{
+        message = "The virtual machine '$name' could not be shut down: its guest did not answer the shutdown request, and turning it off needs a confirmation. PowerShell is in NonInteractive mode. Read and Prompt functionality is not available."
+        id = 'HostException'; category = 'InvalidOperation'
+      }
+    }
+    Set-StubVmParked $target 'OFF'
+    $null
+  }
+  if ($failure) { $PSCmdlet.ThrowTerminatingError((New-StubError $failure.message $failure.id $failure.category)) }
 }
 
 function Test-StubSwitchMissing($Vm, $Destination) {
@@ -1642,7 +1729,7 @@ function Get-ADComputer {
 Export-ModuleMember -Function @(
   'Get-VMHost', 'Get-VMHostSupportedVersion', 'Set-VMHost', 'Enable-VMMigration', 'Disable-VMMigration',
   'Get-VMMigrationNetwork', 'Add-VMMigrationNetwork', 'Set-VMMigrationNetwork', 'Remove-VMMigrationNetwork',
-  'Get-VMSwitch', 'Get-VM', 'Get-VMHardDiskDrive', 'Get-VHD', 'Get-VMNetworkAdapter', 'Get-VMProcessor', 'Set-VMProcessor',
+  'Get-VMSwitch', 'Get-VM', 'Get-VMHardDiskDrive', 'Get-VHD', 'Get-VMNetworkAdapter', 'Get-VMProcessor', 'Set-VMProcessor', 'Save-VM', 'Stop-VM',
   'Compare-VM', 'Move-VM', 'Move-VMStorage', 'Get-CimInstance', 'Invoke-CimMethod', 'Get-WinEvent',
   'Get-NetFirewallRule', 'Get-NetFirewallPortFilter', 'Get-NetAdapter', 'Get-NetAdapterRdma', 'Get-NetIPAddress', 'Get-Volume', 'Get-ADComputer'
 )

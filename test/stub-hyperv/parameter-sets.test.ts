@@ -91,6 +91,11 @@ describe.skipIf(skip)("the stub Hyper-V module's parameters", () => {
       "Set-VMHost -VirtualMachineMigrationEnabled $true": "NamedParameterNotFound",
       "Move-VMStorage -VM $vm -DestinationStoragePath D:\\x -IncludeStorage": "NamedParameterNotFound",
       "Get-WinEvent -LogName x -MaxEvents 0": "ParameterArgumentValidationError",
+      // Neither Save-VM nor Stop-VM takes -Id (the scripts pass the VM object of Get-VM -Id).
+      "Save-VM -Id ([guid]::Empty)": "NamedParameterNotFound",
+      "Stop-VM -Id ([guid]::Empty)": "NamedParameterNotFound",
+      "Save-VM -VM $vm -Force": "NamedParameterNotFound",
+      "Stop-VM -VM $vm -Shutdown": "NamedParameterNotFound",
     });
   });
 
@@ -106,6 +111,8 @@ describe.skipIf(skip)("the stub Hyper-V module's parameters", () => {
       "Move-VMStorage -VM $vm -DestinationStoragePath D:\\x -Vhds @(@{})": "AmbiguousParameterSet",
       "Get-VM -Name a -Id ([guid]::Empty)": "AmbiguousParameterSet",
       "Move-VM -VM $notAVm -DestinationHost HV2 -IncludeStorage:$false": "MismatchedPSTypeName",
+      "Stop-VM -VM $vm -Name vm": "AmbiguousParameterSet",
+      "Save-VM -VM $notAVm": "MismatchedPSTypeName",
     });
   });
 
@@ -127,6 +134,8 @@ describe.skipIf(skip)("the stub Hyper-V module's parameters", () => {
       "Get-VMNetworkAdapter -VM $vm",
       "Get-VMProcessor -VM $vm",
       "Set-VMProcessor -VM $vm -CompatibilityForMigrationEnabled $true",
+      "Save-VM -VM $vm -Confirm:$false",
+      "Stop-VM -VM $vm -Confirm:$false",
       "Compare-VM -VM $vm -DestinationHost HV2 -IncludeStorage:$false",
       "Move-VM -VM $vm -DestinationHost HV2 -IncludeStorage:$false -AsJob",
       "Move-VM -VM $vm -DestinationHost HV2 -IncludeStorage -DestinationStoragePath D:\\x -AsJob",

@@ -8,6 +8,7 @@ import {
   migrationNetworkSchema,
   migrationSettingsSchema,
   PERFORMANCE_OPTIONS,
+  VM_STATES,
 } from "./inventory.ts";
 
 const id = z.string().min(1).max(64);
@@ -40,6 +41,9 @@ const settingsChange = z.object({
 });
 
 const settingsResult = z.object({ settings: migrationSettingsSchema });
+
+/** What SAVE_VM / STOP_VM answer: the VM's state afterwards; `changed` false when it already was Saved/Off. */
+const powerResult = z.object({ vmId: id, state: z.enum(VM_STATES), changed: z.boolean() });
 
 /** Payload and result schema of every command type the agent runs. */
 export const COMMANDS = {
@@ -105,6 +109,18 @@ export const COMMANDS = {
     payload: z.object({ vmId: id, enabled: z.boolean() }),
     result: z.object({ vmId: id, processorCompatibilityForMigration: z.boolean() }),
   },
+  /**
+   * Save-VM (a maintenance's SAVE policy for a VM that cannot move): the VM's memory goes to disk and
+   * it holds none on the host. A VM already Saved or Off is left as it is (changed false), so a command
+   * run twice (an agent that died before answering) does nothing the second time.
+   */
+  SAVE_VM: { payload: z.object({ vmId: id }), result: powerResult },
+  /**
+   * Stop-VM without -Force or -TurnOff (a maintenance's SHUT_DOWN policy): the guest operating system
+   * shuts down. A guest that does not answer (no shutdown integration service) is NOT turned off: the
+   * command fails with SHUTDOWN_UNAVAILABLE and the VM keeps running. Off or Saved already: changed false.
+   */
+  STOP_VM: { payload: z.object({ vmId: id }), result: powerResult },
 } as const;
 
 type Commands = typeof COMMANDS;
@@ -138,6 +154,8 @@ export const commandBodySchema = z.discriminatedUnion("type", [
     type: z.literal("SET_PROCESSOR_COMPATIBILITY"),
     payload: COMMANDS.SET_PROCESSOR_COMPATIBILITY.payload,
   }),
+  z.object({ type: z.literal("SAVE_VM"), payload: COMMANDS.SAVE_VM.payload }),
+  z.object({ type: z.literal("STOP_VM"), payload: COMMANDS.STOP_VM.payload }),
 ]);
 
 /** A command body: its type and that type's payload. */
@@ -230,6 +248,9 @@ export const COMMAND_TTL_MS: { [T in CommandType]: number } = {
   SET_MIGRATION_SETTINGS: 30 * MINUTE,
   APPLY_MIGRATION_SETTINGS: 30 * MINUTE,
   SET_PROCESSOR_COMPATIBILITY: 30 * MINUTE,
+  // A VM saved or shut down long after the maintenance asked (the agent was away) is not wanted.
+  SAVE_VM: 10 * MINUTE,
+  STOP_VM: 10 * MINUTE,
 };
 
 /** The deadline of a command of `type` issued at `createdAt` (unknown types: the longest TTL). */

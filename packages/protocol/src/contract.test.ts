@@ -98,6 +98,8 @@ const SAMPLES: { [T in CommandType]: { payload: CommandPayload<T>; result: Comma
     payload: { vmId: "vm-1", enabled: true },
     result: { vmId: "vm-1", processorCompatibilityForMigration: true },
   },
+  SAVE_VM: { payload: { vmId: "vm-1" }, result: { vmId: "vm-1", state: "SAVED", changed: true } },
+  STOP_VM: { payload: { vmId: "vm-1" }, result: { vmId: "vm-1", state: "OFF", changed: false } },
 };
 
 describe("commands", () => {

@@ -25,6 +25,8 @@ export const HYPERV_ERROR_CODES = [
   "JOB_NOT_FOUND",
   "CANCELLED",
   "BACKEND_UNAVAILABLE",
+  /** Stop-VM: the guest did not accept a shutdown (no shutdown integration service); it was not turned off. */
+  "SHUTDOWN_UNAVAILABLE",
   "UNKNOWN",
 ] as const;
 export type HyperVErrorCode = (typeof HYPERV_ERROR_CODES)[number];

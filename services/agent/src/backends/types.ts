@@ -198,6 +198,12 @@ export interface HostSettingsChange {
   useAnyNetworkForMigration?: boolean;
 }
 
+/** What Save-VM / Stop-VM left: the VM's state, and whether this call changed it (false: already so). */
+export interface PowerChange {
+  state: VmState;
+  changed: boolean;
+}
+
 /**
  * A Hyper-V host as the agent sees it. Every method throws HyperVError for Hyper-V's own failures
  * (never a raw Error with PowerShell text) and is safe for any string in its arguments.
@@ -215,6 +221,17 @@ export interface HyperVBackend {
   setHostSettings(change: HostSettingsChange): Promise<void>;
   /** Throws INVALID_VM_STATE unless the VM is Off (Set-VMProcessor; docs/hyperv.md "Processor"). */
   setProcessorCompatibility(vmId: string, enabled: boolean): Promise<void>;
+  /**
+   * Save-VM: a Running or Paused VM becomes Saved and frees its memory. Saved or Off already: nothing
+   * is done (changed false). VM_NOT_FOUND off this host; INVALID_VM_STATE while it moves or changes state.
+   */
+  saveVm(vmId: string): Promise<PowerChange>;
+  /**
+   * Stop-VM without -Force or -TurnOff: the guest shuts down (Off, memory freed). A guest that does not
+   * answer is never turned off: SHUTDOWN_UNAVAILABLE, the VM keeps running. Off or Saved already:
+   * nothing is done (changed false). VM_NOT_FOUND, INVALID_VM_STATE as saveVm.
+   */
+  stopVm(vmId: string): Promise<PowerChange>;
   /** Compare-VM: what would stop this VM from moving to that host. */
   compareVm(vmId: string, destinationHost: string): Promise<CompatibilityIssue[]>;
   /** Starts Move-VM as a job. Failures at start (disabled, limit, auth) throw; later ones end the job FAILED. */

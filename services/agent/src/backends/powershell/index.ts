@@ -16,9 +16,17 @@ import {
   type MigrationNetwork,
   type MoveStorageRequest,
   type MoveVmRequest,
+  type PowerChange,
 } from "../types.ts";
 import { toHyperVError } from "./errors.ts";
-import { parseCompatibility, parseEvents, parseInventory, parseJob, parseJobs } from "./parse.ts";
+import {
+  parseCompatibility,
+  parseEvents,
+  parseInventory,
+  parseJob,
+  parseJobs,
+  parsePowerChange,
+} from "./parse.ts";
 import { PowerShellSession } from "./session.ts";
 
 export interface PowerShellBackendOptions {
@@ -160,6 +168,14 @@ export function createPowerShellBackend(options: PowerShellBackendOptions = {}):
         VmId: requireString(vmId, "vmId"),
         CompatibilityForMigrationEnabled: enabled === true,
       });
+    },
+
+    async saveVm(vmId: string): Promise<PowerChange> {
+      return parsePowerChange(await call("save-vm", { VmId: requireString(vmId, "vmId") }));
+    },
+
+    async stopVm(vmId: string): Promise<PowerChange> {
+      return parsePowerChange(await call("stop-vm", { VmId: requireString(vmId, "vmId") }));
     },
 
     async compareVm(vmId: string, destinationHost: string): Promise<CompatibilityIssue[]> {

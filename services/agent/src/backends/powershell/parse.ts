@@ -19,6 +19,7 @@ import type {
   MigrationSettings,
   NetworkAdapter,
   PerformanceOption,
+  PowerChange,
   VirtualSwitch,
   Vm,
   VmState,
@@ -142,6 +143,12 @@ export function vmState(value: unknown): VmState {
   const text = str(value).trim();
   if (/^\d+$/.test(text)) return VM_STATES[Number(text)] ?? "OTHER";
   return VM_STATE_NAMES[text.toLowerCase()] ?? "OTHER";
+}
+
+/** save-vm.ps1 / stop-vm.ps1: { state, changed }. */
+export function parsePowerChange(data: unknown): PowerChange {
+  const o = (data ?? {}) as Obj;
+  return { state: vmState(o.state), changed: bool(o.changed) };
 }
 
 export function authenticationType(value: unknown): AuthenticationType {

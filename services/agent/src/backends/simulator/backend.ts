@@ -10,6 +10,7 @@ import {
   type MigrationNetwork,
   type MoveStorageRequest,
   type MoveVmRequest,
+  type PowerChange,
 } from "../types.ts";
 import { compareVm } from "./compare.ts";
 import { readEvents } from "./events.ts";
@@ -17,6 +18,7 @@ import * as settings from "./host-settings.ts";
 import { jobStatus, requestCancel } from "./jobs.ts";
 import type { WorldModel } from "./model.ts";
 import { startMoveStorage, startMoveVm } from "./moves.ts";
+import { saveVm, stopVm } from "./power.ts";
 import { type SimHost, uptimeAt } from "./state.ts";
 
 /** What a backend needs of its world: run an operation on settled state at the current clock time. */
@@ -92,6 +94,14 @@ export class SimulatorBackend implements HyperVBackend {
 
   async setProcessorCompatibility(vmId: string, enabled: boolean): Promise<void> {
     this.on((m, h) => settings.setProcessorCompatibility(m, h, vmId, enabled));
+  }
+
+  async saveVm(vmId: string): Promise<PowerChange> {
+    return this.on((m, h) => saveVm(m, h, vmId));
+  }
+
+  async stopVm(vmId: string): Promise<PowerChange> {
+    return this.on((m, h) => stopVm(m, h, vmId));
   }
 
   async compareVm(vmId: string, destinationHost: string): Promise<CompatibilityIssue[]> {

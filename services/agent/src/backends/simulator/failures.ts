@@ -178,6 +178,13 @@ export const FAILURES: Record<HyperVErrorCode, FailureSpec> = {
     onDestination: false,
     message: () => "The migration network was not found.",
   },
+  SHUTDOWN_UNAVAILABLE: {
+    // Stop-VM's, not a move's (power.ts); listed because every code has an entry.
+    point: "start",
+    eventId: null,
+    onDestination: false,
+    message: (c) => `The guest operating system of '${c.vmName}' did not accept a shutdown request.`,
+  },
   JOB_NOT_FOUND: {
     point: "start",
     eventId: null,

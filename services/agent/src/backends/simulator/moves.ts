@@ -65,7 +65,8 @@ function vmBusy(m: WorldModel, vm: Vm, host: SimHost): void {
 
 /** The injected fault for this VM, consumed by this move. */
 function takeFault(m: WorldModel, vm: Vm) {
-  const i = m.state.faults.findIndex((f) => f.vmName === vm.name);
+  // SHUTDOWN_UNAVAILABLE is the guest's, for Stop-VM (power.ts), not a move's.
+  const i = m.state.faults.findIndex((f) => f.vmName === vm.name && f.code !== "SHUTDOWN_UNAVAILABLE");
   if (i < 0) return null;
   const [fault] = m.state.faults.splice(i, 1);
   m.dirty = true;

@@ -56,7 +56,10 @@ export class SimWorld implements WorldAccess {
     return this.run((m) => m.state.hosts.map((h) => h.facts.name));
   }
 
-  /** The next move of this VM (by name) fails with `code` at the code's typical point. */
+  /**
+   * The next move of this VM (by name) fails with `code` at the code's typical point;
+   * SHUTDOWN_UNAVAILABLE: its guest does not answer the next Stop-VM (power.ts).
+   */
   injectFault(vmName: string, code: FaultCode): void {
     if (code !== "LONG_BLACKOUT" && !(code in FAILURES))
       throw new Error(`Unknown fault code '${String(code)}'.`);

@@ -5,6 +5,7 @@ import { configurationHandlers } from "./configuration.ts";
 import type { HandlerContext } from "./context.ts";
 import { inventoryHandlers } from "./inventory.ts";
 import { migrationHandlers } from "./migrations.ts";
+import { powerHandlers } from "./power.ts";
 
 export type { HandlerContext } from "./context.ts";
 
@@ -21,5 +22,6 @@ export function createHandlers(ctx: HandlerContext): Handlers {
     ...inventoryHandlers(ctx),
     ...migrationHandlers(ctx),
     ...configurationHandlers(ctx),
+    ...powerHandlers(ctx),
   };
 }
