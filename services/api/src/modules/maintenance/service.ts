@@ -9,6 +9,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.
 import { decodeId } from "../shared/ids.ts";
 import { createMaintenance, publishMaintenance, transitionOrConflict } from "./machine.ts";
 import type { UnmovablePolicyValue } from "./plan-types.ts";
+import { expirePowerCommands } from "./power.ts";
 import { hostsInMaintenance } from "./query.ts";
 import { OPEN_STATES } from "./transitions.ts";
 
@@ -47,12 +48,6 @@ export async function startMaintenance(
 ): Promise<Maintenance> {
   const hostId = decodeId("Host", input.host, "input.host");
   const policy = input.unmovable ?? "STAY_RUNNING";
-  if (policy !== "STAY_RUNNING") {
-    throw new ValidationError(
-      "input.unmovable",
-      `${policy} is not available yet: the agents have no command to save or shut down a VM; use STAY_RUNNING (the VMs that cannot move stay running and are listed)`,
-    );
-  }
   const host = await ctx.app.db.prisma.host.findUnique({
     where: { id: hostId },
     select: { id: true, name: true },
@@ -121,9 +116,12 @@ export async function cancelMaintenance(ctx: Context, id: string, audit: Audit):
     select: { id: true },
   });
   if (!exists) throw new NotFoundError("Maintenance", id);
-  const m = await auditedTransaction(ctx, audit, (tx) =>
-    transitionOrConflict(tx, rowId, { op: "cancel", to: "CANCELLED" }, "cancel it"),
-  );
+  const m = await auditedTransaction(ctx, audit, async (tx) => {
+    const cancelled = await transitionOrConflict(tx, rowId, { op: "cancel", to: "CANCELLED" }, "cancel it");
+    // A save or shutdown no agent received yet is not wanted any more.
+    await expirePowerCommands(tx, cancelled);
+    return cancelled;
+  });
   publishMaintenance(ctx.app, m.id);
   return m;
 }

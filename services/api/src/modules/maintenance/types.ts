@@ -12,8 +12,28 @@ export const UnmovablePolicyEnum = builder.enumType("UnmovablePolicy", {
     STAY_RUNNING: {
       description: "They stay on the host, running; the maintenance ends IN_MAINTENANCE with them listed.",
     },
-    SAVE: { description: "They are saved (Save-VM) on the host; only when asked." },
-    SHUT_DOWN: { description: "They are shut down (Stop-VM, guest shutdown) on the host; only when asked." },
+    SAVE: {
+      description:
+        "Once the drain has moved everything else, they are saved (Save-VM) on the host by its agent and hold no memory; only when asked. The outcome is on each UnmovableVm (actionStatus).",
+    },
+    SHUT_DOWN: {
+      description:
+        "Once the drain has moved everything else, their guests are shut down (Stop-VM without -Force or -TurnOff) by the host's agent; only when asked. A guest that does not answer is never turned off: it keeps running and its actionStatus is FAILED (SHUTDOWN_UNAVAILABLE).",
+    },
+  },
+});
+
+export const UnmovableActionStatusEnum = builder.enumType("UnmovableActionStatus", {
+  description: "What the SAVE / SHUT_DOWN policy did to a VM that could not leave.",
+  values: {
+    NONE: { description: "Nothing (STAY_RUNNING), or not yet: the drain is still moving the other VMs." },
+    PENDING: { description: "Sent to the host's agent (SAVE_VM / STOP_VM); waiting for its answer." },
+    DONE: { description: "Saved, or shut down (or it already was): see actionMessage." },
+    FAILED: {
+      description:
+        "Not done, the VM keeps running: the guest did not answer the shutdown (SHUTDOWN_UNAVAILABLE), Hyper-V refused, or no agent received the command before its deadline (COMMAND_EXPIRED).",
+    },
+    SKIPPED: { description: "The VM left the host before the policy was applied." },
   },
 });
 
@@ -58,6 +78,22 @@ export const UnmovableVmType = builder.objectRef<UnmovableEntry>("UnmovableVm").
       type: UnmovablePolicyEnum,
       description: "What the maintenance does with it (the policy asked for).",
       resolve: (e) => e.action,
+    }),
+    actionStatus: t.field({
+      type: UnmovableActionStatusEnum,
+      description: "Whether the SAVE / SHUT_DOWN policy was applied to it, and how it went.",
+      resolve: (e) => e.outcome?.status ?? "NONE",
+    }),
+    actionMessage: t.string({
+      nullable: true,
+      description: "What the policy did, in words (the VM's state afterwards, or why it was not done).",
+      resolve: (e) => e.outcome?.message ?? null,
+    }),
+    actionErrorCode: t.string({
+      nullable: true,
+      description:
+        "When actionStatus is FAILED: the agent's code (SHUTDOWN_UNAVAILABLE, INVALID_VM_STATE, COMMAND_EXPIRED ...).",
+      resolve: (e) => (e.outcome?.status === "FAILED" ? e.outcome.code : null),
     }),
   }),
 });

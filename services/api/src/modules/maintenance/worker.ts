@@ -24,6 +24,7 @@ import { evacuate } from "./evacuation.ts";
 import { loadEvacuationData } from "./load.ts";
 import { publishMaintenance, transitionMaintenance } from "./machine.ts";
 import type { PlannedStep, UnmovableEntry } from "./plan-types.ts";
+import { applyUnmovablePolicy } from "./power.ts";
 import { planReturn } from "./returns.ts";
 import { WORKING_STATES } from "./transitions.ts";
 import { unmovableOf } from "./types.ts";
@@ -220,6 +221,8 @@ async function drainStep(app: App, m: Maintenance): Promise<void> {
   const left = vms.filter((v) => still.has(v.id) && !unmovable.some((e) => e.vmGuid === v.vmId));
   const moving = ours.some((o) => ACTIVE_STATES.includes(o.state)) || vms.some((v) => busy.has(v.vmId));
   if (left.length === 0 && !moving) {
+    // SAVE / SHUT_DOWN: what could not leave is saved or shut down first (power.ts).
+    if (!(await applyUnmovablePolicy(app, m))) return;
     const done = await prisma.$transaction((tx) =>
       transitionMaintenance(tx, m.id, { op: "drained", to: "IN_MAINTENANCE" }),
     );
