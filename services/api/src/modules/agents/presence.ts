@@ -16,6 +16,7 @@ export async function markConnected(app: App, hostId: string): Promise<string> {
     });
     await enqueueWebhookEvent(tx, agentEvent("AGENT_CONNECTED", host));
   });
+  app.logger.info({ hostId, session }, "agent connected");
   readinessMayHaveChanged(app, hostId);
   app.pubsub.publish("hostChanged", { hostId });
   return session;
@@ -35,6 +36,7 @@ export async function markDisconnected(app: App, hostId: string, session: string
       return changed;
     }),
   );
+  app.logger.info({ hostId, session, current: count > 0 }, "agent disconnected");
   if (count > 0) {
     readinessMayHaveChanged(app, hostId);
     app.pubsub.publish("hostChanged", { hostId });

@@ -60,6 +60,18 @@ const noCandidate = (name: string): PreflightCheck => ({
   code: "INVALID_PARAMETER",
 });
 
+/**
+ * Whether a VM no host can take now could move once an agent reconnects: some candidate fails only on
+ * agent presence (preflight's AGENT_LOST checks). An API restart or an agent's reconnect makes every
+ * agent look away for a moment; that is not a reason to leave a VM behind for good.
+ */
+export function waitsForAgents(p: Placement): boolean {
+  return p.options.some((o) => {
+    const failing = o.checks.filter((c) => c.status === "FAIL");
+    return failing.length > 0 && failing.every((c) => c.code === "AGENT_LOST");
+  });
+}
+
 /** The plan, from loaded data (pure). */
 export function evacuate(data: EvacuationData, opts: EvacuationOptions): EvacuationPlanResult {
   const inMaintenance = new Set([...opts.inMaintenance, opts.hostId]);
@@ -94,6 +106,7 @@ export function evacuate(data: EvacuationData, opts: EvacuationOptions): Evacuat
 
   const moving: Omit<PlannedStep, "order" | "startsAfterSeconds">[] = [];
   const unmovable: UnmovableEntry[] = [];
+  const waitingForAgents: string[] = [];
   const transfers: { seconds: number }[] = [];
   for (const vm of vms) {
     const p = placements.get(vm.id)!;
@@ -107,6 +120,7 @@ export function evacuate(data: EvacuationData, opts: EvacuationOptions): Evacuat
         checks: failing.length ? failing : [noCandidate(vm.view.name)],
         action: opts.policy,
       });
+      if (waitsForAgents(p)) waitingForAgents.push(vm.id);
       continue;
     }
     const cost = costOf(vm, p.request.includeStorage);
@@ -138,6 +152,7 @@ export function evacuate(data: EvacuationData, opts: EvacuationOptions): Evacuat
     hostId: opts.hostId,
     steps,
     unmovable,
+    waitingForAgents,
     estimatedSeconds: Math.round(timeline.totalSeconds * 10) / 10,
     lowerBoundSeconds:
       Math.round(lowerBoundSeconds(transfers, slots(opts.hostId), destinationSlots) * 10) / 10,

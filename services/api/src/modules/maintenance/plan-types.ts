@@ -37,6 +37,11 @@ export interface EvacuationPlanResult {
   hostId: string;
   steps: PlannedStep[];
   unmovable: UnmovableEntry[];
+  /**
+   * Row ids of the unmovable VMs that could move once an agent is back: some host fails only on an
+   * agent that is not connected. A drain waits for these instead of listing them for good.
+   */
+  waitingForAgents: string[];
   estimatedSeconds: number;
   lowerBoundSeconds: number;
 }

@@ -5,7 +5,7 @@
 import { planPlacements } from "../placement/planner.ts";
 import type { Fleet, PlacementRequest } from "../placement/types.ts";
 import { migrationBytesPerSecond, moveSeconds, simulateQueue } from "./estimate.ts";
-import { costOf, onSharedStorage } from "./evacuation.ts";
+import { costOf, onSharedStorage, waitsForAgents } from "./evacuation.ts";
 import type { EvacuationData } from "./load.ts";
 import type { PlannedStep, UnmovableEntry } from "./plan-types.ts";
 
@@ -14,6 +14,8 @@ export interface ReturnPlan {
   steps: (PlannedStep & { sourceHostId: string })[];
   /** VMs the host cannot take back, with the failing checks. */
   refused: UnmovableEntry[];
+  /** Row ids of refused VMs that the host could take once an agent is back (asked again later). */
+  waitingForAgents: string[];
   estimatedSeconds: number;
 }
 
@@ -29,6 +31,7 @@ export function planReturn(data: EvacuationData, hostId: string): ReturnPlan {
   const back = data.links.get(hostId);
   const steps: ReturnPlan["steps"] = [];
   const refused: UnmovableEntry[] = [];
+  const waitingForAgents: string[] = [];
   placements.forEach((p, i) => {
     const vm = vms[i]!;
     if (!p.chosen) {
@@ -39,6 +42,7 @@ export function planReturn(data: EvacuationData, hostId: string): ReturnPlan {
         checks: (p.options[0]?.checks ?? []).filter((c) => c.status === "FAIL"),
         action: "STAY_RUNNING",
       });
+      if (waitsForAgents(p)) waitingForAgents.push(vm.id);
       return;
     }
     const from = data.links.get(vm.hostId);
@@ -68,5 +72,5 @@ export function planReturn(data: EvacuationData, hostId: string): ReturnPlan {
     s.order = i + 1;
     s.startsAfterSeconds = Math.round(timeline.startAt[i]! * 10) / 10;
   });
-  return { steps, refused, estimatedSeconds: Math.round(timeline.totalSeconds * 10) / 10 };
+  return { steps, refused, waitingForAgents, estimatedSeconds: Math.round(timeline.totalSeconds * 10) / 10 };
 }

@@ -206,10 +206,14 @@ async function drainStep(app: App, m: Maintenance): Promise<void> {
         );
       }
       const counted = new Set(ours.map((o) => o.vmGuid));
+      // Not listed while an agent is away (an API restart, a reconnect): planned again next pass.
+      const waiting = new Set(plan.waitingForAgents);
+      if (waiting.size > 0)
+        app.logger.debug({ maintenanceId: m.id, waiting: waiting.size }, "VMs wait for agents to reconnect");
       return {
         moves: plan.steps.map((step) => moveOf(m, m.hostId, step)),
         data: {
-          unmovable: asJson([...unmovable, ...plan.unmovable]),
+          unmovable: asJson([...unmovable, ...plan.unmovable.filter((u) => !waiting.has(u.vmRowId))]),
           totalCount: { increment: plan.steps.filter((s) => !counted.has(s.vmGuid)).length },
           estimatedSeconds: m.estimatedSeconds ?? plan.estimatedSeconds,
         },
@@ -295,10 +299,11 @@ async function returnStep(app: App, m: Maintenance): Promise<void> {
   if (candidates.length > 0) {
     await planAndQueue(app, m, async (tx) => {
       const plan = planReturn(await loadEvacuationData(tx, m.hostId, { vmId: { in: candidates } }), m.hostId);
+      const waiting = new Set(plan.waitingForAgents);
       return {
         moves: plan.steps.map((step) => moveOf(m, step.sourceHostId, step)),
         data: {
-          unmovable: asJson([...listed, ...plan.refused]),
+          unmovable: asJson([...listed, ...plan.refused.filter((r) => !waiting.has(r.vmRowId))]),
           returnCount: { increment: plan.steps.length },
           estimatedSeconds: plan.estimatedSeconds,
         },

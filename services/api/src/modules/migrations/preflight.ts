@@ -164,9 +164,27 @@ function agentChecks(hosts: HostView[]): PreflightCheck[] {
   );
 }
 
-/** The hosts taking part: source and, for a live move to another host, the destination. */
+/**
+ * The hosts whose agents take part in a move: the source and, for a live move to another host, the
+ * destination. Preflight checks their agents; the scheduler starts a move only while they are live.
+ */
+export function participantHostIds(m: {
+  kind: string;
+  sourceHostId: string;
+  destinationHostId: string | null;
+}): string[] {
+  return m.kind !== "STORAGE" && m.destinationHostId && m.destinationHostId !== m.sourceHostId
+    ? [m.sourceHostId, m.destinationHostId]
+    : [m.sourceHostId];
+}
+
 function participants(source: HostView, dest: HostView | null, request: MoveRequest): HostView[] {
-  return request.kind !== "STORAGE" && dest && dest.id !== source.id ? [source, dest] : [source];
+  const ids = participantHostIds({
+    kind: request.kind,
+    sourceHostId: source.id,
+    destinationHostId: dest?.id ?? null,
+  });
+  return ids.map((id) => (id === source.id ? source : dest!));
 }
 
 function destinationCheck(vm: VmView, source: HostView, dest: HostView | null): PreflightCheck {

@@ -62,6 +62,19 @@ describe("chooseStarts", () => {
     expect(chooseStarts(queued, [], limitOf(), (h) => h !== "h1")).toEqual([]);
   });
 
+  it("waits while the destination agent of a live move is not live, without holding back its source's other moves", () => {
+    // After an API restart the agents reconnect one by one: a move to a host whose agent is not back
+    // yet waits in the queue (it used to start and fail AGENT_LOST at once).
+    const queued = [
+      live({ id: "to-away", kind: "LIVE", from: "h1", to: "h2" }),
+      live({ id: "to-back", kind: "LIVE", from: "h1", to: "h3" }),
+      live({ id: "storage", kind: "STORAGE", from: "h2" }),
+    ];
+    expect(ids(chooseStarts(queued, [], limitOf(), (h) => h !== "h2"))).toEqual(["to-back"]);
+    // A storage move has only its host taking part.
+    expect(ids(chooseStarts(queued, [], limitOf(), (h) => h !== "h3"))).toEqual(["to-away", "storage"]);
+  });
+
   it("skips a move that is not yet due (notBefore) without blocking the moves behind it", () => {
     const now = Date.UTC(2026, 11, 2, 3, 0, 0);
     const queued = [

@@ -4,9 +4,10 @@
 // this replica or others) never exceed a limit nor start a migration twice.
 import type { App } from "../../context.ts";
 import type { Migration } from "../../generated/prisma/client.ts";
-import { STALE_AFTER_MS } from "../agents/presence.ts";
+import { isAgentLive } from "../agents/presence.ts";
 import { inTransaction, refuseStart, SLOT_STATES, start } from "./machine.ts";
-import { startCheckFailure } from "./start-checks.ts";
+import { participantHostIds } from "./preflight.ts";
+import { startCheckFailure, WAIT } from "./start-checks.ts";
 
 const SCHEDULER_LOCK = 0x66657272_01;
 const SAFETY_TICK_MS = 2_000;
@@ -35,15 +36,17 @@ export const isDue = (m: { notBefore?: Date | null }, now: number) =>
 
 /**
  * The slot choice, pure: which queued moves (FIFO) may start now, given the moves holding slots,
- * each host's limits and whether its source agent is live. A move that must wait blocks its hosts'
- * slots for later moves (no overtaking); a move not yet due (notBefore after `now`) is skipped and
- * blocks nothing.
+ * each host's limits and whether each taking part host's agent is live (preflight's
+ * participantHostIds). A move that waits for a slot blocks its hosts' slots for later moves (no
+ * overtaking); a move not yet due (notBefore after `now`) or whose agents are not all live is
+ * skipped and blocks nothing (it waits in the queue; an agent that is away holds back only the
+ * moves it takes part in).
  */
 export function chooseStarts<M extends SlotMove>(
   queued: M[],
   holding: SlotMove[],
   limit: (hostId: string, slot: SlotKind) => number,
-  sourceLive: (hostId: string) => boolean,
+  agentLive: (hostId: string) => boolean,
   now: number = Date.now(),
 ): M[] {
   const key = (hostId: string, slot: SlotKind) => `${hostId}/${slot}`;
@@ -55,14 +58,13 @@ export function chooseStarts<M extends SlotMove>(
   const blocked = new Set<string>();
   const chosen: M[] = [];
   for (const m of queued) {
-    if (!isDue(m, now)) continue;
+    if (!isDue(m, now) || !participantHostIds(m).every(agentLive)) continue;
     const slots = slotsOf(m);
-    const free =
-      slots.every(
-        (s) =>
-          !blocked.has(key(s.hostId, s.slot)) &&
-          (used.get(key(s.hostId, s.slot)) ?? 0) < limit(s.hostId, s.slot),
-      ) && sourceLive(m.sourceHostId);
+    const free = slots.every(
+      (s) =>
+        !blocked.has(key(s.hostId, s.slot)) &&
+        (used.get(key(s.hostId, s.slot)) ?? 0) < limit(s.hostId, s.slot),
+    );
     if (!free) {
       for (const s of slots) blocked.add(key(s.hostId, s.slot));
       continue;
@@ -75,7 +77,8 @@ export function chooseStarts<M extends SlotMove>(
 
 /**
  * One scheduling pass. Each chosen move re-runs its host-state checks: if one now fails the move
- * ends FAILED (nothing sent to Hyper-V) and the pass is repeated for the slot it would have taken.
+ * ends FAILED (nothing sent to Hyper-V) and the pass is repeated for the slot it would have taken;
+ * if an agent went away since the choice, the move stays queued for a later pass.
  * Returns the migrations it started.
  */
 export async function scheduleOnce(app: App): Promise<string[]> {
@@ -117,9 +120,7 @@ export async function scheduleOnce(app: App): Promise<string[]> {
         },
         (hostId) => {
           const h = hosts.get(hostId);
-          return (
-            !!h?.agentConnected && !!h.agentLastSeenAt && now - h.agentLastSeenAt.getTime() < STALE_AFTER_MS
-          );
+          return !!h && isAgentLive(h, now);
         },
         now,
       );
@@ -127,6 +128,7 @@ export async function scheduleOnce(app: App): Promise<string[]> {
       let refused = 0;
       for (const m of chosen) {
         const failure = await startCheckFailure(tx, m);
+        if (failure === WAIT) continue;
         if (failure) {
           if (await refuseStart(tx, fx, m.id, failure)) refused++;
           continue;

@@ -5,8 +5,18 @@ import { loadHostView, loadVm } from "./loaders.ts";
 import type { Failure } from "./machine.ts";
 import { startChecks } from "./preflight.ts";
 
-/** The first host-state check (preflight.ts startChecks) that now fails, as the migration's failure; null when the move may start. */
-export async function startCheckFailure(tx: Prisma.TransactionClient, m: Migration): Promise<Failure | null> {
+/** The move waits in the queue: an agent taking part is not connected now (it may be reconnecting). */
+export const WAIT = "WAIT" as const;
+
+/**
+ * The first host-state check (preflight.ts startChecks) that now fails, as the migration's failure;
+ * WAIT when an agent taking part is away (an absence is not a reason to fail a move nobody started:
+ * an API restart or a reconnect makes agents look away for a moment); null when the move may start.
+ */
+export async function startCheckFailure(
+  tx: Prisma.TransactionClient,
+  m: Migration,
+): Promise<Failure | typeof WAIT | null> {
   const vm = m.vmRowId ? await loadVm(tx, m.vmRowId) : null;
   const source = await loadHostView(tx, m.sourceHostId);
   const dest = m.destinationHostId ? await loadHostView(tx, m.destinationHostId) : null;
@@ -24,7 +34,9 @@ export async function startCheckFailure(tx: Prisma.TransactionClient, m: Migrati
     vhdDestinations: vhds.map((v) => v.destinationPath),
     vhdSources: vhds.map((v) => v.sourcePath),
   });
-  const failed = report.checks.find((c) => c.status === "FAIL");
+  const failing = report.checks.filter((c) => c.status === "FAIL");
+  if (failing.some((c) => c.code === "AGENT_LOST")) return WAIT;
+  const failed = failing[0];
   if (!failed) return null;
   return {
     code: failed.code ?? "PRECONDITION_FAILED",
