@@ -20,6 +20,7 @@ import {
   type Tx,
 } from "../migrations/machine.ts";
 import { lockPlacement } from "../placement/load.ts";
+import { coalescedPasses } from "../shared/passes.ts";
 import { evacuate } from "./evacuation.ts";
 import { loadEvacuationData } from "./load.ts";
 import { publishMaintenance, transitionMaintenance } from "./machine.ts";
@@ -356,47 +357,28 @@ export async function maintenanceOnce(app: App): Promise<void> {
 }
 
 export function startMaintenanceWorker(app: App): MaintenanceWorker {
-  const log = app.logger.child({ module: "maintenance" });
-  let running: Promise<void> | null = null;
-  let again = false;
+  const passes = coalescedPasses(app, "maintenance", () => maintenanceOnce(app));
   let stopped = false;
-  const run = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = app.inflight
-      .track(maintenanceOnce(app))
-      .catch((error) => log.error({ err: error }, "maintenance pass failed"))
-      .finally(() => {
-        running = null;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-  };
   // A move ended or was queued (this replica), a maintenance was asked for (any replica), or the timer.
-  const unlisten = app.hooks.on("slotFreed", run);
+  const unlisten = app.hooks.on("slotFreed", passes.run);
   const changes = app.pubsub.subscribe("maintenancesChanged")[Symbol.asyncIterator]();
   void (async () => {
     while (!stopped) {
       const next = await changes.next().catch(() => ({ done: true }) as const);
       if (next.done) return;
-      run();
+      passes.run();
     }
   })();
-  const timer = setInterval(run, TICK_MS);
-  run();
+  const timer = setInterval(passes.run, TICK_MS);
+  passes.run();
   return {
-    kick: run,
+    kick: passes.run,
     async stop() {
       stopped = true;
       clearInterval(timer);
       unlisten();
       await changes.return?.();
-      await running;
+      await passes.stop();
     },
   };
 }

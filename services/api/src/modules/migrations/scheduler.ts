@@ -5,6 +5,7 @@
 import type { App } from "../../context.ts";
 import type { Migration } from "../../generated/prisma/client.ts";
 import { isAgentLive } from "../agents/presence.ts";
+import { coalescedPasses } from "../shared/passes.ts";
 import { inTransaction, refuseStart, SLOT_STATES, start } from "./machine.ts";
 import { participantHostIds } from "./preflight.ts";
 import { startCheckFailure, WAIT } from "./start-checks.ts";
@@ -152,39 +153,18 @@ export interface Scheduler {
 }
 
 export function startScheduler(app: App): Scheduler {
-  const log = app.logger.child({ module: "scheduler" });
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
-  const run = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = app.inflight
-      .track(scheduleOnce(app))
-      .then(() => undefined)
-      .catch((error) => log.error({ err: error }, "scheduling pass failed"))
-      .finally(() => {
-        running = null;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-  };
-  // Queued moves and freed slots ask for a pass through this App's hooks (machine.ts).
-  const unlisten = app.hooks.on("slotFreed", run);
-  const timer = setInterval(run, SAFETY_TICK_MS);
-  run();
+  const passes = coalescedPasses(app, "scheduler", () => scheduleOnce(app));
+  // Queued moves and freed slots ask for a pass through this App's hooks (machine.ts); so does an
+  // agent that connects (moves wait for their agents).
+  const unlisten = [app.hooks.on("slotFreed", passes.run), app.hooks.on("agentPresenceChanged", passes.run)];
+  const timer = setInterval(passes.run, SAFETY_TICK_MS);
+  passes.run();
   return {
-    kick: run,
+    kick: passes.run,
     async stop() {
-      stopped = true;
       clearInterval(timer);
-      unlisten();
-      await running;
+      for (const u of unlisten) u();
+      await passes.stop();
     },
   };
 }
