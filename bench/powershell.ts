@@ -1,6 +1,10 @@
 // Per-call latency of the PowerShell backend's persistent session vs a fresh
 // `pwsh -NoLogo -NoProfile -Command ...` process per call: the same get-inventory call against the
-// stub Hyper-V module, in the same run. Last line: powershell-session-speedup: <spawn / session>.
+// stub Hyper-V module, in the same run. The two methods are interleaved (session call, spawned
+// process, session call, ...) so that both see the same machine load: each spawned call is paired
+// with the mean of the session calls just before and just after it. Reported: the median of the
+// paired ratios and their spread (min, quartiles, max). Target: median ≥ 10.
+// Last line: powershell-session-speedup: <median of paired spawn / session ratios>.
 // Run: npm run bench -- powershell, or node --import tsx bench/powershell.ts
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,14 +26,18 @@ const STUB_MODULE = resolve(
   dirname(fileURLToPath(import.meta.url)),
   "../test/stub-hyperv/FerryHyperVStub.psm1",
 );
-const SESSION_CALLS = 20;
-const SPAWN_CALLS = 8;
+/** Spawned calls (each one pair); the session runs PAIRS + 1 calls around them. */
+const PAIRS = Number(process.env.BENCH_POWERSHELL_PAIRS ?? 8);
 
-function median(values: number[]): number {
+/** The q-quantile (0..1) with linear interpolation. */
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
+const median = (values: number[]) => quantile(values, 0.5);
 
 export async function runPowerShellBench(): Promise<void> {
   const pwsh = findPwsh();
@@ -50,42 +58,57 @@ export async function runPowerShellBench(): Promise<void> {
       hostName,
       env: { FERRY_STUB_STATE: statePath },
     });
-    const sessionMs: number[] = [];
-    try {
-      await backend.getInventory();
-      for (let i = 0; i < SESSION_CALLS; i++) {
-        const start = performance.now();
-        const inventory = await backend.getInventory();
-        sessionMs.push(performance.now() - start);
-        if (inventory.vms.length !== vmCount) throw new Error("session returned a wrong inventory");
-      }
-    } finally {
-      await backend.close();
-    }
-
     // A fresh process per call: start PowerShell, import the module, run the same script.
     const command = [
       buildCommand(DEFAULT_SCRIPTS_DIR, "_init", { ModulePath: STUB_MODULE }),
       buildCommand(DEFAULT_SCRIPTS_DIR, "get-inventory", {}),
     ].join("; ");
-    const spawnMs: number[] = [];
-    for (let i = 0; i < SPAWN_CALLS; i++) {
+    const sessionCall = async () => {
+      const start = performance.now();
+      const inventory = await backend.getInventory();
+      const ms = performance.now() - start;
+      if (inventory.vms.length !== vmCount) throw new Error("session returned a wrong inventory");
+      return ms;
+    };
+    const spawnCall = async () => {
       const start = performance.now();
       const { stdout } = await run(pwsh, ["-NoLogo", "-NoProfile", "-NonInteractive", "-Command", command], {
         env,
         maxBuffer: 16 * 1024 * 1024,
       });
-      spawnMs.push(performance.now() - start);
+      const ms = performance.now() - start;
       const envelope = parseEnvelope(stdout);
       if (!envelope?.ok) throw new Error("spawned PowerShell returned no inventory");
+      return ms;
+    };
+    const sessionMs: number[] = [];
+    const spawnMs: number[] = [];
+    const ratios: number[] = [];
+    try {
+      await backend.getInventory();
+      sessionMs.push(await sessionCall());
+      for (let i = 0; i < PAIRS; i++) {
+        const spawned = await spawnCall();
+        const after = await sessionCall();
+        // Paired with the session calls on either side of it: the same load, within a second or so.
+        ratios.push(spawned / ((sessionMs.at(-1)! + after) / 2));
+        spawnMs.push(spawned);
+        sessionMs.push(after);
+      }
+    } finally {
+      await backend.close();
     }
 
-    const session = median(sessionMs);
-    const spawn = median(spawnMs);
-    console.log(`get-inventory (${vmCount} VMs, stub Hyper-V module), ${pwsh}`);
-    console.log(`persistent session: median ${session.toFixed(1)} ms over ${SESSION_CALLS} calls`);
-    console.log(`process per call:   median ${spawn.toFixed(1)} ms over ${SPAWN_CALLS} calls`);
-    console.log(`powershell-session-speedup: ${(spawn / session).toFixed(2)}`);
+    const speedup = median(ratios);
+    const spread = [0, 0.25, 0.5, 0.75, 1].map((q) => quantile(ratios, q).toFixed(1)).join(" / ");
+    console.log(`get-inventory (${vmCount} VMs, stub Hyper-V module), ${pwsh}, interleaved`);
+    console.log(`persistent session: median ${median(sessionMs).toFixed(1)} ms over ${sessionMs.length} calls`);
+    console.log(`process per call:   median ${median(spawnMs).toFixed(1)} ms over ${spawnMs.length} calls`);
+    console.log(`paired ratios (spawn ÷ adjacent session calls), min / p25 / median / p75 / max: ${spread}`);
+    console.log(`target: median paired ratio ≥ 10: ${speedup >= 10 ? "met" : "MISSED"}`);
+    console.log(`powershell-session-speedup-p25: ${quantile(ratios, 0.25).toFixed(2)}`);
+    console.log(`powershell-session-speedup-p75: ${quantile(ratios, 0.75).toFixed(2)}`);
+    console.log(`powershell-session-speedup: ${speedup.toFixed(2)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
