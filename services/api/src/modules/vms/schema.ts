@@ -2,6 +2,7 @@
 import { builder } from "../../builder.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { VmState as VmStates } from "../../generated/prisma/enums.ts";
+import { isUuid, scalarOnly, vmPageAfter } from "./page.ts";
 
 export const VmState = builder.enumType(VmStates, {
   name: "VmState",
@@ -115,7 +116,20 @@ builder.queryField("vms", (t) =>
         // Forward pages (`after`) as a keyset on (name, id), served by that index: Prisma's own cursor
         // costs more than reading the page. Other shapes (`before`/`last`) keep Prisma's cursor.
         const { cursor, skip, ...rest } = query as typeof query & { cursor?: { id: string }; skip?: number };
-        if (cursor && skip === 1 && (rest.take ?? 0) > 0) {
+        // The hot read (issue 16): a forward page of scalar columns without a filter is one SQL
+        // statement (page.ts); relations and filters take Prisma's path below.
+        const take = rest.take ?? 0;
+        if (
+          !args.filter &&
+          take > 0 &&
+          scalarOnly(rest) &&
+          (cursor ? skip === 1 && isUuid(cursor.id) : !skip)
+        ) {
+          const rows = await vmPageAfter(prisma, cursor?.id ?? null, take);
+          // No rows after a cursor: it may name a VM that is gone; Prisma's path answers that case.
+          if (rows.length > 0 || !cursor) return rows;
+        }
+        if (cursor && skip === 1 && take > 0) {
           const at = await prisma.virtualMachine.findUnique({
             where: { id: cursor.id },
             select: { name: true },
