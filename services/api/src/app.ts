@@ -14,6 +14,7 @@ import { startMaintenanceWorker } from "./modules/maintenance/worker.ts";
 import { recordDelivery, registerMetricsReactions } from "./modules/metrics/reactions.ts";
 import { registerMigrationReactions, startLostAgentSweeper } from "./modules/migrations/lifecycle.ts";
 import { startScheduler } from "./modules/migrations/scheduler.ts";
+import { placementStartFailures } from "./modules/placement/start-check.ts";
 import { startRetention } from "./modules/retention/worker.ts";
 import { registerWebhookReactions } from "./modules/signals/reactions.ts";
 import { startReadinessWatch } from "./modules/signals/readiness.ts";
@@ -75,7 +76,8 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
     {
       name: "scheduler",
       start: () => {
-        scheduler = startScheduler(app);
+        // Placement's rules are re-run when a queued move starts (its destination may have changed since).
+        scheduler = startScheduler(app, placementStartFailures);
       },
       stop: async () => void (await scheduler?.stop()),
     },

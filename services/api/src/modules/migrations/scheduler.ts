@@ -3,10 +3,10 @@
 // that copies storage). One transaction under an advisory lock decides, so concurrent ticks (on
 // this replica or others) never exceed a limit nor start a migration twice.
 import type { App } from "../../context.ts";
-import type { Migration } from "../../generated/prisma/client.ts";
+import type { Migration, Prisma } from "../../generated/prisma/client.ts";
 import { isAgentLive } from "../agents/presence.ts";
 import { coalescedPasses } from "../shared/passes.ts";
-import { inTransaction, refuseStart, SLOT_STATES, start } from "./machine.ts";
+import { type Failure, inTransaction, refuseStart, SLOT_STATES, start } from "./machine.ts";
 import { participantHostIds } from "./preflight.ts";
 import { startCheckFailure, WAIT } from "./start-checks.ts";
 
@@ -14,6 +14,13 @@ const SCHEDULER_LOCK = 0x66657272_01;
 const SAFETY_TICK_MS = 2_000;
 
 type SlotKind = "vm" | "storage";
+
+/**
+ * More checks of the moves about to start, inside the scheduler's transaction: placement's rules
+ * (destination in maintenance, memory, reserve, anti-affinity), which the composition root (app.ts)
+ * passes in (migrations does not import placement). Returns the failure of each move that may not start.
+ */
+export type StartCheck = (tx: Prisma.TransactionClient, moves: Migration[]) => Promise<Map<string, Failure>>;
 
 /** Which slots a move takes on which hosts. */
 export function slotsOf(
@@ -82,7 +89,7 @@ export function chooseStarts<M extends SlotMove>(
  * if an agent went away since the choice, the move stays queued for a later pass.
  * Returns the migrations it started.
  */
-export async function scheduleOnce(app: App): Promise<string[]> {
+export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<string[]> {
   const started: string[] = [];
   for (let round = 0; round < 100; round++) {
     const { startedNow, refused } = await inTransaction(app, async (tx, fx) => {
@@ -127,9 +134,11 @@ export async function scheduleOnce(app: App): Promise<string[]> {
       );
       const startedNow: string[] = [];
       let refused = 0;
+      const placementFailures = extraCheck && chosen.length > 0 ? await extraCheck(tx, chosen) : null;
       for (const m of chosen) {
-        const failure = await startCheckFailure(tx, m);
-        if (failure === WAIT) continue;
+        const hostFailure = await startCheckFailure(tx, m);
+        if (hostFailure === WAIT) continue;
+        const failure = hostFailure ?? placementFailures?.get(m.id) ?? null;
         if (failure) {
           if (await refuseStart(tx, fx, m.id, failure)) refused++;
           continue;
@@ -152,8 +161,8 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(app: App): Scheduler {
-  const passes = coalescedPasses(app, "scheduler", () => scheduleOnce(app));
+export function startScheduler(app: App, extraCheck?: StartCheck): Scheduler {
+  const passes = coalescedPasses(app, "scheduler", () => scheduleOnce(app, extraCheck));
   // Queued moves and freed slots ask for a pass through this App's hooks (machine.ts); so does an
   // agent that connects (moves wait for their agents).
   const unlisten = [app.hooks.on("slotFreed", passes.run), app.hooks.on("agentPresenceChanged", passes.run)];

@@ -38,6 +38,13 @@ export interface FleetOptions {
   candidates?: ReadonlySet<string>;
   /** Hosts in maintenance; default: the maintenance module's answer. */
   inMaintenance?: ReadonlySet<string>;
+  /**
+   * What counts as promised to a host. "queue" (default, placing new moves): every active move to it.
+   * "in-flight" (a queued move about to start, start-check.ts): only moves already started there that
+   * its last inventory report cannot show yet (started after it); queued moves are checked when they
+   * start, and started ones its inventory shows are in its free memory already.
+   */
+  promised?: "queue" | "in-flight";
 }
 
 export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promise<Fleet> {
@@ -46,13 +53,25 @@ export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promis
     loadHostViews(db),
     db.migration.findMany({
       where: { state: { in: ACTIVE_STATES }, kind: { not: "STORAGE" }, destinationHostId: { not: null } },
-      select: { destinationHostId: true, vmGuid: true, vm: { include: { hardDrives: true } } },
+      select: {
+        destinationHostId: true,
+        vmGuid: true,
+        state: true,
+        startedAt: true,
+        vm: { include: { hardDrives: true } },
+      },
     }),
     db.antiAffinityGroup.findMany({ include: { members: true }, orderBy: { name: "asc" } }),
   ]);
   const promised = new Map<string, bigint>();
   const incoming = new Map<string, number>();
+  const reportedAt = new Map(hostRows.map(({ row }) => [row.id, row.inventoryReportedAt?.getTime() ?? 0]));
+  const counts = (m: (typeof active)[number]) =>
+    opts.promised !== "in-flight" ||
+    ((m.state === "STARTING" || m.state === "RUNNING") &&
+      (m.startedAt?.getTime() ?? Number.POSITIVE_INFINITY) > (reportedAt.get(m.destinationHostId!) ?? 0));
   for (const m of active) {
+    if (!counts(m)) continue;
     const hostId = m.destinationHostId!;
     const need = m.vm ? demandOf({ id: m.vm.id, hostId: m.vm.hostId, view: toVmView(m.vm) }) : 0n;
     promised.set(hostId, (promised.get(hostId) ?? 0n) + need);
