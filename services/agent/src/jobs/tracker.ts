@@ -1,9 +1,11 @@
-// Follows the Hyper-V jobs this agent started: samples each at least once a second, reports
+// Follows the Hyper-V jobs this agent started: samples each at least once a second (sooner near its
+// end, poll.ts), reports
 // progress and the outcome to the API, and survives restarts (the job list is in the state folder;
 // Hyper-V keeps running the jobs while the agent is away).
 import { type HyperVBackend, HyperVError, type JobStatus } from "../backends/types.ts";
 import { RefusedError } from "../link/link.ts";
 import type { StateStore } from "../state/store.ts";
+import { nextPollMs, type ProgressSample } from "./poll.ts";
 
 export interface TrackedJob {
   migrationId: string;
@@ -84,6 +86,9 @@ export function createJobTracker(options: JobTrackerOptions) {
     watching.add(migrationId);
     let last = "";
     let lastSent = 0;
+    // The first running sample of this watch: the job's rate, for the next poll near its end.
+    let first: ProgressSample | null = null;
+    let wait = options.pollMs ?? 500;
     try {
       while (!stopped) {
         const job = jobs.get(migrationId);
@@ -95,6 +100,11 @@ export function createJobTracker(options: JobTrackerOptions) {
         }
         const key = `${report.state}/${report.percentComplete}`;
         const terminal = report.state !== "RUNNING";
+        if (!terminal) {
+          const now = { at: Date.now(), percent: report.percentComplete };
+          first ??= now;
+          wait = nextPollMs(first, now, options.pollMs ?? 500);
+        }
         if (key !== last || Date.now() - lastSent >= REPORT_EVERY_MS) {
           try {
             await options.report(report);
@@ -118,7 +128,7 @@ export function createJobTracker(options: JobTrackerOptions) {
             options.log("job report not delivered", { migrationId, error: (error as Error).message });
           }
         }
-        await sleep(options.pollMs ?? 500);
+        await sleep(wait);
       }
     } finally {
       watching.delete(migrationId);
