@@ -396,7 +396,7 @@ describe("maintenance mode", () => {
     expect(back.every((m) => m.state === "SUCCEEDED")).toBe(true);
   });
 
-  it("refusals: ending a host not in maintenance, cancelling an ended maintenance, SAVE not available yet; one audit entry per call", {
+  it("refusals: ending a host not in maintenance, cancelling an ended maintenance, the host as its own destination; one audit entry per call", {
     timeout: 60_000,
   }, async () => {
     const end = await q<{ endMaintenance: { errors: { __typename: string; message: string }[] } }>(
@@ -409,15 +409,16 @@ describe("maintenance mode", () => {
       { id: drainId },
     );
     expect(cancel.cancelMaintenance.errors[0]!.__typename).toBe("ConflictError");
-    const save = await q<{
+    // (SAVE and SHUT_DOWN are accepted now: test/maintenance/policies.test.ts.)
+    const self = await q<{
       startMaintenance: { maintenance: null; errors: { __typename: string; field: string }[] };
     }>(
       `mutation($input: StartMaintenanceInput!) { startMaintenance(input: $input) { maintenance { id } errors { __typename ... on ValidationError { field } } } }`,
-      { input: { host: hosts.D1, unmovable: "SAVE" } },
+      { input: { host: hosts.D1, destinations: [hosts.D1] } },
     );
-    expect(save.startMaintenance.errors[0]).toEqual({
+    expect(self.startMaintenance.errors[0]).toEqual({
       __typename: "ValidationError",
-      field: "input.unmovable",
+      field: "input.destinations",
     });
     const audit = await (restarted ?? api.server).app.db.prisma.auditEntry.findMany({
       where: { operation: { in: ["startMaintenance", "endMaintenance", "cancelMaintenance"] } },

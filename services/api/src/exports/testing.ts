@@ -14,6 +14,7 @@ export { storeInventory } from "../modules/agents/inventory-sql.ts";
 export { failNextAuditWrites, redact, TELEMETRY_OPERATIONS } from "../modules/audit/service.ts";
 export { hashSecret } from "../modules/auth/secrets.ts";
 export { eventsForMigration, linkEventsToMigration } from "../modules/events/service.ts";
+export { AGENT_LOST_FAIL_MS, maintenanceOnce } from "../modules/maintenance/worker.ts";
 export { sweepLostAgents } from "../modules/migrations/lifecycle.ts";
 export {
   claimStart,

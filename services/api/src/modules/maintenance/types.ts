@@ -53,7 +53,10 @@ export const MaintenanceStateEnum = builder.enumType("MaintenanceState", {
       description: "Ended with returnVms: the VMs that left are moving back; the host takes moves again.",
     },
     ENDED: { description: "Over; the host takes moves again." },
-    FAILED: { description: "The drain or return could not go on (the host left the inventory)." },
+    FAILED: {
+      description:
+        "The drain or return could not go on: its host's agent was away longer than 15 minutes (failureMessage). Running moves finished, queued ones were cancelled.",
+    },
     CANCELLED: { description: "Cancelled: queued moves were cancelled, running ones finished." },
   },
 });

@@ -7,9 +7,11 @@
 //              is re-placed once avoiding the host it failed to, then listed as unmovable; nothing
 //              left to move -> IN_MAINTENANCE
 //   RETURNING  the VMs that left are queued back when the host can take them -> ENDED
+//   any of these -> FAILED when the host's agent has been away longer than AGENT_LOST_FAIL_MS
 // Moves queued by a maintenance that was cancelled are cancelled (running ones finish).
 import type { App } from "../../context.ts";
 import type { Maintenance, Prisma } from "../../generated/prisma/client.ts";
+import { isAgentLive } from "../agents/presence.ts";
 import {
   ACTIVE_STATES,
   enqueueIn,
@@ -25,7 +27,7 @@ import { evacuate } from "./evacuation.ts";
 import { loadEvacuationData } from "./load.ts";
 import { publishMaintenance, transitionMaintenance } from "./machine.ts";
 import type { PlannedStep, UnmovableEntry } from "./plan-types.ts";
-import { applyUnmovablePolicy } from "./power.ts";
+import { applyUnmovablePolicy, expirePowerCommands } from "./power.ts";
 import { planReturn } from "./returns.ts";
 import { WORKING_STATES } from "./transitions.ts";
 import { unmovableOf } from "./types.ts";
@@ -84,12 +86,25 @@ async function planAndQueue(
       const { count } = await tx.maintenance.updateMany({ where: { id: m.id, state: m.state }, data });
       if (count === 0) return false;
       for (const move of moves) await enqueueIn(tx, fx, move);
+      // The counts are derived from the moves themselves (a recount, not an increment): re-running
+      // a pass, or a re-placed move, never counts a VM twice.
+      await tx.maintenance.update({ where: { id: m.id }, data: await countsOf(tx, m) });
       return true;
     });
     if (queued) publishMaintenance(app, m.id);
   } catch (error) {
     if ((error as { code?: string }).code !== "P2002") throw error;
   }
+}
+
+/** VMs the drain moves (its moves off the host) and the return brings back (its moves to it), each once. */
+async function countsOf(tx: Tx, m: Maintenance): Promise<{ totalCount: number; returnCount: number }> {
+  const vmsOf = async (where: Prisma.MigrationWhereInput) =>
+    (await tx.migration.findMany({ where, select: { vmGuid: true }, distinct: ["vmGuid"] })).length;
+  return {
+    totalCount: await vmsOf({ maintenanceId: m.id, sourceHostId: m.hostId }),
+    returnCount: await vmsOf({ maintenanceId: m.id, destinationHostId: m.hostId }),
+  };
 }
 
 async function startDrain(app: App, m: Maintenance): Promise<Maintenance | null> {
@@ -206,7 +221,6 @@ async function drainStep(app: App, m: Maintenance): Promise<void> {
           "re-placing moves that failed, avoiding the hosts they failed on",
         );
       }
-      const counted = new Set(ours.map((o) => o.vmGuid));
       // Not listed while an agent is away (an API restart, a reconnect): planned again next pass.
       const waiting = new Set(plan.waitingForAgents);
       if (waiting.size > 0)
@@ -215,7 +229,6 @@ async function drainStep(app: App, m: Maintenance): Promise<void> {
         moves: plan.steps.map((step) => moveOf(m, m.hostId, step)),
         data: {
           unmovable: asJson([...unmovable, ...plan.unmovable.filter((u) => !waiting.has(u.vmRowId))]),
-          totalCount: { increment: plan.steps.filter((s) => !counted.has(s.vmGuid)).length },
           estimatedSeconds: m.estimatedSeconds ?? plan.estimatedSeconds,
         },
       };
@@ -305,7 +318,6 @@ async function returnStep(app: App, m: Maintenance): Promise<void> {
         moves: plan.steps.map((step) => moveOf(m, step.sourceHostId, step)),
         data: {
           unmovable: asJson([...listed, ...plan.refused.filter((r) => !waiting.has(r.vmRowId))]),
-          returnCount: { increment: plan.steps.length },
           estimatedSeconds: plan.estimatedSeconds,
         },
       };
@@ -338,6 +350,41 @@ async function cancelLeftovers(app: App): Promise<void> {
   }
 }
 
+/**
+ * A drain or return whose host's agent has been away this long FAILS: nothing can move off (or onto)
+ * a host nobody manages, and whoever waits for it should know. Moves already running finish (Hyper-V
+ * runs them); queued ones are cancelled (cancelLeftovers); saves and shutdowns not delivered yet expire.
+ * Longer than a restart or a network blip, and than SAVE_VM/STOP_VM's deadline (10 minutes).
+ */
+export const AGENT_LOST_FAIL_MS = 15 * 60_000;
+
+/** Fails `m` (guarded) when its host's agent has been away longer than AGENT_LOST_FAIL_MS; true when it did. */
+async function failIfAgentLost(app: App, m: Maintenance): Promise<boolean> {
+  if (m.state === "PLANNING" && m.notBefore && m.notBefore.getTime() > Date.now()) return false;
+  const host = await app.db.prisma.host.findUnique({
+    where: { id: m.hostId },
+    select: { name: true, agentConnected: true, agentLastSeenAt: true },
+  });
+  if (!host || isAgentLive(host)) return false;
+  const since = host.agentLastSeenAt ?? m.requestedAt;
+  if (Date.now() - since.getTime() < AGENT_LOST_FAIL_MS) return false;
+  const minutes = Math.round(AGENT_LOST_FAIL_MS / 60_000);
+  const failureMessage = `The agent of ${host.name} has been away since ${since.toISOString()} (more than ${minutes} minutes): the ${m.state === "RETURNING" ? "return" : "drain"} cannot go on. Moves already running finish; queued ones are cancelled. Start a new maintenance once the agent is back.`;
+  const failed = await app.db.prisma.$transaction(async (tx) => {
+    const done = await transitionMaintenance(tx, m.id, {
+      op: "fail",
+      to: "FAILED",
+      data: { failureMessage },
+    });
+    if (done) await expirePowerCommands(tx, done);
+    return done;
+  });
+  if (!failed) return false;
+  app.logger.warn({ maintenanceId: m.id, host: host.name }, "maintenance failed: its host's agent is lost");
+  publishMaintenance(app, m.id);
+  return true;
+}
+
 /** One pass over every open maintenance. */
 export async function maintenanceOnce(app: App): Promise<void> {
   const open = await app.db.prisma.maintenance.findMany({
@@ -346,6 +393,7 @@ export async function maintenanceOnce(app: App): Promise<void> {
   });
   for (const found of open) {
     try {
+      if (await failIfAgentLost(app, found)) continue;
       const m = found.state === "PLANNING" ? await startDrain(app, found) : found;
       if (m?.state === "DRAINING") await drainStep(app, m);
       else if (m?.state === "RETURNING") await returnStep(app, m);
