@@ -2,7 +2,7 @@
 // succeeded moves -> ferry_migrations_total says 2), the yoga GraphQL metrics, Bearer auth on the API
 // port, FERRY_METRICS_LISTEN without a token, and no VM names or ids as labels.
 
-import { failNextAuditWrites } from "@ferry/api/testing";
+import { failLost, failNextAuditWrites, recordJobUpdate } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
@@ -131,6 +131,80 @@ describe("/metrics", () => {
       expect(text).not.toContain(vm.id);
     }
     for (const id of moved) expect(text).not.toContain(id);
+  });
+
+  it("a provisional end corrected by the real outcome counts once in ferry_migrations_total, and as a correction", async () => {
+    const prisma = api.server.app.db.prisma;
+    // Hosts without agents, and RUNNING moves written directly (the scheduler never touches them).
+    const [source, destination] = await Promise.all(
+      ["C1", "C2"].map((name) => prisma.host.create({ data: { name, delegations: [] } })),
+    );
+    const running = (n: number) =>
+      prisma.migration.create({
+        data: {
+          kind: "LIVE",
+          state: "RUNNING",
+          vmGuid: `cccccccc-0000-4000-8000-${String(n).padStart(12, "0")}`,
+          vmName: `corrected-${n}`,
+          sourceHostId: source!.id,
+          destinationHostId: destination!.id,
+          requestedBy: "test",
+          startedAt: new Date(),
+        },
+      });
+    const job = (migrationId: string, state: "RUNNING" | "COMPLETED") => ({
+      migrationId,
+      jobId: `job-${migrationId}`,
+      state,
+      percentComplete: state === "COMPLETED" ? 100 : 40,
+      errorCode: null,
+      errorMessage: null,
+      eventId: null,
+    });
+    const lost = { code: "AGENT_LOST", message: "away too long", eventId: null };
+    const before = (await scrape()).text;
+    const failed = value(before, "ferry_migrations_total", { kind: "LIVE", state: "FAILED" });
+    const succeeded = value(before, "ferry_migrations_total", { kind: "LIVE", state: "SUCCEEDED" });
+    const app = api.server.app;
+    // 1: FAILED AGENT_LOST (provisional), then the job's real outcome COMPLETED corrects it to SUCCEEDED.
+    const a = await running(1);
+    expect((await failLost(app, a.id, lost))?.state).toBe("FAILED");
+    await recordJobUpdate(app, source!.id, job(a.id, "COMPLETED"));
+    // 2: FAILED AGENT_LOST, reopened by a "running" report, then it ends SUCCEEDED (a second end).
+    const b = await running(2);
+    expect((await failLost(app, b.id, lost))?.state).toBe("FAILED");
+    await recordJobUpdate(app, source!.id, job(b.id, "RUNNING"));
+    expect((await prisma.migration.findUniqueOrThrow({ where: { id: b.id } })).state).toBe("RUNNING");
+    await recordJobUpdate(app, source!.id, job(b.id, "COMPLETED"));
+    for (const id of [a.id, b.id])
+      expect((await prisma.migration.findUniqueOrThrow({ where: { id } })).state).toBe("SUCCEEDED");
+    const durations = (t: string) => {
+      try {
+        return value(t, "ferry_migration_duration_seconds_count", { kind: "LIVE", state: "FAILED" });
+      } catch {
+        return 0;
+      }
+    };
+    // Each migration counted once, at its first end (FAILED, with its duration); the corrections say
+    // where they went. (The hooks run after the commits: wait for all four observations.)
+    const { text } = await eventually(
+      async () => {
+        const s = await scrape();
+        const corrections = value(s.text, "ferry_migration_corrections_total", {
+          kind: "LIVE",
+          from: "FAILED",
+          to: "SUCCEEDED",
+        });
+        const ended = value(s.text, "ferry_migrations_total", { kind: "LIVE", state: "FAILED" });
+        return corrections === 2 && ended === failed + 2 && durations(s.text) === durations(before) + 2
+          ? s
+          : null;
+      },
+      30_000,
+      "two first ends and two corrections counted",
+    );
+    // The later SUCCEEDED ends are not counted again as ends (before: SUCCEEDED +2 as well).
+    expect(value(text, "ferry_migrations_total", { kind: "LIVE", state: "SUCCEEDED" })).toBe(succeeded);
   });
 
   it("counts audit write failures", async () => {

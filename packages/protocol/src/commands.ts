@@ -172,6 +172,8 @@ export const commandEnvelopeSchema = z.object({
   type: z.string(),
   payload: z.unknown(),
   migrationId: z.string().nullable(),
+  /** The API request that caused it (X-Request-Id), for the agent's log; null: Ferry's own work. */
+  requestId: z.string().max(100).nullable().default(null),
   createdAt: z.string(),
   /** The agent refuses the command after this instant (ISO 8601); null: no deadline. */
   expiresAt: z.string().nullable().default(null),

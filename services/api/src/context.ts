@@ -9,6 +9,17 @@ import type { PubSub } from "./pubsub.ts";
 
 export type UserRole = "VIEWER" | "OPERATOR" | "ADMIN";
 
+/** How a migration ended (migrations/machine.ts Ended). */
+export interface MigrationEnd {
+  kind: string;
+  state: string;
+  requestId: string | null;
+  requestedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  correctedFrom: string | null;
+}
+
 /** Who is calling, established from the bearer token before any resolver runs. */
 export type Principal =
   | { kind: "user"; tokenId: string; name: string; role: UserRole }
@@ -24,8 +35,11 @@ export type AppEvents = {
   commandCompleted: [app: App, command: AgentCommand];
   /** An inventory report of a host was stored (changed or not). */
   inventoryIngested: [app: App, hostId: string];
-  /** A migration ended (its terminal state is committed); for metrics. */
-  migrationEnded: [app: App, migrationId: string];
+  /**
+   * A migration ended (its terminal state is committed); for metrics. `end.correctedFrom` is set when
+   * it had ended before (a provisional end corrected by the real outcome).
+   */
+  migrationEnded: [app: App, migrationId: string, end: MigrationEnd];
   /** An audit entry could not be written (retried, or the change rolled back); for metrics. */
   auditWriteFailed: [];
   /** A host's agent connected or disconnected (committed). */

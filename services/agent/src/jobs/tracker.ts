@@ -14,6 +14,8 @@ export interface TrackedJob {
   jobId: string | null;
   cancelRequested: boolean;
   startedAt: string;
+  /** The API request the move belongs to (its START_MOVE's requestId), logged with the outcome. */
+  requestId?: string | null;
   /** An outcome found without a job (the move finished while the agent was down): reported as is. */
   outcome?: JobReport | null;
 }
@@ -111,6 +113,13 @@ export function createJobTracker(options: JobTrackerOptions) {
             last = key;
             lastSent = Date.now();
             if (terminal) {
+              options.log("move job ended", {
+                requestId: job.requestId ?? null,
+                migrationId,
+                jobId: report.jobId,
+                state: report.state,
+                errorCode: report.errorCode,
+              });
               jobs.delete(migrationId);
               save();
               options.onEnded();
@@ -144,13 +153,14 @@ export function createJobTracker(options: JobTrackerOptions) {
   return {
     get: (migrationId: string) => jobs.get(migrationId),
     /** Write-ahead: recorded before the backend is asked to start, so a crash cannot start it twice. */
-    begin(migrationId: string, vmId: string) {
+    begin(migrationId: string, vmId: string, requestId: string | null = null) {
       jobs.set(migrationId, {
         migrationId,
         vmId,
         jobId: null,
         cancelRequested: false,
         startedAt: new Date().toISOString(),
+        requestId,
       });
       save();
     },

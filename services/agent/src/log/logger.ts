@@ -6,9 +6,10 @@ import fs from "node:fs";
 import path from "node:path";
 import pino, { type Logger } from "pino";
 import pinoRoll from "pino-roll";
+import type { LogFn } from "./child.ts";
 import { type EventLogWriter, IMPORTANT_EVENTS } from "./event-log.ts";
 
-export type LogFn = (msg: string, extra?: Record<string, unknown>) => void;
+export { childLog, type LogFn } from "./child.ts";
 
 /** Messages below info: routine failures worth a warning, the rest information. */
 const LEVELS: Record<string, pino.Level> = {

@@ -36,6 +36,7 @@ const command = (over: Partial<ReceivedCommand>): ReceivedCommand => ({
   type: "COMPARE_VM",
   payload: { vmId: "vm-1", destinationHost: "HV-B01" },
   migrationId: null,
+  requestId: null,
   createdAt: new Date().toISOString(),
   expiresAt: new Date(Date.now() + 60_000).toISOString(),
   expects: null,

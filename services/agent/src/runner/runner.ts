@@ -9,6 +9,7 @@ import {
   parseCommand,
 } from "@ferry/protocol";
 import { type HyperVBackend, HyperVError } from "../backends/types.ts";
+import { childLog, type LogFn } from "../log/child.ts";
 import type { JournalEntry, StateStore } from "../state/store.ts";
 import { CommandRefusedError } from "./errors.ts";
 import type { Handlers } from "./handlers/index.ts";
@@ -40,23 +41,35 @@ function dispatch(handlers: Handlers, command: AgentCommand): Promise<unknown> {
 export function createRunner(options: RunnerOptions) {
   const running = new Set<string>();
 
-  async function deliver(entry: JournalEntry) {
+  async function deliver(entry: JournalEntry, log: LogFn) {
     try {
       await options.answer(entry);
       options.store.record({ ...entry, acknowledged: true });
+      log("command answered", { succeeded: entry.succeeded, errorCode: entry.errorCode });
     } catch (error) {
       // Stays unacknowledged; the API sends the command again on reconnect and we answer then.
-      options.log("answer not delivered", { commandId: entry.commandId, error: (error as Error).message });
+      log("answer not delivered", { error: (error as Error).message });
     }
   }
+
+  /** The log lines of one command carry its id, type, migration and the API request that caused it. */
+  const logOf = (received: ReceivedCommand) =>
+    childLog(options.log, {
+      commandId: received.id,
+      type: received.type,
+      migrationId: received.migrationId ?? null,
+      requestId: received.requestId ?? null,
+    });
 
   const inFlight = new Set<Promise<void>>();
 
   async function handle(received: ReceivedCommand): Promise<void> {
+    const log = logOf(received);
     const known = options.store.journal().find((e) => e.commandId === received.id);
-    if (known) return deliver(known);
+    if (known) return deliver(known, log);
     if (running.has(received.id)) return;
     running.add(received.id);
+    log("command received");
     try {
       let entry: JournalEntry;
       try {
@@ -96,15 +109,10 @@ export function createRunner(options: RunnerOptions) {
         };
       }
       if (!entry.succeeded) {
-        options.log("command failed", {
-          commandId: entry.commandId,
-          type: received.type,
-          errorCode: entry.errorCode,
-          error: entry.errorMessage,
-        });
+        log("command failed", { errorCode: entry.errorCode, error: entry.errorMessage });
       }
       options.store.record(entry);
-      await deliver(entry);
+      await deliver(entry, log);
     } finally {
       running.delete(received.id);
     }
@@ -114,9 +122,7 @@ export function createRunner(options: RunnerOptions) {
     /** Runs (or re-answers) a command; never rejects: failures are logged. */
     handle(command: ReceivedCommand): Promise<void> {
       const work = handle(command)
-        .catch((error) =>
-          options.log("command handling failed", { commandId: command.id, error: (error as Error).message }),
-        )
+        .catch((error) => logOf(command)("command handling failed", { error: (error as Error).message }))
         .finally(() => inFlight.delete(work));
       inFlight.add(work);
       return work;

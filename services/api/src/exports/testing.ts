@@ -19,6 +19,7 @@ export { sweepLostAgents } from "../modules/migrations/lifecycle.ts";
 export {
   claimStart,
   enqueue,
+  failLost,
   inTransaction,
   recordJobUpdate,
   requestCancel,

@@ -6,6 +6,7 @@ import { handleExport, isExportPath } from "../export/routes.ts";
 import { handleMetrics, METRICS_PATH } from "../modules/metrics/routes.ts";
 import { allowCsrf, allowGetParams, allowRate, readBody, sendError } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
+import { assignRequestId } from "./request-id.ts";
 import { createSseHandler, SSE_PATH } from "./sse.ts";
 import type { GraphQLEngine } from "./yoga.ts";
 
@@ -58,6 +59,7 @@ export function createRequestListener(options: HttpOptions) {
     if (url.pathname !== yoga.graphqlEndpoint) {
       return sendError(res, 404, "NOT_FOUND", "Not found: the API is at /graphql");
     }
+    assignRequestId(req, res);
     if (!allowRate(limiter, req, res) || !allowCsrf(req, res, url) || !allowGetParams(req, res, url)) return;
     if (req.method === "POST") {
       const body = await readBody(req, res, maxBodyBytes);

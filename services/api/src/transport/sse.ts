@@ -3,7 +3,6 @@
 // the WebSocket transport (ws.ts): a Bearer token per request (VIEWER or higher, checked again by the
 // schema's scopes), the rate limit, the document size limit, the query limits and the error policy of
 // yoga's envelop, one context per operation. Single connection mode (reserved streams) is refused.
-import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { type ExecutionArgs, GraphQLError } from "graphql";
 import { createHandler, type OperationResult } from "graphql-sse";
@@ -13,6 +12,7 @@ import { authenticate } from "../modules/auth/service.ts";
 import { allowCsrf, allowRate, readBody, sendError } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
 import { isUnavailable } from "./error-policy.ts";
+import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 import type { GraphQLEngine } from "./yoga.ts";
 
 export const SSE_PATH = "/graphql/stream";
@@ -75,7 +75,7 @@ export function createSseHandler(options: { app: App; yoga: GraphQLEngine; limit
       if (Buffer.byteLength(params.query as string) > maxDocumentBytes) {
         return errors(`Document larger than ${maxDocumentBytes} bytes`, "PAYLOAD_TOO_LARGE");
       }
-      const requestId = req.headers["x-request-id"]?.toString().slice(0, 100) ?? randomUUID();
+      const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
       const enveloped = yoga.getEnveloped({ req, params, principal, requestId });
       let document: ReturnType<typeof enveloped.parse>;
       try {

@@ -1,5 +1,4 @@
 // The GraphQL engine for HTTP and WebSocket alike: schema, error policy, limits, authentication, GraphiQL.
-import { randomUUID } from "node:crypto";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga } from "graphql-yoga";
 import type { App, Context, Principal } from "../context.ts";
@@ -11,6 +10,7 @@ import { useAuthentication } from "../security/authentication.ts";
 import { useQueryLimits } from "../security/limits.ts";
 import { yogaLogger } from "../security/refusals.ts";
 import { createMaskError } from "./error-policy.ts";
+import { REQUEST_ID_HEADER, requestIdFrom, useRequestScope } from "./request-id.ts";
 
 /** What the WebSocket server passes to yoga (HTTP requests have neither: yoga authenticates them). */
 export interface ServerContext {
@@ -40,9 +40,9 @@ export function createGraphQL(app: App) {
         principal !== undefined
           ? principal
           : await authenticate(app, bearer(request?.headers.get("authorization"))),
-      requestId: requestId ?? request?.headers.get("x-request-id")?.slice(0, 100) ?? randomUUID(),
+      requestId: requestId ?? requestIdFrom(request?.headers.get(REQUEST_ID_HEADER)),
     }),
-    plugins: [useQueryLimits(security), useAuthentication(), ...metricsPlugins(app)],
+    plugins: [useQueryLimits(security), useAuthentication(), useRequestScope(), ...metricsPlugins(app)],
   });
 }
 

@@ -1,5 +1,5 @@
 // START_MOVE, CANCEL_MOVE and COMPARE_VM: the migration commands of the API's scheduler.
-import type { CommandPayload } from "@ferry/protocol";
+import type { AgentCommand, CommandPayload } from "@ferry/protocol";
 import { HyperVError } from "../../backends/types.ts";
 import { failpoint } from "../../failpoints.ts";
 import { CommandRefusedError } from "../errors.ts";
@@ -28,7 +28,7 @@ export function migrationHandlers(ctx: HandlerContext) {
   }
 
   return {
-    START_MOVE: async (p: CommandPayload<"START_MOVE">) => {
+    START_MOVE: async (p: CommandPayload<"START_MOVE">, command?: Pick<AgentCommand, "requestId">) => {
       const migrationId = p.migrationId;
       const known = ctx.jobs.get(migrationId);
       // Redelivered after a crash: never start twice. Follow what Hyper-V did or is doing.
@@ -46,7 +46,7 @@ export function migrationHandlers(ctx: HandlerContext) {
           `migration ${migrationId} is ${claim.state ?? "unknown"}, no longer expected to start; Move-VM not called`,
         );
       }
-      ctx.jobs.begin(migrationId, p.vmId);
+      ctx.jobs.begin(migrationId, p.vmId, command?.requestId ?? null);
       try {
         let status: Awaited<ReturnType<typeof ctx.backend.startMoveVm>>;
         if (p.kind === "STORAGE") {
@@ -82,10 +82,10 @@ export function migrationHandlers(ctx: HandlerContext) {
      * adopt what Hyper-V runs or finished for it (then the tracker reports it); otherwise not
      * following, and nothing is started.
      */
-    JOB_STATUS: async (p: CommandPayload<"JOB_STATUS">) => {
+    JOB_STATUS: async (p: CommandPayload<"JOB_STATUS">, command?: Pick<AgentCommand, "requestId">) => {
       const known = ctx.jobs.get(p.migrationId);
       if (known) return { following: true, jobId: known.jobId };
-      ctx.jobs.begin(p.migrationId, p.vmId);
+      ctx.jobs.begin(p.migrationId, p.vmId, command?.requestId ?? null);
       const adopted = await ctx.jobs
         .adopt(p.migrationId, () => movedAway(p))
         .catch((error: unknown) => {

@@ -14,6 +14,7 @@ import type { AgentCommand, Prisma } from "../../generated/prisma/client.ts";
 import { type AuditIn, recordCommandOutcomeIn } from "../audit/service.ts";
 import { NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
+import { currentRequestId } from "../shared/request-scope.ts";
 
 export type { CommandType } from "@ferry/protocol";
 
@@ -61,6 +62,8 @@ export interface IssueCommandInput<T extends CommandType> {
   payload: CommandPayload<T>;
   requestedBy: string;
   migrationId?: string | null;
+  /** The request the command belongs to; default: the request executing now (none in workers). */
+  requestId?: string | null;
 }
 
 /** JSON for a Prisma Json column (the protocol's values are plain JSON). */
@@ -77,6 +80,7 @@ export function commandCreateData<T extends CommandType>(input: IssueCommandInpu
     payload: toJson(body.payload),
     requestedBy: input.requestedBy,
     migrationId: input.migrationId ?? null,
+    requestId: input.requestId !== undefined ? input.requestId : currentRequestId(),
   } satisfies Prisma.AgentCommandUncheckedCreateInput;
 }
 
@@ -169,6 +173,18 @@ export async function completeCommand(
     return { command, changed };
   });
   if (changed) {
+    app.logger.info(
+      {
+        requestId: command.requestId,
+        commandId: command.id,
+        type: command.type,
+        hostId: command.hostId,
+        migrationId: command.migrationId,
+        status: command.status,
+        errorCode: command.errorCode,
+      },
+      "agent command answered",
+    );
     app.pubsub.publish("commandCompleted", command.id, { status: command.status });
     await app.hooks.emit("commandCompleted", app, command);
   }

@@ -29,6 +29,11 @@ const AgentCommandType = builder.objectRef<AgentCommand>("AgentCommand").impleme
       nullable: true,
       description: "The migration this command belongs to.",
     }),
+    requestId: t.exposeString("requestId", {
+      nullable: true,
+      description:
+        "The id of the API request that caused the command (its X-Request-Id, or the one the API generated; for a queued move, the request that queued it); the agent logs it with the command. Null for Ferry's own work.",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the command was issued." }),
     expiresAt: t.field({
       type: "DateTime",

@@ -133,6 +133,16 @@ async function due(app: App, hostId: string, session: string, sent: Set<string>)
         { host: { is: { agentReplica: session } } },
       );
       if (!delivered) continue;
+      app.logger.info(
+        {
+          requestId: row.requestId,
+          commandId: row.id,
+          type: row.type,
+          hostId,
+          migrationId: row.migrationId,
+        },
+        "agent command sent",
+      );
       out.push({ ...row, status: "DELIVERED" });
     } else {
       // Delivered before (an earlier session, a reconnect) and not answered: send again; the agent's

@@ -8,17 +8,18 @@ const seconds = (from: Date | null, to: Date | null) =>
 
 export function registerMetricsReactions(app: App): void {
   const m = metricsOf(app);
-  app.hooks.on("migrationEnded", async (a, id) => {
-    const row = await a.db.prisma.migration.findUnique({
-      where: { id },
-      select: { kind: true, state: true, requestedAt: true, startedAt: true, finishedAt: true },
-    });
-    if (!row) return;
-    m.migrationsEnded.labels(row.kind, row.state).inc();
-    const duration = seconds(row.startedAt, row.finishedAt);
-    if (duration !== null) m.migrationDuration.labels(row.kind, row.state).observe(duration);
-    const wait = seconds(row.requestedAt, row.startedAt);
-    if (wait !== null) m.migrationQueueWait.labels(row.kind).observe(wait);
+  app.hooks.on("migrationEnded", (_a, _id, end) => {
+    // Counted once, at its first end; a later end of the same migration is a correction. Everything
+    // from the end as committed (the row may have been corrected or reopened since).
+    if (end.correctedFrom) {
+      m.migrationCorrections.labels(end.kind, end.correctedFrom, end.state).inc();
+      return;
+    }
+    m.migrationsEnded.labels(end.kind, end.state).inc();
+    const duration = seconds(end.startedAt, end.finishedAt);
+    if (duration !== null) m.migrationDuration.labels(end.kind, end.state).observe(duration);
+    const wait = seconds(end.requestedAt, end.startedAt);
+    if (wait !== null) m.migrationQueueWait.labels(end.kind).observe(wait);
   });
   app.hooks.on("commandCompleted", (_a, command) => {
     const rtt = seconds(command.createdAt, command.completedAt ?? new Date());

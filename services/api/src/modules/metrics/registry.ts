@@ -15,6 +15,7 @@ const FAST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 export interface FerryMetrics {
   registry: Registry;
   migrationsEnded: Counter<"kind" | "state">;
+  migrationCorrections: Counter<"kind" | "from" | "to">;
   migrationDuration: Histogram<"kind" | "state">;
   migrationQueueWait: Histogram<"kind">;
   commandRoundTrip: Histogram<"type" | "status">;
@@ -32,8 +33,14 @@ function create(app: App): FerryMetrics {
     registry,
     migrationsEnded: new Counter({
       name: "ferry_migrations_total",
-      help: "Migrations that ended on this replica, by kind and final state (SUCCEEDED, FAILED, CANCELLED).",
+      help: "Migrations that ended on this replica, by kind and the state they ended in (SUCCEEDED, FAILED, CANCELLED); each migration counts once, at its first end (a later correction is counted in ferry_migration_corrections_total).",
       labelNames: ["kind", "state"],
+      registers: [registry],
+    }),
+    migrationCorrections: new Counter({
+      name: "ferry_migration_corrections_total",
+      help: "Migrations whose recorded end changed on this replica after they had ended (a provisional FAILED/CANCELLED corrected by the real outcome), by kind, the earlier end (from) and the new one (to). Final states = ferry_migrations_total + corrections to it - corrections from it.",
+      labelNames: ["kind", "from", "to"],
       registers: [registry],
     }),
     migrationDuration: new Histogram({

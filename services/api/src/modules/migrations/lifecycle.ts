@@ -73,6 +73,7 @@ export async function sweepQuietJobs(app: App, now = Date.now()): Promise<number
         payload: startPayload(m, m.destinationHost?.name ?? null),
         requestedBy: "ferry",
         migrationId: m.id,
+        requestId: m.requestId,
       }),
     });
     app.pubsub.publish("agentCommand", m.sourceHostId, { commandId: command.id });

@@ -10,19 +10,42 @@ import type { Migration, MigrationState, Prisma } from "../../generated/prisma/c
 import { linkEventsToMigration } from "../events/service.ts";
 import { ConflictError, NotFoundError } from "../shared/errors.ts";
 import { isUuid } from "../shared/ids.ts";
+import { currentRequestId } from "../shared/request-scope.ts";
 import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
 import { migrationEvent } from "../webhooks/views.ts";
 import { diagnose, diagnoseMigration } from "./diagnosis.ts";
-import { ACTIVE_STATES, allowedFrom, isTerminal, type Operation, SLOT_STATES } from "./transitions.ts";
+import {
+  ACTIVE_STATES,
+  allowedFrom,
+  isTerminal,
+  type Operation,
+  SLOT_STATES,
+  TERMINAL_STATES,
+} from "./transitions.ts";
 
 export { ACTIVE_STATES, SLOT_STATES, TERMINAL_STATES } from "./transitions.ts";
 
 export type Tx = Prisma.TransactionClient;
 
+/** A migration's end, as announced (logged, migrationEnded) after the commit. */
+export interface Ended {
+  kind: Migration["kind"];
+  state: MigrationState;
+  requestId: string | null;
+  requestedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /**
+   * The end recorded before this one, when the migration had already ended (a provisional end that a
+   * real outcome corrected, or that was reopened and ended again); null for its first end.
+   */
+  correctedFrom: MigrationState | null;
+}
+
 /** What to announce once the transaction committed. */
 export class Effects {
   readonly migrations = new Set<string>();
-  readonly ended = new Set<string>();
+  readonly ended = new Map<string, Ended>();
   readonly commands: { hostId: string; commandId: string }[] = [];
   readonly hosts = new Set<string>();
   schedule = false;
@@ -37,14 +60,26 @@ export function publishMigration(app: App, migrationId: string) {
 async function announce(app: App, fx: Effects) {
   for (const c of fx.commands) app.pubsub.publish("agentCommand", c.hostId, { commandId: c.commandId });
   for (const hostId of fx.hosts) app.pubsub.publish("hostChanged", { hostId });
-  for (const id of fx.ended) {
+  for (const [id, end] of fx.ended) {
+    app.logger.info(
+      {
+        requestId: end.requestId,
+        migrationId: id,
+        kind: end.kind,
+        state: end.state,
+        correctedFrom: end.correctedFrom,
+      },
+      end.correctedFrom ? "migration end corrected" : "migration ended",
+    );
+  }
+  for (const id of fx.ended.keys()) {
     // Best effort: events are also linked when they arrive.
     await linkEventsToMigration(app, id).catch((error) =>
       app.logger.warn({ err: error, migrationId: id }, "linking events failed"),
     );
   }
   for (const id of fx.migrations) publishMigration(app, id);
-  for (const id of fx.ended) void app.hooks.emit("migrationEnded", app, id);
+  for (const [id, end] of fx.ended) void app.hooks.emit("migrationEnded", app, id, end);
   // A move was queued or a slot freed: this App's scheduler makes a pass soon (scheduler.ts).
   if (fx.schedule) void app.hooks.emit("slotFreed");
 }
@@ -126,7 +161,22 @@ export async function transition(tx: Tx, fx: Effects, id: string, change: Change
       where: { migrationId: id, status: { in: ["PENDING", "DELIVERED"] } },
       data: { status: "EXPIRED", completedAt: new Date(), errorCode: "EXPIRED" },
     });
-    fx.ended.add(id);
+    // The sample just written and the end before it, if the migration had ended already.
+    const ends = await tx.migrationSample.findMany({
+      where: { migrationId: id, state: { in: [...TERMINAL_STATES] } },
+      orderBy: { id: "desc" },
+      take: 2,
+      select: { state: true },
+    });
+    fx.ended.set(id, {
+      kind: m.kind,
+      state: m.state,
+      requestId: m.requestId,
+      requestedAt: m.requestedAt,
+      startedAt: m.startedAt,
+      finishedAt: m.finishedAt,
+      correctedFrom: ends[1]?.state ?? null,
+    });
     fx.schedule = true;
   }
   return m;
@@ -142,6 +192,8 @@ async function command(
     payload: Prisma.InputJsonValue;
     requestedBy: string;
     migrationId: string;
+    /** The request it belongs to: the move's own (stored on the migration) or the one executing now. */
+    requestId: string | null;
   },
 ) {
   const row = await tx.agentCommand.create({ data, select: { id: true } });
@@ -195,7 +247,9 @@ export async function enqueue(app: App, data: NewMigration, audit?: AuditInTx): 
 
 /** enqueue inside the caller's transaction (placement plans and enqueues under one lock). */
 export async function enqueueIn(tx: Tx, fx: Effects, data: NewMigration): Promise<Migration> {
-  const m = await tx.migration.create({ data: { ...data, state: "QUEUED" } });
+  // The request that queued it (its commands carry the id later, when the scheduler starts it).
+  const requestId = data.requestId !== undefined ? data.requestId : currentRequestId();
+  const m = await tx.migration.create({ data: { ...data, requestId, state: "QUEUED" } });
   await tx.migrationSample.create({
     data: {
       migrationId: m.id,
@@ -225,6 +279,7 @@ export async function start(tx: Tx, fx: Effects, m: Migration, destinationHost: 
     payload: startPayload(started, destinationHost),
     requestedBy: m.requestedBy,
     migrationId: m.id,
+    requestId: started.requestId,
   });
   return started;
 }
@@ -459,6 +514,7 @@ async function reopen(tx: Tx, fx: Effects, m: Migration, jobId: string | null, p
       payload: { migrationId: m.id },
       requestedBy: m.requestedBy,
       migrationId: m.id,
+      requestId: m.requestId,
     });
   }
 }
@@ -470,7 +526,14 @@ async function afterSuccess(tx: Tx, fx: Effects, m: Migration) {
   }
   for (const hostId of new Set([m.sourceHostId, m.destinationHostId].filter((h): h is string => !!h))) {
     const row = await tx.agentCommand.create({
-      data: { hostId, type: "REFRESH_INVENTORY", payload: {}, requestedBy: "ferry", migrationId: m.id },
+      data: {
+        hostId,
+        type: "REFRESH_INVENTORY",
+        payload: {},
+        requestedBy: "ferry",
+        migrationId: m.id,
+        requestId: m.requestId,
+      },
       select: { id: true },
     });
     fx.commands.push({ hostId, commandId: row.id });
@@ -629,6 +692,8 @@ export async function requestCancel(
           payload: { migrationId: m.id },
           requestedBy,
           migrationId: m.id,
+          // The cancel's own request (the move's id stays on the migration).
+          requestId: currentRequestId() ?? m.requestId,
         });
         return cancelling;
       }

@@ -1,6 +1,7 @@
 // Background passes (the scheduler, the drain worker): one at a time per process; asks that come
 // during a pass coalesce into one more pass right after it, so no change is missed and none piles up.
 import type { App } from "../../context.ts";
+import { outsideRequest } from "./request-scope.ts";
 
 export interface Passes {
   /** Asks for a pass soon (coalesced). */
@@ -20,8 +21,9 @@ export function coalescedPasses(app: App, what: string, pass: () => Promise<unkn
       again = true;
       return;
     }
+    // Outside the request that asked for it (if any): the pass's work is not that request's.
     running = app.inflight
-      .track(pass())
+      .track(outsideRequest(pass))
       .then(() => undefined)
       .catch((error) => log.error({ err: error }, `${what} pass failed`))
       .finally(() => {
