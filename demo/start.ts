@@ -36,6 +36,7 @@ async function main() {
   Ferry demo: ${fleet.agents.length} simulated Hyper-V hosts (seed ${demo.seed}, time x${demo.timeScale})
 
   GraphiQL:     ${api.url}/graphql
+  Console:      ${api.url}/ui/  (sign in with the admin token)
   Admin token:  ${adminToken}
                 (GraphiQL "Headers" tab: {"Authorization": "Bearer ${adminToken}"})
 

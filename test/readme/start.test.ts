@@ -113,6 +113,9 @@ describe("npm start", () => {
         return data.hosts.totalCount === 1;
       }, 60_000);
       expect(commandLines().filter((line) => line.includes(TOKEN))).toEqual([]);
+      // The console the demo prints is served (README "Console").
+      expect(output).toContain(`Console:      ${url}/ui/`);
+      expect((await fetch(`${url}/ui/`)).status).toBe(200);
       demo.kill("SIGTERM");
       const code = await new Promise((r) => demo?.once("exit", r));
       expect(code).toBe(0);

@@ -1,4 +1,4 @@
-// The HTTP request listener: probes (/healthz, /readyz), the export routes, then the guards of
+// The HTTP request listener: probes (/healthz, /readyz), the console's files (/ui), the export routes, then the guards of
 // security/http.ts in front of yoga.
 import type http from "node:http";
 import type { AppRoot } from "../app.ts";
@@ -6,6 +6,7 @@ import { handleExport, isExportPath } from "../export/routes.ts";
 import { handleMetrics, METRICS_PATH } from "../modules/metrics/routes.ts";
 import { allowCsrf, allowGetParams, allowRate, readBody, sendError } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
+import { handleConsole, isConsolePath } from "./console.ts";
 import { assignRequestId } from "./request-id.ts";
 import { createSseHandler, SSE_PATH } from "./sse.ts";
 import type { GraphQLEngine } from "./yoga.ts";
@@ -48,6 +49,7 @@ export function createRequestListener(options: HttpOptions) {
       return sendError(res, 400, "BAD_REQUEST", "Malformed URL");
     }
     if (url.pathname === SSE_PATH) return sse(req, res, url);
+    if (isConsolePath(url.pathname)) return handleConsole(req, res, url.pathname);
     if (url.pathname === METRICS_PATH) {
       if (allowRate(limiter, req, res)) await handleMetrics(app, req, res);
       return;

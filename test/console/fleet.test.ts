@@ -1,0 +1,139 @@
+// The console in a real browser (Debian's Chromium) against a real API and simulated agents: the /ui route
+// serves it without a token, sign-in keeps the token for the tab only, the Fleet shows every host and follows
+// hostChanged live, a VIEWER signs in too, everything is reachable from the keyboard, no console errors.
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, startTestApi, type TestApi } from "../helpers/api.ts";
+import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
+import { type FleetIds, fleetIds, MOVE_GQL, pairWorld } from "../migrations/world.ts";
+import { launchBrowser, openConsole, signIn } from "./browser.ts";
+
+let api: TestApi;
+let fleet: TestFleet;
+let browser: Browser;
+let ids: FleetIds;
+
+beforeAll(async () => {
+  [api, browser] = await Promise.all([startTestApi(), launchBrowser()]);
+  // Two hosts, HV1 with two VMs; moves at time x20 take a few seconds.
+  fleet = await startTestFleet(api, { definition: pairWorld(2, 1, 20) });
+  ids = await fleetIds(api.gqlOk);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+  await api?.stop();
+});
+
+describe("console: the /ui route", () => {
+  it("serves index.html without a token, hashed assets cached for good, app routes fall back to index.html", async () => {
+    const index = await fetch(`${api.url}/ui/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    expect(index.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const html = await index.text();
+    const script = html.match(/src="(\/ui\/assets\/[^"]+\.js)"/)?.[1];
+    expect(script, html).toBeTruthy();
+    const asset = await fetch(`${api.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+
+    const route = await fetch(`${api.url}/ui/migrations`);
+    expect(route.status).toBe(200);
+    expect(await route.text()).toBe(html);
+    expect((await fetch(`${api.url}/ui/assets/missing.js`)).status).toBe(404);
+    expect((await fetch(`${api.url}/ui/..%2f..%2f..%2fpackage.json`)).status).toBe(404);
+    const bare = await fetch(`${api.url}/ui`, { redirect: "manual" });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get("location")).toBe("/ui/");
+    expect((await fetch(`${api.url}/ui/`, { method: "POST" })).status).toBe(405);
+  });
+});
+
+describe("console: sign-in and Fleet", () => {
+  it("refuses a wrong token; an ADMIN sees every host with agent, CPU vendor, memory bar and readiness", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url);
+    await page.getByLabel("API token").fill("not-a-valid-token-at-all");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("refused");
+
+    await signIn(page, ADMIN_TOKEN);
+    expect(await page.evaluate(() => sessionStorage.getItem("ferry.token"))).toBe(ADMIN_TOKEN);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    await page.getByRole("heading", { name: "Fleet" }).waitFor();
+    await page.getByText("2 hosts, 2 agents connected").waitFor();
+    for (const name of fleet.hostNames) {
+      const row = page.locator(`tr[data-host="${name}"]`);
+      expect(await row.locator("td").nth(0).textContent()).toBe("connected");
+      expect(await row.locator("td").nth(1).textContent()).toMatch(/^(INTEL|AMD)/);
+      const bar = row.getByRole("progressbar", { name: `Memory used on ${name}` });
+      expect(Number(await bar.getAttribute("aria-valuenow"))).toBeGreaterThan(0);
+      expect(await bar.getAttribute("aria-valuetext")).toMatch(/used, .* free of .*GiB/);
+      const readiness = await api.gqlOk<{ host: { readiness: { name: string; status: string }[] } }>(
+        `query($name: String!) { host(name: $name) { readiness { name status } } }`,
+        { name },
+      );
+      const failing = readiness.host.readiness.filter((c) => c.status !== "PASS").map((c) => c.name);
+      const badges = await row.locator("td").nth(3).locator("summary .badge").allTextContents();
+      if (failing.length === 0) expect(await row.locator("td").nth(3).textContent()).toBe("ready");
+      else expect(badges).toEqual(failing);
+    }
+    expect(await page.locator(".who").textContent()).toContain("(ADMIN)");
+    // A reload keeps the session (sessionStorage); sign-out forgets it.
+    await page.reload();
+    await page.getByText("2 hosts, 2 agents connected").waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("ferry.token"))).toBeNull();
+    // The refused token's 401 is the only error the browser logged.
+    expect(problems.filter((p) => !/401/.test(p))).toEqual([]);
+    await close();
+  });
+
+  it("follows hostChanged: a move made elsewhere changes both hosts' VM counts without a reload", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url);
+    await signIn(page, ADMIN_TOKEN);
+    const vmsOn = (host: string) => page.locator(`tr[data-host="${host}"] td`).nth(4);
+    await expect.poll(() => vmsOn("HV1").textContent()).toBe("2");
+    expect(await vmsOn("HV2").textContent()).toBe("0");
+    // The subscription is open once graphql-ws has acknowledged (the socket opens lazily on subscribe).
+    await expect.poll(() => page.evaluate(() => document.body.dataset.live)).toBe("connected");
+    const r = await api.gqlOk<{ moveVm: { migration: { id: string } } }>(MOVE_GQL, {
+      input: { vm: ids.vms["vm-1"], destinationHost: ids.hosts.HV2 },
+    });
+    expect(r.moveVm.migration.id).toBeTruthy();
+    await expect.poll(() => vmsOn("HV2").textContent(), { timeout: 60_000 }).toBe("1");
+    expect(await vmsOn("HV1").textContent()).toBe("1");
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("a VIEWER signs in and sees its role; the whole page works from the keyboard with a visible focus", async () => {
+    const created = await api.gqlOk<{ createApiToken: { secret: string } }>(
+      `mutation { createApiToken(input: { name: "console-viewer", role: VIEWER }) { secret } }`,
+    );
+    const { page, problems, close } = await openConsole(browser, api.url, { width: 600, height: 800 });
+    // Keyboard only: Tab to the token field, type, Enter submits.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
+    await page.keyboard.type(created.createApiToken.secret);
+    await page.keyboard.press("Enter");
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
+    expect(await page.locator(".who").textContent()).toContain("(VIEWER)");
+    await page.getByText("2 hosts").waitFor();
+    // First Tab reaches the skip link, which is visible when focused and moves focus to the content.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe("solid");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
+    // Narrow window: no horizontal scrolling of the page itself (wide tables scroll in their own box).
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(problems).toEqual([]);
+    await close();
+  });
+});
