@@ -102,7 +102,9 @@ export async function runPowerShellBench(): Promise<void> {
     const speedup = median(ratios);
     const spread = [0, 0.25, 0.5, 0.75, 1].map((q) => quantile(ratios, q).toFixed(1)).join(" / ");
     console.log(`get-inventory (${vmCount} VMs, stub Hyper-V module), ${pwsh}, interleaved`);
-    console.log(`persistent session: median ${median(sessionMs).toFixed(1)} ms over ${sessionMs.length} calls`);
+    console.log(
+      `persistent session: median ${median(sessionMs).toFixed(1)} ms over ${sessionMs.length} calls`,
+    );
     console.log(`process per call:   median ${median(spawnMs).toFixed(1)} ms over ${spawnMs.length} calls`);
     console.log(`paired ratios (spawn ÷ adjacent session calls), min / p25 / median / p75 / max: ${spread}`);
     console.log(`target: median paired ratio ≥ 10: ${speedup >= 10 ? "met" : "MISSED"}`);

@@ -1,7 +1,7 @@
 // Inventory read: every VM in pages of 500 (`vms(first: 500, after:)`, cursors) through GraphQL over
 // HTTP, against raw SQL (node `pg`, keyset pagination on the same order) + JSON.stringify of the
 // same rows and columns. Walks alternate so both see the same machine load.
-// Ratio line: read-ratio-p50 / read-ratio-p99 = GraphQL page ÷ raw page (target ≤ 2).
+// Ratio line: read-ratio-p50 / read-ratio-p99 = GraphQL page ÷ raw page (targets, issue 16: p50 ≤ 1.5, p99 ≤ 2).
 
 import { ADMIN_TOKEN } from "./harness/api.ts";
 import { VM_COLUMNS } from "./harness/columns.ts";
@@ -124,7 +124,9 @@ export async function runReadBench(): Promise<void> {
   ]);
   const r50 = percentile(gq, 50) / percentile(raw, 50);
   const r99 = percentile(gq, 99) / percentile(raw, 99);
-  console.log(`target: GraphQL page ≤ 2× raw: ${r50 <= 2 && r99 <= 2 ? "met" : "MISSED"}`);
+  console.log(
+    `target: GraphQL page p50 ≤ 1.5× and p99 ≤ 2× raw: ${r50 <= 1.5 && r99 <= 2 ? "met" : "MISSED"}`,
+  );
   console.log(`read-graphql-p50-ms: ${percentile(gq, 50).toFixed(1)}`);
   console.log(`read-graphql-p99-ms: ${percentile(gq, 99).toFixed(1)}`);
   console.log(`read-raw-p50-ms: ${percentile(raw, 50).toFixed(1)}`);

@@ -27,6 +27,11 @@ export function benchApiEnv(databaseUrl: string, poolSize: number): Record<strin
     FERRY_RATE_LIMIT_PER_SECOND: "0",
     FERRY_REPLICA_ID: "bench-replica-1",
     ...(benchEnv("BENCH_REDIS_URL") ? { REDIS_URL: benchEnv("BENCH_REDIS_URL")! } : {}),
+    // On a heavily loaded machine a burst (500 connection_inits, 2,000 agents at once) can wait longer
+    // than the default 5 s for a pooled connection and is refused 1013; this raises the wait.
+    ...(benchEnv("BENCH_DB_CONNECT_TIMEOUT_MS")
+      ? { FERRY_DB_CONNECT_TIMEOUT_MS: benchEnv("BENCH_DB_CONNECT_TIMEOUT_MS")! }
+      : {}),
   };
 }
 
