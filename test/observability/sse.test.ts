@@ -1,10 +1,13 @@
 // Issue 15: GraphQL over Server-Sent Events at /graphql/stream (graphql-sse's own client, distinct
-// connections mode): migrationProgress reaches 100 %; same auth and limits as WebSocket.
+// connections mode): migrationProgress reaches 100 %; same auth and limits as WebSocket, including a
+// revoked token: its open streams end (at once on this replica, at the next periodic check when it was
+// revoked elsewhere), like its WebSockets (test/api/tokens.test.ts).
 import { createClient } from "graphql-sse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { fleetIds, MOVE_GQL, pairWorld } from "../migrations/world.ts";
+import { createToken } from "../security/principals.ts";
 
 let api: TestApi;
 let fleet: TestFleet;
@@ -85,4 +88,87 @@ describe("GraphQL over SSE (/graphql/stream)", () => {
     });
     expect(put.status).toBe(400);
   });
+
+  it("a stream whose token is revoked on this replica ends at once with UNAUTHENTICATED", async () => {
+    const { secret, apiToken } = await createToken(api, "sse-revoked-here", "VIEWER");
+    const stream = await openIdleStream(secret);
+    await api.gqlOk("mutation($id: ID!) { revokeApiToken(id: $id) { errors { message } } }", {
+      id: apiToken.id,
+    });
+    const text = await within(stream.ended, 10_000, "the stream to end after revokeApiToken");
+    expect(text).toMatch(/event: next\ndata: .*"UNAUTHENTICATED"/);
+    expect(text).toContain("event: complete");
+    // And the token opens no new stream.
+    const again = await fetch(`${api.url}/graphql/stream`, streamRequest(secret));
+    expect(again.status).toBe(401);
+  });
+
+  it("a stream whose token is revoked elsewhere (another replica) ends within seconds (periodic check)", async () => {
+    const { secret, apiToken } = await createToken(api, "sse-revoked-elsewhere", "VIEWER");
+    const stream = await openIdleStream(secret);
+    const valid = await openIdleStream((await createToken(api, "sse-still-valid", "VIEWER")).secret);
+    // Straight in the database, as another replica would.
+    const { decodeGlobalID } = await import("@pothos/plugin-relay");
+    await api.server.app.db.prisma.apiToken.update({
+      where: { id: decodeGlobalID(apiToken.id).id },
+      data: { revokedAt: new Date() },
+    });
+    const text = await within(stream.ended, 30_000, "the stream to end after the revocation elsewhere");
+    expect(text).toContain("UNAUTHENTICATED");
+    expect(text).toContain("event: complete");
+    // The check that ended it left the stream of a valid token open.
+    expect(await Promise.race([valid.ended.then(() => "ended"), Promise.resolve("open")])).toBe("open");
+    valid.abort();
+  });
 });
+
+const streamRequest = (token: string): RequestInit => ({
+  method: "POST",
+  headers: {
+    "content-type": "application/json",
+    accept: "text/event-stream",
+    authorization: `Bearer ${token}`,
+  },
+  body: JSON.stringify({ query: "subscription { hostChanged { name } }" }),
+});
+
+/** An SSE stream of a subscription that stays quiet; `ended` resolves with all it said when the server ends it. */
+async function openIdleStream(token: string) {
+  const controller = new AbortController();
+  const res = await fetch(`${api.url}/graphql/stream`, {
+    ...streamRequest(token),
+    signal: controller.signal,
+  });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let opened!: () => void;
+  const open = new Promise<void>((r) => (opened = r));
+  const ended = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text;
+      text += decoder.decode(value, { stream: true });
+      opened();
+    }
+  })();
+  ended.catch(() => {});
+  // The server's first bytes (a comment) say the subscription is set up.
+  await within(open, 30_000, "the stream to open");
+  return { ended, abort: () => controller.abort() };
+}
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)),
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

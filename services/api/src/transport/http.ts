@@ -40,7 +40,7 @@ export function createRequestListener(options: HttpOptions) {
   const { root, yoga, limiter } = options;
   const { app } = root;
   const maxBodyBytes = app.config.security.maxBodyBytes;
-  const sse = createSseHandler({ app, yoga, limiter });
+  const sse = createSseHandler({ app, yoga, limiter, sockets: root.sockets });
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     let url: URL;
     try {

@@ -3,14 +3,18 @@
 // the WebSocket transport (ws.ts): a Bearer token per request (VIEWER or higher, checked again by the
 // schema's scopes), the rate limit, the document size limit, the query limits and the error policy of
 // yoga's envelop, one context per operation. Single connection mode (reserved streams) is refused.
+// An open stream is tracked like a WebSocket (security/sockets.ts): revoking its token (on this
+// replica at once, elsewhere or by expiry at the registry's next sweep) ends it with an
+// UNAUTHENTICATED error event and `complete`.
 import type http from "node:http";
 import { type ExecutionArgs, GraphQLError } from "graphql";
 import { createHandler, type OperationResult } from "graphql-sse";
-import type { App } from "../context.ts";
+import type { App, Principal } from "../context.ts";
 import { bearer } from "../modules/auth/secrets.ts";
 import { authenticate } from "../modules/auth/service.ts";
 import { allowCsrf, allowRate, readBody, sendError } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
+import type { SocketRegistry } from "../security/sockets.ts";
 import { isUnavailable } from "./error-policy.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 import type { GraphQLEngine } from "./yoga.ts";
@@ -18,15 +22,27 @@ import type { GraphQLEngine } from "./yoga.ts";
 export const SSE_PATH = "/graphql/stream";
 
 type Enveloped = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
-type Raw = { req: http.IncomingMessage; body: string };
+/** The request as graphql-sse passes it around; onSubscribe notes who is calling, for tracking. */
+type Raw = { req: http.IncomingMessage; body: string; principal?: Principal };
 
 // graphql-sse recognises a ready result by its `data` key.
 const failed = (errors: readonly GraphQLError[]): OperationResult => ({ data: null, errors: [...errors] });
 const errors = (message: string, code: string) =>
   failed([new GraphQLError(message, { extensions: { code } })]);
 
-export function createSseHandler(options: { app: App; yoga: GraphQLEngine; limiter: RateLimiter }) {
-  const { app, yoga, limiter } = options;
+/** The last events of a stream whose token was revoked: why, then the end of the operation. */
+const revokedEvents = (reason: string) =>
+  `event: next\ndata: ${JSON.stringify({
+    errors: [{ message: `Forbidden: ${reason}`, extensions: { code: "UNAUTHENTICATED" } }],
+  })}\n\nevent: complete\ndata:\n\n`;
+
+export function createSseHandler(options: {
+  app: App;
+  yoga: GraphQLEngine;
+  limiter: RateLimiter;
+  sockets: SocketRegistry;
+}) {
+  const { app, yoga, limiter, sockets } = options;
   const maxDocumentBytes = app.config.security.maxBodyBytes;
   const handler = createHandler<Raw, undefined, Record<PropertyKey, unknown>>({
     // null: never a reserved stream (single connection mode); every request is its own operation.
@@ -75,6 +91,7 @@ export function createSseHandler(options: { app: App; yoga: GraphQLEngine; limit
       if (Buffer.byteLength(params.query as string) > maxDocumentBytes) {
         return errors(`Document larger than ${maxDocumentBytes} bytes`, "PAYLOAD_TOO_LARGE");
       }
+      request.raw.principal = principal;
       const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
       const enveloped = yoga.getEnveloped({ req, params, principal, requestId });
       let document: ReturnType<typeof enveloped.parse>;
@@ -118,6 +135,7 @@ export function createSseHandler(options: { app: App; yoga: GraphQLEngine; limit
       if (!read) return;
       body = read.toString("utf8");
     }
+    const raw: Raw = { req, body };
     const [responseBody, init] = await handler({
       method: req.method ?? "GET",
       url: req.url ?? SSE_PATH,
@@ -128,13 +146,22 @@ export function createSseHandler(options: { app: App; yoga: GraphQLEngine; limit
         },
       },
       body: () => body,
-      raw: { req, body },
+      raw,
       context: undefined,
     });
     res.writeHead(init.status, init.statusText, init.headers as http.OutgoingHttpHeaders);
     if (!responseBody || typeof responseBody === "string") return void res.end(responseBody);
     const stop = () => void responseBody.return(undefined);
     res.once("close", stop);
+    let revoked: string | null = null;
+    const untrack = raw.principal
+      ? sockets.add(raw.principal, {
+          close: (_code, reason) => {
+            revoked = reason.replace(/^Forbidden: /, "");
+            stop();
+          },
+        })
+      : () => {};
     try {
       for await (const chunk of responseBody) {
         if (!res.writable) break;
@@ -143,7 +170,9 @@ export function createSseHandler(options: { app: App; yoga: GraphQLEngine; limit
         );
       }
     } finally {
+      untrack();
       res.off("close", stop);
+      if (revoked !== null && res.writable) res.write(revokedEvents(revoked));
       res.end();
     }
   };
