@@ -1,5 +1,7 @@
 // A webhook receiver for tests: a real HTTP server that records every POST (headers and raw body),
 // verifies its signature, and can go away (port closed: connection refused) and come back on the same port.
+// One receiver per webhook: it verifies with that webhook's secret, checked when a test reads
+// `signatureValid` (a delivery may arrive before the test has stored the secret createWebhook returned).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -42,12 +44,12 @@ export async function startReceiver(): Promise<Receiver> {
       const timestamp = String(req.headers["x-ferry-timestamp"] ?? "");
       const signature = String(req.headers["x-ferry-signature"] ?? "");
       const parsed = JSON.parse(body);
-      received.push({
-        ...parsed,
-        timestamp: Number(timestamp),
-        signatureValid: verify(self.secret, timestamp, body, signature),
-        receivedAt: Date.now(),
+      const entry = { ...parsed, timestamp: Number(timestamp), receivedAt: Date.now() } as Received;
+      Object.defineProperty(entry, "signatureValid", {
+        get: () => verify(self.secret, timestamp, body, signature),
+        enumerable: true,
       });
+      received.push(entry);
       res.writeHead(204).end();
     });
   };

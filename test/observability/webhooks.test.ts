@@ -20,7 +20,7 @@ import {
   waitForReady,
 } from "../helpers/processes.ts";
 import { type FleetIds, fleetIds, MOVE_GQL, pairWorld } from "../migrations/world.ts";
-import { type Receiver, startReceiver } from "./receiver.ts";
+import { type Received, type Receiver, startReceiver } from "./receiver.ts";
 
 let dir: string;
 let database: TestDatabaseEnv;
@@ -33,6 +33,10 @@ const apis: Proc[] = [];
 const secrets: string[] = [ADMIN_TOKEN];
 let ids: FleetIds;
 let receiver: Receiver;
+/** The receiver of the host webhook (agent, readiness and drift events): one secret per receiver. */
+let hostReceiver: Receiver;
+/** When the current API process was started: a session it holds was opened after this. */
+let apiStartedAt = 0;
 const agents: Record<string, Proc> = {};
 const MOVE_STATES = ["QUEUED", "STARTING", "RUNNING", "SUCCEEDED"];
 
@@ -62,6 +66,7 @@ interface Delivery {
 }
 
 function startApi(env: Record<string, string> = { FERRY_WEBHOOK_ALLOW_PRIVATE: "true" }) {
+  apiStartedAt = Date.now();
   api = startProcess(API_MAIN, [], {
     PORT: String(port),
     HOST: "127.0.0.1",
@@ -78,19 +83,42 @@ function startApi(env: Record<string, string> = { FERRY_WEBHOOK_ALLOW_PRIVATE: "
   return waitForReady(url, api, 240_000);
 }
 
+/**
+ * Both agents hold a session on the current API process and reported their inventory to it. After
+ * a restart, `connected` alone is not enough: the flag the stopped process left stays fresh for a
+ * minute, and an agent still reconnecting makes no AGENT_LOST when it is stopped (the flake of the
+ * AGENT_LOST test under load). markConnected and the inventory report stamp the times checked here.
+ */
 async function bothAgentsReady() {
   await eventually(
     async () => {
       ids = await fleetIds((q) => gqlOk(url, q));
       if (!ids.vms["vm-4"] || !ids.hosts.HV2) return false;
-      const hosts = await gqlOk<{ hosts: { edges: { node: { agent: { connected: boolean } } }[] } }>(
+      const hosts = await gqlOk<{
+        hosts: {
+          edges: {
+            node: {
+              agent: { connected: boolean; lastSeenAt: string | null; inventoryReportedAt: string | null };
+            };
+          }[];
+        };
+      }>(
         url,
-        "{ hosts(first: 10) { edges { node { agent { connected } } } } }",
+        "{ hosts(first: 10) { edges { node { agent { connected lastSeenAt inventoryReportedAt } } } } }",
       );
-      return hosts.hosts.edges.length === 2 && hosts.hosts.edges.every((e) => e.node.agent.connected);
+      const since = (t: string | null) => t !== null && Date.parse(t) >= apiStartedAt;
+      return (
+        hosts.hosts.edges.length === 2 &&
+        hosts.hosts.edges.every(
+          (e) =>
+            e.node.agent.connected &&
+            since(e.node.agent.lastSeenAt) &&
+            since(e.node.agent.inventoryReportedAt),
+        )
+      );
     },
     180_000,
-    "both agents connected and both inventories reported",
+    "both agents connected to this API process and both inventories reported to it",
   );
 }
 
@@ -130,6 +158,7 @@ beforeAll(async () => {
   port = await freePort();
   url = `http://127.0.0.1:${port}`;
   receiver = await startReceiver();
+  hostReceiver = await startReceiver();
   await startApi();
   for (const host of ["HV1", "HV2"]) {
     agents[host] = startSimulatedAgent(url, dir, host, await enrollmentToken(url, host, ADMIN_TOKEN));
@@ -141,6 +170,7 @@ afterAll(async () => {
   await Promise.allSettled(Object.values(agents).map((a) => a.stop()));
   await api?.stop().catch(() => {});
   await receiver?.close();
+  await hostReceiver?.close();
   await database?.drop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -238,32 +268,94 @@ describe("webhooks", () => {
   });
 
   it("AGENT_LOST and AGENT_CONNECTED (and the host's readiness) follow an agent's connection", async () => {
+    // A second webhook with its own receiver (and secret) for the host events.
     const data = await gqlOk<{ createWebhook: { secret: string } }>(url, CREATE, {
-      input: { url: receiver.url, events: ["AGENT_CONNECTED", "AGENT_LOST", "HOST_READINESS_CHANGED"] },
+      input: {
+        url: hostReceiver.url,
+        events: ["AGENT_CONNECTED", "AGENT_LOST", "HOST_READINESS_CHANGED", "HOST_DRIFT_CHANGED"],
+      },
     });
-    // One receiver, two webhooks: the receiver verifies with the secret of the webhook that signed.
-    const before = receiver.received.length;
-    receiver.secret = data.createWebhook.secret;
+    hostReceiver.secret = data.createWebhook.secret;
     secrets.push(data.createWebhook.secret);
+    const before = hostReceiver.received.length;
+    const mine = () => hostReceiver.received.slice(before);
+    const lostAt = () => mine().findIndex((e) => e.type === "AGENT_LOST" && e.data.name === "HV2");
+    const hv2NotReady = (e: Received) =>
+      e.type === "HOST_READINESS_CHANGED" && e.data.name === "HV2" && !e.data.ready;
     await agents.HV2!.stop();
     await eventually(
-      async () =>
-        receiver.received.slice(before).some((e) => e.type === "AGENT_LOST" && e.data.name === "HV2"),
-      60_000,
-      "AGENT_LOST for HV2",
+      async () => lostAt() >= 0 && mine().some(hv2NotReady),
+      120_000,
+      "AGENT_LOST and HOST_READINESS_CHANGED (not ready) for HV2",
     );
     agents.HV2 = startSimulatedAgent(url, dir, "HV2");
     await eventually(
       async () =>
-        receiver.received.slice(before).some((e) => e.type === "AGENT_CONNECTED" && e.data.name === "HV2"),
+        mine()
+          .slice(lostAt() + 1)
+          .some((e) => e.type === "AGENT_CONNECTED" && e.data.name === "HV2"),
       120_000,
-      "AGENT_CONNECTED for HV2",
+      "AGENT_CONNECTED for HV2 after its AGENT_LOST",
     );
-    const mine = receiver.received.slice(before);
-    const lost = mine.find((e) => e.type === "AGENT_LOST")!;
+    const lost = mine()[lostAt()]!;
     expect(lost.data).toMatchObject({ id: ids.hosts.HV2, name: "HV2", agent: { connected: false } });
-    expect(mine.filter((e) => e.type === "HOST_READINESS_CHANGED").map((e) => e.data.ready)).toContain(false);
-    expect(mine.every((e) => e.signatureValid)).toBe(true);
+    const connected = mine()
+      .slice(lostAt() + 1)
+      .find((e) => e.type === "AGENT_CONNECTED" && e.data.name === "HV2")!;
+    expect(connected.data).toMatchObject({ id: ids.hosts.HV2, name: "HV2", agent: { connected: true } });
+    expect(mine().every((e) => e.signatureValid)).toBe(true);
+    await bothAgentsReady();
+  });
+
+  it("HOST_DRIFT_CHANGED: a profile's assignment makes drift, its application clears it; data is the Host as the API returns it", async () => {
+    const before = hostReceiver.received.length;
+    const drifts = () =>
+      hostReceiver.received
+        .slice(before)
+        .filter((e) => e.type === "HOST_DRIFT_CHANGED" && e.data.name === "HV1");
+    const profile = await gqlOk<{ createMigrationProfile: { profile: { id: string } } }>(
+      url,
+      `mutation { createMigrationProfile(input: {name: "three at once", maximumVirtualMachineMigrations: 3}) {
+         profile { id } errors { message } } }`,
+    );
+    const profileId = profile.createMigrationProfile.profile.id;
+    await gqlOk(
+      url,
+      "mutation($h: [ID!]!, $p: ID) { assignMigrationProfile(input: {hosts: $h, profile: $p}) { errors { message } } }",
+      { h: [ids.hosts.HV1], p: profileId },
+    );
+    await eventually(async () => drifts().length >= 1, 60_000, "HOST_DRIFT_CHANGED after the assignment");
+    const HOST_DRIFT =
+      "query($id: ID!) { node(id: $id) { ... on Host { id name drift { field desired actual message } } } }";
+    const drifted = drifts()[0]!;
+    expect(drifted.data.drift).toEqual([
+      {
+        field: "maximumVirtualMachineMigrations",
+        desired: "3",
+        actual: "2",
+        message: "maximumVirtualMachineMigrations is 2, the profile wants 3.",
+      },
+    ]);
+    expect(drifted.data).toEqual(
+      (await gqlOk<{ node: unknown }>(url, HOST_DRIFT, { id: ids.hosts.HV1 })).node,
+    );
+    // The agent converges HV1 to the profile; its next inventory shows no drift: an event with [].
+    await gqlOk(
+      url,
+      "mutation($p: ID!) { applyMigrationProfile(input: {profile: $p}) { errors { message } } }",
+      {
+        p: profileId,
+      },
+    );
+    await eventually(
+      async () => drifts().some((e) => Array.isArray(e.data.drift) && e.data.drift.length === 0),
+      120_000,
+      "HOST_DRIFT_CHANGED with no drift after applyMigrationProfile",
+    );
+    expect(drifts().at(-1)!.data).toEqual({ id: ids.hosts.HV1, name: "HV1", drift: [] });
+    expect(drifts().every((e) => e.signatureValid)).toBe(true);
+    // Each change once: the assignment's drift, then none (no event for an unchanged drift).
+    expect(drifts().map((e) => (e.data.drift as unknown[]).length)).toEqual([1, 0]);
   });
 
   it("refuses private, loopback and link-local targets without FERRY_WEBHOOK_ALLOW_PRIVATE", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ActualSettings, computeDrift, type ProfileSpec } from "./drift.ts";
+import { type ActualSettings, computeDrift, type ProfileSpec, sameDrift } from "./drift.ts";
 
 const actual: ActualSettings = {
   enabled: true,
@@ -65,5 +65,20 @@ describe("computeDrift", () => {
 
   it("reports a host without settings as one item", () => {
     expect(computeDrift(unmanaged, null)).toEqual([expect.objectContaining({ field: "inventory" })]);
+  });
+});
+
+describe("sameDrift", () => {
+  const item = { field: "maximumVirtualMachineMigrations", desired: "3", actual: "2", message: "m" };
+  it("compares by value, whatever the stored keys' order (jsonb reorders them)", () => {
+    const stored = [{ field: item.field, actual: "2", desired: "3", message: "m" }];
+    expect(JSON.stringify([item])).not.toBe(JSON.stringify(stored));
+    expect(sameDrift([item], stored)).toBe(true);
+  });
+  it("sees a different value, a different length, and no stored drift", () => {
+    expect(sameDrift([item], [{ ...item, actual: "1" }])).toBe(false);
+    expect(sameDrift([item], [])).toBe(false);
+    expect(sameDrift([], [])).toBe(true);
+    expect(sameDrift([], null)).toBe(false);
   });
 });

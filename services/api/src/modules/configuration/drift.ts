@@ -126,6 +126,17 @@ export function specOf(profile: ProfileRow): ProfileSpec {
 }
 
 /**
+ * Whether the computed drift is the stored one, by value: jsonb does not keep an object's key order
+ * (it stores field, actual, desired, message), so comparing JSON text saw a change at every
+ * recompute and raised HOST_DRIFT_CHANGED (and hostChanged) after every inventory report.
+ */
+export function sameDrift(drift: DriftItem[], stored: Prisma.JsonValue): boolean {
+  const flat = (items: DriftItem[]) =>
+    JSON.stringify(items.map((i) => [i.field, i.desired ?? null, i.actual ?? null, i.message]));
+  return Array.isArray(stored) && flat(drift) === flat(stored as unknown as DriftItem[]);
+}
+
+/**
  * Recomputes and stores the drift of these hosts (all hosts of `where`); publishes hostChanged for
  * each host whose drift changed. Hosts without a profile have no drift.
  */
@@ -146,7 +157,7 @@ export async function recomputeDrift(app: App, where: Prisma.HostWhereInput): Pr
       ? { ...host.migrationSettings, networks: host.migrationNetworks }
       : null;
     const drift = host.profile ? computeDrift(specOf(host.profile), actual) : [];
-    if (JSON.stringify(drift) === JSON.stringify(host.drift)) continue;
+    if (sameDrift(drift, host.drift)) continue;
     // The HOST_DRIFT_CHANGED webhook event commits with the change (modules/webhooks/outbox.ts).
     await app.db.prisma.$transaction(async (tx) => {
       await tx.host.update({
