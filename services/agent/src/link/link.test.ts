@@ -12,7 +12,8 @@ import { openLink } from "./link.ts";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
+  // Last opened, first closed: the link goes before its server, so it never sees the server vanish.
+  for (const close of closers.splice(0).reverse()) await close();
 });
 
 /** Acknowledges connection_init, records every subscribe and complete, answers nothing. */
@@ -46,16 +47,23 @@ const within = <T>(promise: Promise<T>, ms: number) =>
 describe("the agent's requests to the API are bounded", () => {
   it("a mutation the API never answers fails with RequestTimeoutError, and the operation is abandoned", async () => {
     const api = await silentApi();
+    let connected!: () => void;
+    const ready = new Promise<void>((r) => {
+      connected = r;
+    });
     const link = openLink({
       apiUrls: [api.url],
       credential: "agent-secret",
-      onConnected: () => {},
+      onConnected: () => connected(),
       onCommand: () => {},
       onFatal: () => {},
       log: () => {},
       requestTimeoutMs: 500,
     });
     closers.push(() => link.close());
+    // The bound is on the answer: ask once connected (on a loaded machine connecting alone can take
+    // longer than the 500 ms under test, and the request would time out before it was ever sent).
+    await ready;
     const request = link.request(ReportInventoryDocument, {
       input: { inventory: {}, agentVersion: "test", backend: "simulator" },
     } as never);
