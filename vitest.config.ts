@@ -39,6 +39,8 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts", ...INTEGRATION.map((g) => `{packages,services}/*/src/${g}`)],
+          // Bundles the API and agent entry points once, for the tests that start them as processes.
+          globalSetup: ["test/helpers/bundles.ts"],
           exclude: ["**/node_modules/**"],
           // Ceilings, not budgets: tests wait for conditions, and a loaded 2-core machine can take a minute
           // or more to start an API with a fresh database. Only a hung test ever reaches these.

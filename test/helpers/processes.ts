@@ -27,8 +27,16 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startProcess(script: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+/** `script` run with tsx, or `bundle` (test/helpers/bundles.ts: the same code, bundled once per run) when given. */
+export function startProcess(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  bundle?: "api" | "agent",
+): Proc {
+  const bundled = bundle && process.env.FERRY_TEST_BUNDLES;
+  const command = bundled ? [path.join(bundled, `${bundle}.mjs`)] : ["--import", "tsx", script];
+  const child = spawn(process.execPath, [...command, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -86,7 +94,7 @@ export function startSimulatedAgent(
 ): Proc {
   const args = ["--api", api, "--backend", "simulator", "--sim-world", path.join(dir, "world.json")];
   args.push("--sim-host", host, "--state-dir", path.join(dir, host));
-  return startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args, env);
+  return startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args, env, "agent");
 }
 
 export interface ApiProcess {
@@ -102,13 +110,18 @@ export interface ApiProcess {
  */
 export async function startApiProcess(env: Record<string, string>, port?: number): Promise<ApiProcess> {
   const listen = port ?? (await freePort());
-  const proc = startProcess(API_MAIN, [], {
-    PORT: String(listen),
-    HOST: "127.0.0.1",
-    FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
-    FERRY_LOG_LEVEL: process.env.FERRY_TEST_LOG ?? "warn",
-    ...env,
-  });
+  const proc = startProcess(
+    API_MAIN,
+    [],
+    {
+      PORT: String(listen),
+      HOST: "127.0.0.1",
+      FERRY_ADMIN_TOKEN: ADMIN_TOKEN,
+      FERRY_LOG_LEVEL: process.env.FERRY_TEST_LOG ?? "warn",
+      ...env,
+    },
+    "api",
+  );
   return { url: `http://127.0.0.1:${listen}`, port: listen, proc };
 }
 
