@@ -4,6 +4,8 @@ import { Provider } from "urql";
 import { type ConsoleClient, createConsoleClient } from "./client.ts";
 import { graphql } from "./graphql.ts";
 import { Fleet } from "./pages/Fleet.tsx";
+import { Migrations } from "./pages/Migrations.tsx";
+import { Move } from "./pages/Move.tsx";
 import { SignIn } from "./pages/SignIn.tsx";
 import { Link, RouterProvider, useLocation } from "./router.tsx";
 import { session } from "./session.ts";
@@ -85,7 +87,11 @@ export function App() {
   );
 }
 
-const PAGES = [{ path: "/", title: "Fleet", render: () => <Fleet /> }];
+const PAGES = [
+  { path: "/", title: "Fleet", render: () => <Fleet /> },
+  { path: "/migrations", title: "Migrations", render: () => <Migrations /> },
+  { path: "/move", title: "Move", render: () => <Move /> },
+];
 
 function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void }) {
   const { path } = useLocation();
