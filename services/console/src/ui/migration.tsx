@@ -1,6 +1,6 @@
 // A migration as the console shows it: one fragment for every page, its progress bar, its failure.
 import { useMutation } from "urql";
-import { bytes, seconds } from "../format.ts";
+import { bytes, dateTime, seconds } from "../format.ts";
 import { graphql, type ResultOf } from "../graphql.ts";
 import { useCan } from "../viewer.tsx";
 import { Badge, Bar, ErrorBox, type Tone } from "./status.tsx";
@@ -63,6 +63,7 @@ export function MigrationState({ m }: { m: MigrationRow }) {
     <Badge tone={stateTone(m.state)}>
       {m.state}
       {m.state === "QUEUED" && m.queuePosition !== null ? ` #${m.queuePosition}` : ""}
+      {m.scheduled && m.notBefore ? `, not before ${dateTime(m.notBefore)}` : ""}
     </Badge>
   );
 }
