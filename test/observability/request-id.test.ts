@@ -158,10 +158,18 @@ beforeAll(async () => {
   await eventually(
     async () => {
       ids = await fleetIds((q) => gqlOk(api.url, q));
-      return ids.vms["vm-4"] && ids.hosts.HV2 ? ids : null;
+      if (!ids.vms["vm-4"] || !ids.hosts.HV2) return null;
+      // Both agents connected and both inventories in (a move's preflight needs the destination's).
+      const hosts = await gqlOk<{
+        hosts: { edges: { node: { agent: { connected: boolean; inventoryReportedAt: string | null } } }[] };
+      }>(api.url, "{ hosts(first: 10) { edges { node { agent { connected inventoryReportedAt } } } } }");
+      return hosts.hosts.edges.length === 2 &&
+        hosts.hosts.edges.every((e) => e.node.agent.connected && e.node.agent.inventoryReportedAt)
+        ? ids
+        : null;
     },
     180_000,
-    "both inventories reported",
+    "both agents connected and both inventories reported",
   );
 }, 600_000);
 
