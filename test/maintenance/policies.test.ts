@@ -198,6 +198,18 @@ async function scheduledMove(vm: string, destination: string | null, inSeconds: 
   return r.moveVm.migration!;
 }
 
+/**
+ * Makes a scheduled move due now. The tests schedule an hour ahead and change a rule first: a window
+ * of a few seconds between moveVm and the change is one a loaded machine misses (the move started).
+ */
+async function dueNow(id: string): Promise<void> {
+  const { count } = await api.server.app.db.prisma.migration.updateMany({
+    where: { id: await rowIdOf(id), state: "QUEUED" },
+    data: { notBefore: new Date() },
+  });
+  expect(count).toBe(1);
+}
+
 async function endedMove(id: string): Promise<MigrationView> {
   return eventually(
     async () => {
@@ -211,12 +223,13 @@ async function endedMove(id: string): Promise<MigrationView> {
 
 describe("the scheduler re-runs placement's rules when a queued move starts", () => {
   it("a move queued before its VM and the destination's VM joined one anti-affinity group fails with ANTI_AFFINITY", async () => {
-    const move = await scheduledMove("p-1", "Q", 15);
+    const move = await scheduledMove("p-1", "Q", 3600);
     const grouped = await q<{ setAntiAffinityGroup: { errors: unknown[] | null } }>(
       `mutation($input: SetAntiAffinityGroupInput!) { setAntiAffinityGroup(input: $input) { errors { message } } }`,
       { input: { name: "p1-q1", vms: [vms["p-1"], vms["q-1"]] } },
     );
     expect(grouped.setAntiAffinityGroup.errors).toBeNull();
+    await dueNow(move.id);
     const ended = await endedMove(move.id);
     expect(ended.state).toBe("FAILED");
     expect(ended.startedAt).toBeNull();
@@ -226,7 +239,7 @@ describe("the scheduler re-runs placement's rules when a queued move starts", ()
   }, 150_000);
 
   it("an auto-placed move whose destination's reserve grew meanwhile fails with INSUFFICIENT_MEMORY", async () => {
-    const move = await scheduledMove("p-2", null, 15);
+    const move = await scheduledMove("p-2", null, 3600);
     const dest = move.destinationHost.name;
     const capacity = await q<{ node: { memoryCapacityBytes: string } }>(
       `query($id: ID!) { node(id: $id) { ... on Host { memoryCapacityBytes } } }`,
@@ -238,6 +251,7 @@ describe("the scheduler re-runs placement's rules when a queued move starts", ()
       { input: { hosts: [hosts[dest]], bytes: String(BigInt(capacity.node.memoryCapacityBytes) - 1n) } },
     );
     expect(raised.setHostMemoryReserve.errors).toBeNull();
+    await dueNow(move.id);
     const ended = await endedMove(move.id);
     expect(ended.state).toBe("FAILED");
     expect(ended.startedAt).toBeNull();
