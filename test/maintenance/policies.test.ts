@@ -418,7 +418,7 @@ describe("unmovable policies SAVE and SHUT_DOWN", () => {
         });
         return row?.id ?? null;
       },
-      60_000,
+      120_000,
       "SAVE_VM sent to S3",
     );
     // The agent stays away longer than the command's 10 minutes.
@@ -431,7 +431,7 @@ describe("unmovable policies SAVE and SHUT_DOWN", () => {
         const m = await view(id);
         return m.state === "IN_MAINTENANCE" ? m : null;
       },
-      60_000,
+      120_000,
       "S3 in maintenance",
     ).catch(async (error) => {
       throw new Error(
@@ -446,7 +446,7 @@ describe("unmovable policies SAVE and SHUT_DOWN", () => {
     await eventually(
       async () =>
         (await api.server.app.db.prisma.host.findFirst({ where: { name: "S3" } }))?.agentConnected ?? false,
-      60_000,
+      120_000,
       "S3's agent back",
     );
     // Back, the agent gets nothing to run: the VM keeps running.
@@ -455,7 +455,7 @@ describe("unmovable policies SAVE and SHUT_DOWN", () => {
       (await api.server.app.db.prisma.agentCommand.findUnique({ where: { id: commandId } }))?.status,
     ).toBe("EXPIRED");
     expect(fleet.world.definition().hosts.find((h) => h.facts.name === "S3")!.vms[0]!.state).toBe("RUNNING");
-  }, 200_000);
+  }, 400_000);
 });
 
 async function rowIdOf(globalId: string): Promise<string> {
