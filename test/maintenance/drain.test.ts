@@ -22,6 +22,35 @@ const vms: Record<string, string> = {};
 
 const q = <T>(query: string, variables: Record<string, unknown> = {}) => gqlOk<T>(url, query, variables);
 
+/** A mutation sent with the caller's X-Request-Id (issue 15: the id follows the work to the agents). */
+async function withId<T>(requestId: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  const response = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      "x-request-id": requestId,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  expect(response.headers.get("x-request-id")).toBe(requestId);
+  const body = (await response.json()) as { data: T; errors?: unknown[] };
+  expect(body.errors).toBeUndefined();
+  return body.data;
+}
+
+/** The request ids on this maintenance's moves that go from (or back to) `hostName`, by direction. */
+async function moveRequestIds(maintenanceId: string) {
+  const rows = await (restarted ?? api.server).app.db.prisma.migration.findMany({
+    where: { maintenanceId: Buffer.from(maintenanceId, "base64").toString("utf8").split(":")[1]! },
+    select: { requestId: true, destinationHost: { select: { name: true } } },
+  });
+  const ids = (back: boolean) => [
+    ...new Set(rows.filter((r) => (r.destinationHost?.name === "SRC") === back).map((r) => r.requestId)),
+  ];
+  return { drain: ids(false), back: ids(true) };
+}
+
 async function restartApi(port: number) {
   await (restarted ?? api.server).stop();
   const config = loadConfig({
@@ -239,12 +268,9 @@ describe("maintenance mode", () => {
       fleet.world.run((m) => fleet.hostNames.map((n) => [n, m.memoryAvailable(m.host(n)!)] as const)),
     );
     const ws = wsClient(url, ADMIN_TOKEN);
-    const r = await q<{ startMaintenance: { maintenance: { id: string; state: string }; errors: null } }>(
-      START,
-      {
-        input: { host: hosts.SRC },
-      },
-    );
+    const r = await withId<{
+      startMaintenance: { maintenance: { id: string; state: string }; errors: null };
+    }>("drain-of-src", START, { input: { host: hosts.SRC } });
     expect(r.startMaintenance.errors).toBeNull();
     drainId = r.startMaintenance.maintenance.id;
     const events = collect<{
@@ -344,6 +370,9 @@ describe("maintenance mode", () => {
     const peaks = await peakConcurrency();
     for (const [host, peak] of Object.entries(peaks)) expect(peak, host).toBeLessThanOrEqual(2);
     expect(peaks.SRC).toBe(2);
+    // Every move of the drain, re-placements and those queued after the API restart included, carries
+    // the startMaintenance request's id.
+    expect((await moveRequestIds(drainId)).drain).toEqual(["drain-of-src"]);
     // Reserve: at every sample, every host kept at least its reserve free (simulator and API inventory).
     expect(samples).toBeGreaterThan(10);
     for (const [host, free] of Object.entries(lowest)) expect(free >= reserve, `${host}: ${free}`).toBe(true);
@@ -360,7 +389,8 @@ describe("maintenance mode", () => {
   it("endMaintenance(returnVms: true) brings every VM that left back to SRC", {
     timeout: 300_000,
   }, async () => {
-    const r = await q<{ endMaintenance: { maintenance: { id: string; state: string }; errors: null } }>(
+    const r = await withId<{ endMaintenance: { maintenance: { id: string; state: string }; errors: null } }>(
+      "return-to-src",
       `mutation($input: EndMaintenanceInput!) { endMaintenance(input: $input) { maintenance { id state } errors { message } } }`,
       { input: { host: hosts.SRC, returnVms: true } },
     );
@@ -394,6 +424,7 @@ describe("maintenance mode", () => {
     const back = movesOf(ended).filter((m) => m.destinationHost.name === "SRC");
     expect(back).toHaveLength(12);
     expect(back.every((m) => m.state === "SUCCEEDED")).toBe(true);
+    expect(await moveRequestIds(drainId)).toEqual({ drain: ["drain-of-src"], back: ["return-to-src"] });
   });
 
   it("refusals: ending a host not in maintenance, cancelling an ended maintenance, the host as its own destination; one audit entry per call", {

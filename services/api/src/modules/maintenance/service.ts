@@ -1,12 +1,14 @@
 // startMaintenance / endMaintenance / cancelMaintenance: validate, then one guarded change and its
 // audit entry in one transaction. The drain and the return are the worker's (worker.ts): these only
 // record what was asked, so an API restart loses nothing.
+
 import type { Context } from "../../context.ts";
 import { principalName } from "../../context.ts";
 import type { Maintenance } from "../../generated/prisma/client.ts";
 import { auditedTransaction } from "../audit/service.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { decodeId } from "../shared/ids.ts";
+import { currentRequestId } from "../shared/request-scope.ts";
 import { createMaintenance, publishMaintenance, transitionOrConflict } from "./machine.ts";
 import type { UnmovablePolicyValue } from "./plan-types.ts";
 import { expirePowerCommands } from "./power.ts";
@@ -68,6 +70,7 @@ export async function startMaintenance(
         destinationHostIds: destinations,
         notBefore: input.notBefore ?? null,
         requestedBy: principalName(ctx.principal),
+        requestId: currentRequestId(),
       },
       host.name,
     ),
@@ -97,7 +100,11 @@ export async function endMaintenance(
     transitionOrConflict(
       tx,
       open.id,
-      { op: "end", to: returnVms ? "RETURNING" : "ENDED", data: { returnVms } },
+      {
+        op: "end",
+        to: returnVms ? "RETURNING" : "ENDED",
+        data: { returnVms, requestId: currentRequestId() },
+      },
       "end it (cancel a drain that has not finished)",
     ),
   );

@@ -23,6 +23,7 @@ import {
 } from "../migrations/machine.ts";
 import { lockPlacement } from "../placement/load.ts";
 import { coalescedPasses } from "../shared/passes.ts";
+import { withRequestId } from "../shared/request-scope.ts";
 import { evacuate } from "./evacuation.ts";
 import { loadEvacuationData } from "./load.ts";
 import { publishMaintenance, transitionMaintenance } from "./machine.ts";
@@ -394,9 +395,13 @@ export async function maintenanceOnce(app: App): Promise<void> {
   for (const found of open) {
     try {
       if (await failIfAgentLost(app, found)) continue;
-      const m = found.state === "PLANNING" ? await startDrain(app, found) : found;
-      if (m?.state === "DRAINING") await drainStep(app, m);
-      else if (m?.state === "RETURNING") await returnStep(app, m);
+      // The drain's and the return's moves and commands carry the id of the request that asked for them.
+      const step = async () => {
+        const m = found.state === "PLANNING" ? await startDrain(app, found) : found;
+        if (m?.state === "DRAINING") await drainStep(app, m);
+        else if (m?.state === "RETURNING") await returnStep(app, m);
+      };
+      await (found.requestId ? withRequestId(found.requestId, step) : step());
     } catch (error) {
       app.logger.error({ err: error, maintenanceId: found.id }, "maintenance pass failed");
     }

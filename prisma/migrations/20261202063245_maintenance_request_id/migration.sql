@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Maintenance" ADD COLUMN     "requestId" TEXT;
