@@ -116,7 +116,9 @@ describe("console: sign-in and Fleet", () => {
       `mutation { createApiToken(input: { name: "console-viewer", role: VIEWER }) { secret } }`,
     );
     const { page, problems, close } = await openConsole(browser, api.url, { width: 600, height: 800 });
-    // Keyboard only: Tab to the token field, type, Enter submits.
+    // Keyboard only: Tab to the token field, type, Enter submits. (The form is rendered by the app after
+    // the page's load event: wait for it, or the Tab lands before there is anything to focus.)
+    await page.getByLabel("API token").waitFor();
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
     await page.keyboard.type(created.createApiToken.secret);
@@ -130,7 +132,7 @@ describe("console: sign-in and Fleet", () => {
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     expect(outline).toBe("solid");
     await page.keyboard.press("Enter");
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("main");
     // Narrow window: no horizontal scrolling of the page itself (wide tables scroll in their own box).
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     expect(problems).toEqual([]);
