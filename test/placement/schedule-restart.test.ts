@@ -56,13 +56,16 @@ const read = async (id: string) =>
     )
   ).node;
 
-const connected = async () =>
-  (
-    await gqlOk<{ hosts: { edges: { node: { agent: { connected: boolean } } }[] } }>(
-      url,
-      "{ hosts { edges { node { agent { connected } } } } }",
-    )
-  ).hosts.edges.every((e) => e.node.agent.connected);
+/** Both hosts are there, their agents connected, and each has reported its inventory (switches, memory). */
+const ready = async () => {
+  const { hosts } = await gqlOk<{
+    hosts: { edges: { node: { agent: { connected: boolean; inventoryReportedAt: string | null } } }[] };
+  }>(url, "{ hosts { edges { node { agent { connected inventoryReportedAt } } } } }");
+  return (
+    hosts.edges.length === 2 &&
+    hosts.edges.every((e) => e.node.agent.connected && e.node.agent.inventoryReportedAt !== null)
+  );
+};
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-schedule-"));
@@ -75,7 +78,9 @@ beforeAll(async () => {
     agents.push(startSimulatedAgent(url, dir, host, await enrollmentToken(url, host, ADMIN_TOKEN)));
   }
   await eventually(
-    async () => (await connected()) && (await fleetIds((q) => gqlOk(url, q))).vms["vm-2"],
+    // (Connected alone is not enough: a move requested before HV2's first inventory is refused, since
+    // preflight then knows no switch, no memory and no migration settings on HV2: seen on PostgreSQL.)
+    async () => (await ready()) && (await fleetIds((q) => gqlOk(url, q))).vms["vm-2"],
     120_000,
     "both agents connected and inventory reported",
   );
