@@ -4,71 +4,16 @@
 import { describe, expect, it } from "vitest";
 import { emptyLedger } from "./planner.ts";
 import { placementStartFailure } from "./start-check.ts";
-import type { Fleet, PlannerHost, PlannerVm } from "./types.ts";
+import { host as fixtureHost, vm as fixtureVm, fleetOf, GiB } from "./test-fixtures.ts";
+import type { PlannerHost, PlannerVm } from "./types.ts";
 
-const GiB = 1024n ** 3n;
+/** A host with `freeGiB` free (placement's fixture host otherwise). */
+const host = (n: number, freeGiB: bigint, extra: Partial<PlannerHost> = {}): PlannerHost =>
+  fixtureHost(n, { memoryAvailableBytes: freeGiB * GiB }, extra);
 
-function host(n: number, freeGiB: bigint, extra: Partial<PlannerHost> = {}): PlannerHost {
-  const id = `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-  return {
-    view: {
-      id,
-      name: `HV${n}`,
-      fqdn: `HV${n}.corp.local`,
-      domain: "corp.local",
-      cpuVendor: "INTEL",
-      memoryAvailableBytes: freeGiB * GiB,
-      supportedVmVersions: ["8.0"],
-      delegations: [],
-      delegationsKnown: true,
-      agentConnected: true,
-      settings: {
-        enabled: true,
-        authenticationType: "CREDSSP",
-        performanceOption: "TCPIP",
-        useAnyNetworkForMigration: true,
-      },
-      migrationSubnets: [],
-      adapterAddresses: [`10.0.1.${n}`],
-      switches: ["Production"],
-      firewallRules: [{ name: "VIRT-MIGL-In-TCP-NoScope", enabled: true }],
-      volumes: [{ root: "D:\\", freeBytes: 500n * GiB }],
-    },
-    memoryCapacityBytes: 64n * GiB,
-    memoryReserveBytes: 2n * GiB,
-    promisedBytes: 0n,
-    incomingMoves: 0,
-    virtualMachinePath: "D:\\VMs",
-    ...extra,
-  };
-}
-
-function vm(name: string, on: PlannerHost, gib = 4n): PlannerVm {
-  return {
-    id: `vm-${name}`,
-    hostId: on.view.id,
-    view: {
-      name,
-      state: "RUNNING",
-      memoryAssignedBytes: gib * GiB,
-      memoryStartupBytes: gib * GiB,
-      configurationVersion: "8.0",
-      processorCompatibilityForMigration: false,
-      isClustered: false,
-      path: `\\\\fs01\\vms\\${name}`,
-      hardDrives: [{ path: `\\\\fs01\\vms\\${name}\\${name}.vhdx`, sizeBytes: 40n * GiB }],
-      switchNames: ["Production"],
-    },
-  };
-}
-
-const fleetOf = (hosts: PlannerHost[], over: Partial<Fleet> = {}): Fleet => ({
-  hosts,
-  inMaintenance: new Set(),
-  antiAffinityGroups: [],
-  locations: new Map(),
-  ...over,
-});
+/** A running VM of `gib` GiB on `on`. */
+const vm = (name: string, on: PlannerHost, gib = 4n): PlannerVm =>
+  fixtureVm(name, on, { memoryAssignedBytes: gib * GiB, memoryStartupBytes: gib * GiB });
 
 const move = (
   v: PlannerVm,
