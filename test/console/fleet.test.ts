@@ -5,7 +5,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
-import { type FleetIds, fleetIds, MOVE_GQL, pairWorld } from "../migrations/world.ts";
+import { GiB, testVm } from "../helpers/sim-world.ts";
+import { type FleetIds, fleetIds, MOVE_GQL, PREFLIGHT_GQL, pairWorld } from "../migrations/world.ts";
 import { launchBrowser, openConsole, signIn } from "./browser.ts";
 
 let api: TestApi;
@@ -15,8 +16,20 @@ let ids: FleetIds;
 
 beforeAll(async () => {
   [api, browser] = await Promise.all([startTestApi(), launchBrowser()]);
-  // Two hosts, HV1 with two VMs; moves at time x20 take a few seconds.
-  fleet = await startTestFleet(api, { definition: pairWorld(2, 1, 20) });
+  // Two hosts, HV1 with two VMs, HV2 with eleven small ones (more than one page of the Host page's VM
+  // list); moves at time x20 take a few seconds.
+  const world = pairWorld(2, 1, 20);
+  world.hosts[1]!.vms = Array.from({ length: 11 }, (_, i) =>
+    testVm(
+      `web-${String(i + 1).padStart(2, "0")}`,
+      `bbbbbbbb-0000-4000-8000-${String(i + 1).padStart(12, "0")}`,
+      {
+        memoryAssignedBytes: GiB / 2n,
+        memoryStartupBytes: GiB / 2n,
+      },
+    ),
+  );
+  fleet = await startTestFleet(api, { definition: world });
   ids = await fleetIds(api.gqlOk);
 });
 
@@ -98,15 +111,134 @@ describe("console: sign-in and Fleet", () => {
     await signIn(page, ADMIN_TOKEN);
     const vmsOn = (host: string) => page.locator(`tr[data-host="${host}"] td`).nth(4);
     await expect.poll(() => vmsOn("HV1").textContent()).toBe("2");
-    expect(await vmsOn("HV2").textContent()).toBe("0");
+    expect(await vmsOn("HV2").textContent()).toBe("11");
     // The subscription is open once graphql-ws has acknowledged (the socket opens lazily on subscribe).
     await expect.poll(() => page.evaluate(() => document.body.dataset.live)).toBe("connected");
     const r = await api.gqlOk<{ moveVm: { migration: { id: string } } }>(MOVE_GQL, {
       input: { vm: ids.vms["vm-1"], destinationHost: ids.hosts.HV2 },
     });
     expect(r.moveVm.migration.id).toBeTruthy();
-    await expect.poll(() => vmsOn("HV2").textContent(), { timeout: 60_000 }).toBe("1");
+    await expect.poll(() => vmsOn("HV2").textContent(), { timeout: 60_000 }).toBe("12");
     expect(await vmsOn("HV1").textContent()).toBe("1");
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("Host page: readiness with remedies, VMs searched and paged, Hyper-V events; ADMIN changes migration, networks and settings", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url);
+    await signIn(page, ADMIN_TOKEN);
+    await page.getByRole("link", { name: "HV2", exact: true }).click();
+    await page.getByRole("heading", { name: "Host HV2" }).waitFor();
+    const hv2 = await api.gqlOk<{
+      host: {
+        readiness: { name: string; status: string; remedy: string | null }[];
+        vms: { totalCount: number };
+      };
+    }>(`{ host(name: "HV2") { readiness { name status remedy } vms(first: 1) { totalCount } } }`);
+    // Every readiness check, its status and remedy, as the API reports them.
+    const readiness = page.locator("table.readiness tbody tr");
+    await readiness.first().waitFor();
+    expect(await readiness.locator("th").allTextContents()).toEqual(hv2.host.readiness.map((c) => c.name));
+    for (const c of hv2.host.readiness) {
+      const cells = page.locator(`table.readiness tr[data-check="${c.name}"] td`);
+      expect(await cells.nth(0).textContent()).toBe(c.status);
+      expect(await cells.nth(2).textContent()).toBe(c.remedy ?? "");
+    }
+    // VMs: pages of 10 through the API's first/after; the search narrows them (server side).
+    const total = hv2.host.vms.totalCount;
+    expect(total).toBeGreaterThan(10);
+    const vmRows = page.locator('table[aria-labelledby="vms-title"] tbody tr');
+    await page.getByText(`${total} VMs, page 1`).waitFor();
+    expect(await vmRows.count()).toBe(10);
+    await page
+      .getByRole("navigation", { name: "VM pages" })
+      .getByRole("button", { name: "Next page" })
+      .click();
+    await page.getByText(`${total} VMs, page 2`).waitFor();
+    await expect.poll(() => vmRows.count()).toBe(total - 10);
+    await page.getByRole("searchbox", { name: "VM name contains" }).fill("web-1");
+    await page.getByText("2 VMs matching “web-1”, page 1").waitFor();
+    await expect.poll(() => vmRows.locator("th").allTextContents()).toEqual(["web-10", "web-11"]);
+    // The move of vm-1 (previous test) was logged by Hyper-V on HV2 as event 20415.
+    await page.locator('tr[data-event="20415"]').first().waitFor({ timeout: 60_000 });
+
+    // ADMIN: disable live migration; the page follows the operation and the host (live).
+    const settings = page.locator("dl[data-settings]");
+    await settings.getByText("enabled").waitFor();
+    await page.getByRole("button", { name: "Disable live migration" }).click();
+    await settings.getByText("disabled").waitFor({ timeout: 60_000 });
+    await page.locator('li[data-operation="DISABLE_MIGRATION"]').getByText("SUCCEEDED").waitFor();
+    const enabled = async () =>
+      (
+        await api.gqlOk<{
+          host: {
+            migrationSettings: {
+              enabled: boolean;
+              maximumStorageMigrations: number;
+              networks: { subnet: string }[];
+            };
+          };
+        }>(
+          `{ host(name: "HV2") { migrationSettings { enabled maximumStorageMigrations networks { subnet } } } }`,
+        )
+      ).host.migrationSettings;
+    expect((await enabled()).enabled).toBe(false);
+    await page.getByRole("button", { name: "Enable live migration" }).click();
+    await settings.getByText("enabled").waitFor({ timeout: 60_000 });
+    expect((await enabled()).enabled).toBe(true);
+    // A network is added, then removed; a bad subnet is refused with the API's message.
+    await page.getByLabel("Subnet (CIDR)").fill("not-a-subnet");
+    await page.getByRole("button", { name: "Add network" }).click();
+    await page.getByRole("alert").filter({ hasText: "Adding the network refused" }).waitFor();
+    await page.getByLabel("Subnet (CIDR)").fill("10.0.9.0/24");
+    await page.getByLabel("Priority").fill("5");
+    await page.getByRole("button", { name: "Add network" }).click();
+    await settings.getByText("10.0.9.0/24 (priority 5)").waitFor({ timeout: 60_000 });
+    expect((await enabled()).networks.map((n) => n.subnet)).toContain("10.0.9.0/24");
+    await page.getByRole("button", { name: "Remove network 10.0.9.0/24" }).click();
+    await settings.getByText("10.0.9.0/24").waitFor({ state: "detached", timeout: 60_000 });
+    // Settings: the storage migration limit.
+    const storage = (await enabled()).maximumStorageMigrations;
+    await page.getByLabel("Storage migrations at once").fill(String(storage + 1));
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect
+      .poll(async () => (await enabled()).maximumStorageMigrations, { timeout: 60_000 })
+      .toBe(storage + 1);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("opens a VM from its host and runs a preflight to another host: every check and remedy as the API's", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url);
+    await signIn(page, ADMIN_TOKEN);
+    await page.getByRole("link", { name: "HV1", exact: true }).click();
+    await page.getByRole("heading", { name: "Host HV1" }).waitFor();
+    await page.getByRole("link", { name: "vm-2" }).click();
+    await page.getByRole("heading", { name: "VM vm-2" }).waitFor();
+    const facts = page.locator("dl[data-vm-facts]");
+    expect(await facts.locator("dd").first().textContent()).toBe("HV1");
+    await facts.getByText("aaaaaaaa-0000-4000-8000-000000000002").waitFor();
+    await page.getByRole("combobox", { name: "Destination host" }).selectOption({ label: "HV2" });
+    await page.getByRole("button", { name: "Run preflight" }).click();
+    const report = page.locator('[data-preflight="HV2"]');
+    await report.waitFor();
+    const expected = await api.gqlOk<{
+      migrationPreflight: { ok: boolean; checks: { name: string; status: string; remedy: string | null }[] };
+    }>(PREFLIGHT_GQL, { input: { vm: ids.vms["vm-2"], destinationHost: ids.hosts.HV2 } });
+    const checks = expected.migrationPreflight.checks;
+    expect(checks.length).toBeGreaterThan(3);
+    expect(await report.locator("tbody th").allTextContents()).toEqual(checks.map((c) => c.name));
+    for (const c of checks) {
+      const cells = report.locator(`tr[data-check="${c.name}"] td`);
+      expect(await cells.nth(0).textContent()).toContain(c.status);
+      expect(await cells.nth(2).textContent()).toBe(c.remedy ?? "");
+    }
+    expect(await report.locator("h3").textContent()).toContain(
+      expected.migrationPreflight.ok ? "can move" : "blocked",
+    );
+    // The way on: the Move page, with the VM found.
+    await page.getByRole("link", { name: "Move vm-2…" }).click();
+    await page.getByRole("button", { name: "vm-2" }).waitFor();
     expect(problems).toEqual([]);
     await close();
   });
@@ -133,6 +265,10 @@ describe("console: sign-in and Fleet", () => {
     expect(outline).toBe("solid");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("main");
+    // A VIEWER reads a host's settings but is offered no configuration action.
+    await page.getByRole("link", { name: "HV1", exact: true }).click();
+    await page.locator("dl[data-settings]").waitFor();
+    expect(await page.locator("[data-actions]").count()).toBe(0);
     // Narrow window: no horizontal scrolling of the page itself (wide tables scroll in their own box).
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     expect(problems).toEqual([]);

@@ -1,12 +1,14 @@
 // The shell: sign-in until a token is accepted, then the navigation and the page for the path.
-import { useCallback, useEffect, useState } from "react";
+import { type JSX, useCallback, useEffect, useState } from "react";
 import { Provider } from "urql";
 import { type ConsoleClient, createConsoleClient } from "./client.ts";
 import { graphql } from "./graphql.ts";
 import { Fleet } from "./pages/Fleet.tsx";
+import { Host } from "./pages/Host.tsx";
 import { Migrations } from "./pages/Migrations.tsx";
 import { Move } from "./pages/Move.tsx";
 import { SignIn } from "./pages/SignIn.tsx";
+import { Vm } from "./pages/Vm.tsx";
 import { Link, RouterProvider, useLocation } from "./router.tsx";
 import { session } from "./session.ts";
 import { Loading } from "./ui/status.tsx";
@@ -87,15 +89,30 @@ export function App() {
   );
 }
 
-const PAGES = [
-  { path: "/", title: "Fleet", render: () => <Fleet /> },
-  { path: "/migrations", title: "Migrations", render: () => <Migrations /> },
-  { path: "/move", title: "Move", render: () => <Move /> },
+interface Page {
+  path: string;
+  title: string;
+  render: () => JSX.Element;
+  /** Shown in the navigation (the others are opened from a page: a host, a VM). */
+  nav: boolean;
+  /** Only for this role and above (the API refuses the others anyway). */
+  role?: "ADMIN";
+  /** The nav entry that stays current on this page. */
+  parent?: string;
+}
+
+const PAGES: Page[] = [
+  { path: "/", title: "Fleet", render: () => <Fleet />, nav: true },
+  { path: "/host", title: "Host", render: () => <Host />, nav: false, parent: "/" },
+  { path: "/vm", title: "VM", render: () => <Vm />, nav: false, parent: "/" },
+  { path: "/migrations", title: "Migrations", render: () => <Migrations />, nav: true },
+  { path: "/move", title: "Move", render: () => <Move />, nav: true },
 ];
 
 function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void }) {
   const { path } = useLocation();
-  const page = PAGES.find((p) => p.path === path) ?? PAGES[0];
+  const page = PAGES.find((p) => p.path === path) ?? PAGES[0]!;
+  const current = page.parent ?? page.path;
   useEffect(() => {
     document.title = `${page.title} · Ferry Console`;
   }, [page.title]);
@@ -108,9 +125,9 @@ function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void })
         <span className="brand">Ferry</span>
         <nav aria-label="Main">
           <ul>
-            {PAGES.map((p) => (
+            {PAGES.filter((p) => p.nav && (!p.role || viewer.role === p.role)).map((p) => (
               <li key={p.path}>
-                <Link to={p.path} current={p.path === page.path}>
+                <Link to={p.path} current={p.path === current}>
                   {p.title}
                 </Link>
               </li>

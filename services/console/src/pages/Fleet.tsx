@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from "react";
 import { useQuery, useSubscription } from "urql";
 import { bytes, percent } from "../format.ts";
 import { graphql, type ResultOf } from "../graphql.ts";
+import { Link } from "../router.tsx";
 import { Badge, Bar, checkTone, ErrorBox, Loading } from "../ui/status.tsx";
 
 const HostRow = graphql(`
@@ -130,7 +131,9 @@ function HostLine({ host }: { host: Host }) {
   const failing = host.readiness.filter((c) => c.status !== "PASS");
   return (
     <tr data-host={host.name}>
-      <th scope="row">{host.name}</th>
+      <th scope="row">
+        <Link to={`/host?name=${encodeURIComponent(host.name)}`}>{host.name}</Link>
+      </th>
       <td>
         {host.agent.connected ? (
           <Badge tone="ok">connected</Badge>

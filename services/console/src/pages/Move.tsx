@@ -4,7 +4,7 @@ import { useState } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { bytes } from "../format.ts";
 import { graphql } from "../graphql.ts";
-import { Link } from "../router.tsx";
+import { Link, useLocation } from "../router.tsx";
 import { MigrationFailure, MigrationFields, MigrationProgress, MigrationState } from "../ui/migration.tsx";
 import { Badge, checkTone, ErrorBox, Loading } from "../ui/status.tsx";
 import { useCan } from "../viewer.tsx";
@@ -84,7 +84,8 @@ interface Picked {
 }
 
 export function Move() {
-  const [search, setSearch] = useState("");
+  const { query } = useLocation();
+  const [search, setSearch] = useState(() => query.get("vm") ?? "");
   const [picked, setPicked] = useState<Picked | null>(null);
   const [vms] = useQuery({ query: VmsQuery, variables: { nameContains: search || null } });
   return (
