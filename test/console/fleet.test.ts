@@ -3,7 +3,7 @@
 // hostChanged live, a VIEWER signs in too, everything is reachable from the keyboard, no console errors.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, startTestApi, type TestApi } from "../helpers/api.ts";
+import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { GiB, testVm } from "../helpers/sim-world.ts";
 import { type FleetIds, fleetIds, MOVE_GQL, PREFLIGHT_GQL, pairWorld } from "../migrations/world.ts";
@@ -271,6 +271,90 @@ describe("console: sign-in and Fleet", () => {
     expect(await page.locator("[data-actions]").count()).toBe(0);
     // Narrow window: no horizontal scrolling of the page itself (wide tables scroll in their own box).
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("Maintenance: the what-if plan as a table and a picture, start, the drain live to 100 %, end with the VMs' return", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url);
+    await signIn(page, ADMIN_TOKEN);
+    await page.getByRole("link", { name: "Maintenance" }).click();
+    await page.getByRole("combobox", { name: "Host" }).selectOption("HV1");
+    await page.getByRole("button", { name: "Plan the evacuation" }).click();
+    const plan = page.locator('[data-plan="HV1"]');
+    await plan.waitFor();
+    const expected = await api.gqlOk<{
+      evacuationPlan: {
+        steps: { vm: { name: string; memoryAssignedBytes: string }; destination: { name: string } }[];
+      };
+    }>(
+      `query($h: ID!) { evacuationPlan(input: { host: $h }) { steps { vm { name memoryAssignedBytes } destination { name } } } }`,
+      { h: ids.hosts.HV1 },
+    );
+    const steps = expected.evacuationPlan.steps;
+    // Every VM on HV1 (vm-2; vm-1 too when this test runs alone) can go.
+    expect(steps.length).toBeGreaterThan(0);
+    // The table: one row per planned move, in start order, with its destination.
+    expect(await plan.locator("table.plan tbody th").allTextContents()).toEqual(steps.map((s) => s.vm.name));
+    expect(await plan.locator("table.plan tbody td:nth-of-type(3)").allTextContents()).toEqual(
+      steps.map((s) => s.destination.name),
+    );
+    // The picture: every host's memory in use before (as the API reports it) and after the moves.
+    const hostsNow = await api.gqlOk<{
+      hosts: {
+        edges: { node: { name: string; memoryCapacityBytes: string; memoryAvailableBytes: string } }[];
+      };
+    }>(`{ hosts(first: 10) { edges { node { name memoryCapacityBytes memoryAvailableBytes } } } }`);
+    for (const { node: h } of hostsNow.hosts.edges) {
+      const g = plan.locator(`g[data-memory-host="${h.name}"]`);
+      const before = Number(h.memoryCapacityBytes) - Number(h.memoryAvailableBytes);
+      const moved = steps.reduce(
+        (sum, s) =>
+          sum +
+          (s.destination.name === h.name ? Number(s.vm.memoryAssignedBytes) : 0) -
+          (h.name === "HV1" ? Number(s.vm.memoryAssignedBytes) : 0),
+        0,
+      );
+      expect(Number(await g.getAttribute("data-before"))).toBe(before);
+      expect(Number(await g.getAttribute("data-after"))).toBe(before + moved);
+    }
+    expect(Number(await plan.locator('g[data-memory-host="HV1"]').getAttribute("data-after"))).toBeLessThan(
+      Number(await plan.locator('g[data-memory-host="HV1"]').getAttribute("data-before")),
+    );
+
+    // Start: the drain is followed live (maintenanceChanged) through DRAINING to 100 % and IN_MAINTENANCE.
+    await page.getByRole("button", { name: "Start maintenance of HV1" }).click();
+    const status = page.locator("[data-maintenance-state]");
+    await status.waitFor();
+    const states = new Set<string>();
+    const drain = page.getByRole("progressbar", { name: "Drain of HV1" });
+    await eventually(
+      async () => {
+        states.add((await status.getAttribute("data-maintenance-state")) ?? "");
+        return states.has("IN_MAINTENANCE");
+      },
+      120_000,
+      "IN_MAINTENANCE",
+    );
+    expect(await drain.getAttribute("aria-valuenow")).toBe("100");
+    expect(states.has("DRAINING"), [...states].join()).toBe(true);
+    const where = async (vm: string) =>
+      (
+        await api.gqlOk<{ vms: { edges: { node: { host: { name: string } } }[] } }>(
+          `query($n: String!) { vms(first: 1, filter: { name: $n }) { edges { node { host { name } } } } }`,
+          { n: vm },
+        )
+      ).vms.edges[0]!.node.host.name;
+    for (const step of steps) expect(await where(step.vm.name)).toBe(step.destination.name);
+
+    // End with return: RETURNING, then ENDED with the VM back on HV1.
+    await page.getByRole("button", { name: "End maintenance and bring the VMs back" }).click();
+    await page.locator('[data-maintenance-state="ENDED"]').waitFor({ timeout: 120_000 });
+    const back = page.getByRole("progressbar", { name: "Return to HV1" });
+    expect(await back.getAttribute("aria-valuenow")).toBe("100");
+    expect(await back.getAttribute("aria-valuetext")).toContain(`${steps.length} of ${steps.length} VMs back`);
+    for (const step of steps) expect(await where(step.vm.name)).toBe("HV1");
+    await page.locator("tr[data-maintenance]").first().getByText("ENDED").waitFor();
     expect(problems).toEqual([]);
     await close();
   });

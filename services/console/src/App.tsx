@@ -5,6 +5,7 @@ import { type ConsoleClient, createConsoleClient } from "./client.ts";
 import { graphql } from "./graphql.ts";
 import { Fleet } from "./pages/Fleet.tsx";
 import { Host } from "./pages/Host.tsx";
+import { Maintenance } from "./pages/Maintenance.tsx";
 import { Migrations } from "./pages/Migrations.tsx";
 import { Move } from "./pages/Move.tsx";
 import { SignIn } from "./pages/SignIn.tsx";
@@ -107,6 +108,7 @@ const PAGES: Page[] = [
   { path: "/vm", title: "VM", render: () => <Vm />, nav: false, parent: "/" },
   { path: "/migrations", title: "Migrations", render: () => <Migrations />, nav: true },
   { path: "/move", title: "Move", render: () => <Move />, nav: true },
+  { path: "/maintenance", title: "Maintenance", render: () => <Maintenance />, nav: true },
 ];
 
 function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void }) {
