@@ -352,7 +352,9 @@ describe("console: sign-in and Fleet", () => {
     await page.locator('[data-maintenance-state="ENDED"]').waitFor({ timeout: 120_000 });
     const back = page.getByRole("progressbar", { name: "Return to HV1" });
     expect(await back.getAttribute("aria-valuenow")).toBe("100");
-    expect(await back.getAttribute("aria-valuetext")).toContain(`${steps.length} of ${steps.length} VMs back`);
+    expect(await back.getAttribute("aria-valuetext")).toContain(
+      `${steps.length} of ${steps.length} VMs back`,
+    );
     for (const step of steps) expect(await where(step.vm.name)).toBe("HV1");
     await page.locator("tr[data-maintenance]").first().getByText("ENDED").waitFor();
     expect(problems).toEqual([]);
