@@ -1,5 +1,6 @@
 // Unit tier: every allowed and every refused transition of the maintenance state machine.
 import { describe, expect, it } from "vitest";
+import { checkEveryTransition } from "../shared/transition-table.testing.ts";
 import {
   allowedFrom,
   canTransition,
@@ -29,29 +30,10 @@ const ALLOWED = new Set([
 const OPERATIONS = Object.keys(MAINTENANCE_TRANSITIONS) as MaintenanceOperation[];
 
 describe("maintenance transition table", () => {
-  const all = OPERATIONS.flatMap((op) =>
-    MAINTENANCE_STATES.flatMap((from) => MAINTENANCE_STATES.map((to) => ({ op, from, to }))),
+  checkEveryTransition(
+    { states: MAINTENANCE_STATES, table: MAINTENANCE_TRANSITIONS, canTransition, allowedFrom },
+    ALLOWED,
   );
-
-  it.each(all.filter((t) => ALLOWED.has(`${t.op}: ${t.from} -> ${t.to}`)))(
-    "allows $op: $from -> $to",
-    ({ op, from, to }) => {
-      expect(canTransition(op, from, to)).toBe(true);
-      expect(allowedFrom(op, to)).toContain(from);
-    },
-  );
-
-  it.each(all.filter((t) => !ALLOWED.has(`${t.op}: ${t.from} -> ${t.to}`)))(
-    "refuses $op: $from -> $to",
-    ({ op, from, to }) => {
-      expect(canTransition(op, from, to)).toBe(false);
-      expect(allowedFrom(op, to)).not.toContain(from);
-    },
-  );
-
-  it("lists exactly the hand-written transitions", () => {
-    expect(all.filter((t) => canTransition(t.op, t.from, t.to)).length).toBe(ALLOWED.size);
-  });
 
   it("ended maintenances never change again", () => {
     for (const from of MAINTENANCE_STATES.filter(isTerminal)) {

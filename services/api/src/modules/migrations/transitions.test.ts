@@ -1,11 +1,11 @@
 // Unit tier: every allowed and every refused transition of the migration state machine.
 import { describe, expect, it } from "vitest";
+import { checkEveryTransition } from "../shared/transition-table.testing.ts";
 import {
   ACTIVE_STATES,
   allowedFrom,
   canTransition,
   MIGRATION_STATES,
-  type Operation,
   SLOT_STATES,
   TERMINAL_STATES,
   TRANSITIONS,
@@ -37,35 +37,11 @@ const ALLOWED = new Set([
   "reopen: CANCELLED -> CANCELLING",
 ]);
 
-const OPERATIONS = Object.keys(TRANSITIONS) as Operation[];
-
 describe("migration transition table", () => {
-  const all = OPERATIONS.flatMap((op) =>
-    MIGRATION_STATES.flatMap((from) => MIGRATION_STATES.map((to) => ({ op, from, to }))),
+  const all = checkEveryTransition(
+    { states: MIGRATION_STATES, table: TRANSITIONS, canTransition, allowedFrom },
+    ALLOWED,
   );
-
-  it.each(all.filter((t) => ALLOWED.has(`${t.op}: ${t.from} -> ${t.to}`)))(
-    "allows $op: $from -> $to",
-    ({ op, from, to }) => {
-      expect(canTransition(op, from, to)).toBe(true);
-      expect(allowedFrom(op, to)).toContain(from);
-    },
-  );
-
-  it.each(all.filter((t) => !ALLOWED.has(`${t.op}: ${t.from} -> ${t.to}`)))(
-    "refuses $op: $from -> $to",
-    ({ op, from, to }) => {
-      expect(canTransition(op, from, to)).toBe(false);
-      expect(allowedFrom(op, to)).not.toContain(from);
-    },
-  );
-
-  it("lists exactly the allowed transitions (no extra ones in the table)", () => {
-    const table = OPERATIONS.flatMap((op) =>
-      Object.entries(TRANSITIONS[op]).flatMap(([from, tos]) => tos!.map((to) => `${op}: ${from} -> ${to}`)),
-    );
-    expect(new Set(table)).toEqual(ALLOWED);
-  });
 
   it("never leaves a terminal state except to correct or reopen a provisional end, and never enters QUEUED", () => {
     for (const t of all.filter((t) => canTransition(t.op, t.from, t.to))) {
