@@ -1,6 +1,7 @@
 // The console in a real browser (Debian's Chromium) against a real API and simulated agents: the /ui route
 // serves it without a token, sign-in keeps the token for the tab only, the Fleet shows every host and follows
 // hostChanged live, a VIEWER signs in too, everything is reachable from the keyboard, no console errors.
+import fs from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
@@ -269,6 +270,10 @@ describe("console: sign-in and Fleet", () => {
     await page.getByRole("link", { name: "HV1", exact: true }).click();
     await page.locator("dl[data-settings]").waitFor();
     expect(await page.locator("[data-actions]").count()).toBe(0);
+    // The audit log is ADMIN's: a VIEWER has no Audit page in the navigation.
+    expect(
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Audit" }).count(),
+    ).toBe(0);
     // Narrow window: no horizontal scrolling of the page itself (wide tables scroll in their own box).
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     expect(problems).toEqual([]);
@@ -357,6 +362,61 @@ describe("console: sign-in and Fleet", () => {
     );
     for (const step of steps) expect(await where(step.vm.name)).toBe("HV1");
     await page.locator("tr[data-maintenance]").first().getByText("ENDED").waitFor();
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("Audit: filtered by operation, paged by cursor, exported as CSV through the page's link (ADMIN only)", async () => {
+    // 26 audited calls of one operation: more than one page of 25.
+    for (let i = 0; i < 26; i++) {
+      await api.gqlOk(
+        `mutation($n: String!) { createApiToken(input: { name: $n, role: VIEWER }) { secret } }`,
+        {
+          n: `console-audit-${i}`,
+        },
+      );
+    }
+    const total = (
+      await api.gqlOk<{ auditLog: { totalCount: number } }>(
+        `{ auditLog(first: 1, filter: { operation: "createApiToken" }) { totalCount } }`,
+      )
+    ).auditLog.totalCount;
+    expect(total).toBeGreaterThan(25);
+    const { page, problems, close } = await openConsole(browser, api.url);
+    await signIn(page, ADMIN_TOKEN);
+    await page.getByRole("link", { name: "Audit" }).click();
+    await page.getByRole("heading", { name: "Audit" }).waitFor();
+    await page.getByLabel("Operation (exact)").fill("createApiToken");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByText(`${total} entries, page 1`).waitFor();
+    const operations = page.locator("table.audit tbody tr th");
+    expect(await operations.count()).toBe(25);
+    expect(new Set((await operations.allTextContents()).map((t) => t.trim()))).toEqual(
+      new Set(["createApiToken"]),
+    );
+    await page
+      .getByRole("navigation", { name: "Audit pages" })
+      .getByRole("button", { name: "Next page" })
+      .click();
+    await page.getByText(`${total} entries, page 2`).waitFor();
+    await expect.poll(() => operations.count()).toBe(total - 25);
+    // An entry's details: its input (the token's name; never a secret).
+    // Newest first: page 2 starts with the oldest of the 26.
+    const oldest = page.locator("table.audit tbody tr").first();
+    await oldest.locator("summary").click();
+    expect(await oldest.locator("pre").textContent()).toContain('"console-audit-0"');
+
+    // The CSV export link downloads the log with the token (a bearer header a plain link could not send).
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "CSV" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("ferry-audit.csv");
+    const csv = fs.readFileSync((await download.path())!, "utf8");
+    expect(csv.split(/\r?\n/)[0]).toBe(
+      "id,at,kind,actor,role,operation,target,outcome,errorCode,errorMessage,requestId,input",
+    );
+    expect(csv.match(/,createApiToken,/g)?.length).toBe(total);
     expect(problems).toEqual([]);
     await close();
   });

@@ -3,6 +3,7 @@ import { type JSX, useCallback, useEffect, useState } from "react";
 import { Provider } from "urql";
 import { type ConsoleClient, createConsoleClient } from "./client.ts";
 import { graphql } from "./graphql.ts";
+import { Audit } from "./pages/Audit.tsx";
 import { Fleet } from "./pages/Fleet.tsx";
 import { Host } from "./pages/Host.tsx";
 import { Maintenance } from "./pages/Maintenance.tsx";
@@ -109,6 +110,7 @@ const PAGES: Page[] = [
   { path: "/migrations", title: "Migrations", render: () => <Migrations />, nav: true },
   { path: "/move", title: "Move", render: () => <Move />, nav: true },
   { path: "/maintenance", title: "Maintenance", render: () => <Maintenance />, nav: true },
+  { path: "/audit", title: "Audit", render: () => <Audit />, nav: true, role: "ADMIN" },
 ];
 
 function Shell({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void }) {
