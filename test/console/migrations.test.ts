@@ -18,13 +18,26 @@ let ids: FleetIds;
 beforeAll(async () => {
   [api, browser] = await Promise.all([startTestApi(), launchBrowser()]);
   const world = pairWorld(0, 1, 10);
-  const sizes: Record<string, bigint> = { "vm-watch": 2n, "vm-wait": 1n, "vm-broken": 1n };
+  const sizes: Record<string, bigint> = {
+    "vm-watch": 2n,
+    "vm-wait": 1n,
+    "vm-broken": 1n,
+    "vm-bulk-1": 1n,
+    "vm-bulk-2": 1n,
+  };
   world.hosts[0]!.vms = Object.entries(sizes).map(([name, gib], i) =>
     testVm(name, `dddddddd-0000-4000-8000-${String(i + 1).padStart(12, "0")}`, {
       memoryAssignedBytes: gib * GiB,
       memoryStartupBytes: gib * GiB,
     }),
   );
+  // One VM already on HV2: a bulk move to HV2 refuses it (and only it).
+  world.hosts[1]!.vms = [
+    testVm("vm-there", "dddddddd-0000-4000-8000-000000000099", {
+      memoryAssignedBytes: 1n * GiB,
+      memoryStartupBytes: 1n * GiB,
+    }),
+  ];
   fleet = await startTestFleet(api, { definition: world });
   ids = await fleetIds(api.gqlOk);
 });
@@ -179,6 +192,43 @@ describe("console: Move and Migrations", () => {
       f.remedy,
     ]);
     expect(f.eventId).toBe(21125);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("Move page: a bulk move (moveVms) of ticked VMs shows one result per VM: queued ones live to 100 %, a refused one with its reason", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url);
+    await signIn(page, ADMIN_TOKEN);
+    await go(page, "Move");
+    for (const name of ["vm-bulk-1", "vm-bulk-2", "vm-there"]) {
+      await page.getByRole("checkbox", { name: `Select ${name} for a bulk move` }).check();
+    }
+    const bulk = page.locator("[data-bulk]");
+    await bulk.getByRole("combobox", { name: "Destination" }).selectOption({ label: "HV2" });
+    await bulk.getByRole("button", { name: "Move 3 selected VMs" }).click();
+    await bulk.locator("tbody tr").nth(2).waitFor();
+    expect(await bulk.locator("tbody th").allTextContents()).toEqual(["vm-bulk-1", "vm-bulk-2", "vm-there"]);
+    // vm-there is on HV2 already: refused with the API's own reason, the others are queued and followed live.
+    const refusal = await api.gqlOk<{ moveVm: { errors: { message: string }[] | null } }>(MOVE_GQL, {
+      input: { vm: ids.vms["vm-there"], destinationHost: ids.hosts.HV2 },
+    });
+    const reason = refusal.moveVm.errors?.[0]?.message;
+    expect(reason).toBeTruthy();
+    expect(await bulk.locator('tr[data-result="vm-there"] td').first().textContent()).toBe(
+      `Refused: ${reason}`,
+    );
+    for (const name of ["vm-bulk-1", "vm-bulk-2"]) {
+      const row = bulk.locator(`tr[data-result="${name}"]`);
+      await row.getByText("SUCCEEDED").waitFor({ timeout: 120_000 });
+      expect(
+        await row.getByRole("progressbar", { name: `Progress of ${name}` }).getAttribute("aria-valuenow"),
+      ).toBe("100");
+      const on = await api.gqlOk<{ vms: { edges: { node: { host: { name: string } } }[] } }>(
+        `query($n: String!) { vms(first: 1, filter: { name: $n }) { edges { node { host { name } } } } }`,
+        { n: name },
+      );
+      expect(on.vms.edges[0]!.node.host.name).toBe("HV2");
+    }
     expect(problems).toEqual([]);
     await close();
   });

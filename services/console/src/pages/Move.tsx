@@ -5,6 +5,7 @@ import { useMutation, useQuery, useSubscription } from "urql";
 import { bytes } from "../format.ts";
 import { graphql } from "../graphql.ts";
 import { Link, useLocation } from "../router.tsx";
+import { BulkMove, type Selected } from "../ui/bulk-move.tsx";
 import { MigrationFailure, MigrationFields, MigrationProgress, MigrationState } from "../ui/migration.tsx";
 import { Badge, checkTone, ErrorBox, Loading } from "../ui/status.tsx";
 import { useCan } from "../viewer.tsx";
@@ -87,6 +88,10 @@ export function Move() {
   const { query } = useLocation();
   const [search, setSearch] = useState(() => query.get("vm") ?? "");
   const [picked, setPicked] = useState<Picked | null>(null);
+  const [ticked, setTicked] = useState<Selected[]>([]);
+  const can = useCan("OPERATOR");
+  const tick = (vm: Selected, on: boolean) =>
+    setTicked((all) => (on ? [...all.filter((v) => v.id !== vm.id), vm] : all.filter((v) => v.id !== vm.id)));
   const [vms] = useQuery({ query: VmsQuery, variables: { nameContains: search || null } });
   return (
     <section aria-labelledby="move-title">
@@ -102,6 +107,14 @@ export function Move() {
         <ul className="picker" aria-labelledby="pick-title">
           {vms.data.vms.edges.map(({ node }) => (
             <li key={node.id}>
+              {can ? (
+                <input
+                  type="checkbox"
+                  aria-label={`Select ${node.name} for a bulk move`}
+                  checked={ticked.some((v) => v.id === node.id)}
+                  onChange={(e) => tick({ id: node.id, name: node.name }, e.target.checked)}
+                />
+              ) : null}{" "}
               <button
                 type="button"
                 className={picked?.id === node.id ? "" : "secondary"}
@@ -123,6 +136,7 @@ export function Move() {
         </ul>
       ) : null}
       {picked ? <Options key={picked.id} vm={picked} /> : null}
+      {can ? <BulkMove selected={ticked} onClear={() => setTicked([])} /> : null}
     </section>
   );
 }
