@@ -27,6 +27,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   powershell: async () => (await import("./powershell.ts")).runPowerShellBench(),
   "agent-inventory": async () => (await import("./agent-inventory.ts")).runAgentInventoryBench(),
   evacuation: async () => (await import("./evacuation.ts")).runEvacuationBench(),
+  scale: async () => (await import("./scale.ts")).runScaleBench(),
 };
 const closeScaleSession = async () => (await import("./harness/session.ts")).closeScaleSession();
 
