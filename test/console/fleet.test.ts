@@ -8,7 +8,7 @@ import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { GiB, testVm } from "../helpers/sim-world.ts";
 import { type FleetIds, fleetIds, MOVE_GQL, PREFLIGHT_GQL, pairWorld } from "../migrations/world.ts";
-import { launchBrowser, openConsole, signIn } from "./browser.ts";
+import { launchBrowser, openConsole, overflowing, screenshot, seriousViolations, signIn } from "./browser.ts";
 
 let api: TestApi;
 let fleet: TestFleet;
@@ -417,6 +417,57 @@ describe("console: sign-in and Fleet", () => {
       "id,at,kind,actor,role,operation,target,outcome,errorCode,errorMessage,requestId,input",
     );
     expect(csv.match(/,createApiToken,/g)?.length).toBe(total);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("every page passes axe-core (no serious or critical violation) and fits 1280×800 and a 600 px window", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url, undefined, { bypassCSP: true });
+    const check = async (name: string) => {
+      expect(await seriousViolations(page), name).toEqual([]);
+      await screenshot(page, name);
+      await page.setViewportSize({ width: 600, height: 800 });
+      expect(await overflowing(page), `${name} at 600 px`).toEqual([]);
+      await page.setViewportSize({ width: 1280, height: 800 });
+    };
+    const nav = async (name: string) => {
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click();
+      await page.getByRole("heading", { level: 1, name: new RegExp(`^${name}`) }).waitFor();
+    };
+    await page.getByLabel("API token").waitFor();
+    await check("sign-in");
+    await signIn(page, ADMIN_TOKEN);
+    await page.getByText("2 hosts, 2 agents connected").waitFor();
+    await check("fleet");
+    // Host HV1 with its readiness, VMs and events.
+    await page.getByRole("link", { name: "HV1", exact: true }).click();
+    await page.locator("table.readiness tbody tr").first().waitFor();
+    await page.locator('table[aria-labelledby="vms-title"] tbody tr').first().waitFor();
+    await page.locator("tr[data-event]").first().or(page.getByText("No events reported.")).waitFor();
+    await check("host");
+    // A VM with a preflight's report.
+    await page.getByRole("link", { name: "vm-2" }).click();
+    await page.getByRole("button", { name: "Run preflight" }).click();
+    await page.locator("[data-preflight] tbody tr").first().waitFor();
+    await check("vm");
+    // Move: a VM picked, its placement options.
+    await nav("Move");
+    await page.getByRole("button", { name: "vm-2", exact: true }).click();
+    await page.locator("[data-option] tbody tr").first().waitFor();
+    await check("move");
+    // Migrations: the history of this file's moves (the drain and the return among them).
+    await nav("Migrations");
+    await page.getByText(/\d+ ended moves/).waitFor();
+    await check("migrations");
+    // Maintenance: HV1's what-if, table and picture.
+    await nav("Maintenance");
+    await page.getByRole("combobox", { name: "Host" }).selectOption("HV1");
+    await page.getByRole("button", { name: "Plan the evacuation" }).click();
+    await page.locator("[data-plan] g[data-memory-host]").first().waitFor();
+    await check("maintenance");
+    await nav("Audit");
+    await page.locator("table.audit tbody tr").first().waitFor();
+    await check("audit");
     expect(problems).toEqual([]);
     await close();
   });

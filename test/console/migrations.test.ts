@@ -8,7 +8,7 @@ import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
 import { GiB, testVm } from "../helpers/sim-world.ts";
 import { type FleetIds, fleetIds, MIGRATION_GQL, MOVE_GQL, pairWorld } from "../migrations/world.ts";
-import { launchBrowser, openConsole, signIn } from "./browser.ts";
+import { launchBrowser, openConsole, screenshot, seriousViolations, signIn } from "./browser.ts";
 
 let api: TestApi;
 let fleet: TestFleet;
@@ -229,6 +229,19 @@ describe("console: Move and Migrations", () => {
       );
       expect(on.vms.edges[0]!.node.host.name).toBe("HV2");
     }
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("the Migrations page with a failed move's diagnosis open passes axe-core (no serious or critical violation)", async () => {
+    const { page, problems, close } = await openConsole(browser, api.url, undefined, { bypassCSP: true });
+    await signIn(page, ADMIN_TOKEN);
+    await go(page, "Migrations");
+    await page.getByRole("combobox", { name: "State" }).selectOption("FAILED");
+    await page.getByText("Diagnosis of vm-broken: SWITCH_NOT_FOUND").click();
+    await page.locator(".failure dl").waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, "migration-diagnosis");
     expect(problems).toEqual([]);
     await close();
   });

@@ -208,8 +208,10 @@ function PlanView(props: {
   return (
     <div data-plan={props.host.name}>
       <p className="summary">
-        {plan.steps.length} moves, about {seconds(plan.estimatedSeconds)} (no schedule is faster than{" "}
-        {seconds(plan.lowerBoundSeconds)}); {plan.unmovable.length} VMs cannot move. Nothing has changed yet.
+        {plan.steps.length} {plan.steps.length === 1 ? "move" : "moves"}, about{" "}
+        {seconds(plan.estimatedSeconds)} (no schedule is faster than {seconds(plan.lowerBoundSeconds)});{" "}
+        {plan.unmovable.length} {plan.unmovable.length === 1 ? "VM cannot" : "VMs cannot"} move. Nothing has
+        changed yet.
       </p>
       <MemoryPicture plan={plan} source={props.host.id} hosts={props.hosts} />
       {plan.steps.length ? (
