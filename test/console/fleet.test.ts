@@ -266,6 +266,10 @@ describe("console: sign-in and Fleet", () => {
     expect(outline).toBe("solid");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("main");
+    // An unknown host: the page says so (error state), from a link typed into the address bar.
+    await page.goto(`${api.url}/ui/host?name=NO-SUCH-HOST`);
+    await page.getByRole("alert").filter({ hasText: "There is no host named NO-SUCH-HOST." }).waitFor();
+    await page.getByRole("link", { name: "← Fleet" }).click();
     // A VIEWER reads a host's settings but is offered no configuration action.
     await page.getByRole("link", { name: "HV1", exact: true }).click();
     await page.locator("dl[data-settings]").waitFor();
@@ -452,6 +456,7 @@ describe("console: sign-in and Fleet", () => {
     await check("vm");
     // Move: a VM picked, its placement options.
     await nav("Move");
+    await page.getByRole("searchbox", { name: "VM name contains" }).fill("vm-2");
     await page.getByRole("button", { name: "vm-2", exact: true }).click();
     await page.locator("[data-option] tbody tr").first().waitFor();
     await check("move");
