@@ -42,6 +42,11 @@ export default defineConfig({
           // Bundles the API and agent entry points once, for the tests that start them as processes.
           globalSetup: ["test/helpers/bundles.ts"],
           exclude: ["**/node_modules/**"],
+          // A worker keeps its loaded modules from one file to the next instead of a new process per file:
+          // loading the API's and the agent's module graph again cost each file ~4-5 s of CPU, about a fifth
+          // of the tier on 2 cores. Each file still starts its own API, database and fleet, and stops them
+          // (no module of services/* or packages/* has an effect when imported: wiring.test.ts).
+          isolate: false,
           // Ceilings, not budgets: tests wait for conditions, and a loaded 2-core machine can take a minute
           // or more to start an API with a fresh database. Only a hung test ever reaches these.
           testTimeout: 300_000,
