@@ -15,7 +15,8 @@ const logger = createLogger("silent");
 describe("migration runner", () => {
   let database: TestDatabaseEnv;
   beforeAll(async () => {
-    database = await freshDatabase();
+    // An empty database (the default PGlite test database already has every migration).
+    database = await freshDatabase({ migrated: false });
   });
   afterAll(async () => database?.drop());
 

@@ -1,6 +1,6 @@
-// A fresh, empty database per test file: a new PGlite folder by default, or a new PostgreSQL
+// A fresh database per test file: a new PGlite folder by default, or a new, empty PostgreSQL
 // database on the server of DATABASE_URL (so CI's PostgreSQL run exercises the same tests).
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -17,10 +17,16 @@ export interface TestDatabaseEnv {
 
 export const postgresUrl = process.env.DATABASE_URL || undefined;
 
-export async function freshDatabase(): Promise<TestDatabaseEnv> {
+/**
+ * `migrated: false` gives a PGlite database without any migration applied (for the migration runner's
+ * own tests); by default it already has this checkout's migrations (see migratedCluster). PostgreSQL
+ * databases are always empty: the PostgreSQL tier runs every migration for every test API.
+ */
+export async function freshDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabaseEnv> {
   if (!postgresUrl) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-test-"));
-    await fs.promises.cp(await emptyCluster(), path.join(dir, PGDATA), { recursive: true });
+    const template = options.migrated === false ? await emptyCluster() : await migratedCluster();
+    await fs.promises.cp(template, path.join(dir, PGDATA), { recursive: true });
     return {
       env: { FERRY_DATA_DIR: dir },
       kind: "pglite",
@@ -48,29 +54,77 @@ export async function freshDatabase(): Promise<TestDatabaseEnv> {
 
 // PGlite's initdb (creating the empty cluster) costs 5-15 s of CPU, most of an API start: a PGlite
 // tier with one per test API spent most of its time there. So every fresh PGlite database starts as a
-// copy of one empty cluster, created once per PGlite version and kept in the temp folder. Only the
-// cluster is shared: each API still runs every migration on its own copy, as on a new install.
-// <FERRY_DATA_DIR>/pgdata is where the API keeps it (services/api/src/db/pglite.ts).
+// copy of one empty cluster, created once per PGlite version and kept in the temp folder.
+// Running the migrations on each copy then cost another ~2 s of CPU per test API (PGlite executes the
+// SQL in the test's process), so by default the copy is of a cluster that already has this checkout's
+// migrations, made once per PGlite version and migration files (their names and contents are its key:
+// a changed or new migration makes a new one). Each API still runs its migration step at start (it
+// finds every file applied, checksums equal); applying them to an empty database is tested by
+// test/db/migrate.test.ts (migrated: false), test/readme/start.test.ts (a new install) and, for every
+// test API, the PostgreSQL tier. <FERRY_DATA_DIR>/pgdata is where the API keeps it (db/pglite.ts).
 const PGDATA = "pgdata";
 let cluster: Promise<string> | null = null;
+let migrated: Promise<string> | null = null;
 
 function emptyCluster(): Promise<string> {
   cluster ??= makeEmptyCluster();
   return cluster;
 }
 
-async function makeEmptyCluster(): Promise<string> {
+function migratedCluster(): Promise<string> {
+  migrated ??= makeMigratedCluster();
+  return migrated;
+}
+
+function pgliteVersion(): string {
   const require = createRequire(import.meta.url);
   const pkg = path.join(path.dirname(require.resolve("@electric-sql/pglite")), "..", "package.json");
-  const { version } = JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string };
-  const ready = path.join(os.tmpdir(), `ferry-pglite-cluster-${version}`);
-  if (fs.existsSync(path.join(ready, "PG_VERSION"))) return ready;
-  // Made beside it and renamed into place: a reader sees a complete cluster or none, and of two
-  // processes making it at once, the first rename wins and the other discards its copy.
-  const draft = fs.mkdtempSync(`${ready}.draft-`);
-  try {
+  return (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version: string }).version;
+}
+
+async function makeEmptyCluster(): Promise<string> {
+  const ready = path.join(os.tmpdir(), `ferry-pglite-cluster-${pgliteVersion()}`);
+  return madeOnce(ready, async (draft) => {
     const db = await PGlite.create(draft);
     await db.close();
+  });
+}
+
+async function makeMigratedCluster(): Promise<string> {
+  const { migrate, readMigrations, startEmbeddedPostgres } = await import("@ferry/api/testing");
+  const key = createHash("sha256");
+  for (const m of readMigrations()) key.update(`${m.name}\0${m.checksum}\0`);
+  const name = `ferry-pglite-migrated-${pgliteVersion()}-${key.digest("hex").slice(0, 16)}`;
+  const empty = await emptyCluster();
+  return madeOnce(path.join(os.tmpdir(), name), async (draft) => {
+    // startEmbeddedPostgres keeps its cluster in <dir>/pgdata: the API's own way of opening it.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-migrate-"));
+    try {
+      await fs.promises.cp(empty, path.join(dir, PGDATA), { recursive: true });
+      const db = await startEmbeddedPostgres(dir);
+      try {
+        await migrate(db.url);
+      } finally {
+        await db.stop();
+      }
+      fs.rmSync(draft, { recursive: true, force: true });
+      fs.renameSync(path.join(dir, PGDATA), draft);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
+ * `ready`, made by `make` once: made beside it and renamed into place, so a reader sees a complete
+ * cluster or none, and of two processes making it at once, the first rename wins and the other
+ * discards its copy.
+ */
+async function madeOnce(ready: string, make: (draft: string) => Promise<void>): Promise<string> {
+  if (fs.existsSync(path.join(ready, "PG_VERSION"))) return ready;
+  const draft = fs.mkdtempSync(`${ready}.draft-`);
+  try {
+    await make(draft);
     try {
       fs.renameSync(draft, ready);
     } catch (error) {
