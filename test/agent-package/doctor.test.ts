@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_MAIN, ROOT } from "../helpers/processes.ts";
+import { AGENT_MAIN, entryArgv, ROOT } from "../helpers/processes.ts";
 import { pwshOrSkipReason, STUB_MODULE } from "../helpers/pwsh.ts";
 
 const exec = promisify(execFile);
@@ -37,9 +37,7 @@ async function doctor(args: string[], env: Record<string, string> = {}) {
   const stateDir = path.join(dir, "state");
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const argv = [
-    "--import",
-    "tsx",
-    AGENT_MAIN,
+    ...entryArgv(AGENT_MAIN),
     "doctor",
     "--state-dir",
     stateDir,

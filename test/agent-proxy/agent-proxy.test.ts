@@ -11,7 +11,14 @@ import { promisify } from "node:util";
 import { SimWorld } from "@ferry/agent/simulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
-import { AGENT_MAIN, enrollmentToken, type Proc, ROOT, startProcess } from "../helpers/processes.ts";
+import {
+  AGENT_MAIN,
+  enrollmentToken,
+  entryArgv,
+  type Proc,
+  ROOT,
+  startProcess,
+} from "../helpers/processes.ts";
 import { pairWorld } from "../migrations/world.ts";
 import { type ConnectProxy, startConnectProxy } from "./connect-proxy.ts";
 
@@ -142,7 +149,7 @@ describe("agent behind a forward proxy", () => {
   });
 
   async function doctor(args: string[]) {
-    const argv = ["--import", "tsx", AGENT_MAIN, "doctor", "--state-dir", path.join(dir, "doctor"), "--api"];
+    const argv = [...entryArgv(AGENT_MAIN), "doctor", "--state-dir", path.join(dir, "doctor"), "--api"];
     argv.push(api.url, "--pwsh", path.join(dir, "no-such-pwsh"), ...args);
     try {
       return (await exec(process.execPath, argv, { cwd: ROOT, timeout: 120_000 })).stdout;

@@ -7,6 +7,7 @@ import { ADMIN_TOKEN } from "./api.ts";
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const API_MAIN = path.join(ROOT, "services/api/src/main.ts");
 export const AGENT_MAIN = path.join(ROOT, "services/agent/src/main.ts");
+const BUNDLE_OF: Record<string, "api" | "agent"> = { [API_MAIN]: "api", [AGENT_MAIN]: "agent" };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,16 +28,23 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** `script` run with tsx, or `bundle` (test/helpers/bundles.ts: the same code, bundled once per run) when given. */
+/** Node's arguments before the program's own that run `script`: its bundle when there is one, else tsx. */
+export function entryArgv(script: string, bundle: "api" | "agent" | undefined = BUNDLE_OF[script]): string[] {
+  const bundled = bundle && process.env.FERRY_TEST_BUNDLES;
+  return bundled ? [path.join(bundled, `${bundle}.mjs`)] : ["--import", "tsx", script];
+}
+
+/**
+ * `script` run with tsx, or its bundle (test/helpers/bundles.ts: the same code, bundled once per run)
+ * when there is one: API_MAIN and AGENT_MAIN have (a start through tsx cost ~15 s of CPU, the bundle ~8).
+ */
 export function startProcess(
   script: string,
   args: string[],
   env: Record<string, string> = {},
-  bundle?: "api" | "agent",
+  bundle: "api" | "agent" | undefined = BUNDLE_OF[script],
 ): Proc {
-  const bundled = bundle && process.env.FERRY_TEST_BUNDLES;
-  const command = bundled ? [path.join(bundled, `${bundle}.mjs`)] : ["--import", "tsx", script];
-  const child = spawn(process.execPath, [...command, ...args], {
+  const child = spawn(process.execPath, [...entryArgv(script, bundle), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
