@@ -2,7 +2,7 @@
 // (generateFleet: 4 hosts, seed 1, 10 VMs each), in order, without errors: the what-if, the drain,
 // following it, and the return. Between the drain and the return the test waits for IN_MAINTENANCE
 // (the README says to), then for ENDED, and checks the VMs really left and came back. The fleet runs
-// 30 times faster than the demo's real time (the drain copies disks of VMs on local storage).
+// 150 times faster than the demo's real time (the drain copies disks of VMs on local storage).
 import fs from "node:fs";
 import path from "node:path";
 import { type DocumentNode, Kind, type OperationDefinitionNode, parse, print } from "graphql";
@@ -37,7 +37,7 @@ let api: TestApi;
 let fleet: TestFleet;
 beforeAll(async () => {
   api = await startTestApi();
-  fleet = await startTestFleet(api, { hosts: 4, seed: 1, timeScale: 30, vmsPerHost: 10 });
+  fleet = await startTestFleet(api, { hosts: 4, seed: 1, timeScale: 150, vmsPerHost: 10 });
 }, 300_000);
 afterAll(async () => {
   await fleet?.stop();
