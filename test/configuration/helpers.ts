@@ -55,7 +55,8 @@ export async function settled(api: TestApi, ids: string[]): Promise<Operation[]>
       );
       return data.nodes.every((o) => o.status === "SUCCEEDED" || o.status === "FAILED") ? data.nodes : null;
     },
-    20_000,
+    // A ceiling (see eventually): under load ~20 an operation took longer than 20 s to settle.
+    120_000,
     "the host operations to finish",
   );
 }

@@ -84,10 +84,14 @@ export async function gqlOk<T>(
   return result.data;
 }
 
-/** Polls `probe` until it returns a truthy value (or throws the last error after `timeoutMs`). */
+/**
+ * Polls `probe` until it returns a truthy value (or throws the last error after `timeoutMs`). The default
+ * is a ceiling for a loaded machine, not a budget: at load ~20 on 2 cores a 20 s default ran out while the
+ * API was still working (configuration operations, drift), and only a failing test ever waits this long.
+ */
 export async function eventually<T>(
   probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 20_000,
+  timeoutMs = 120_000,
   what = "condition",
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
