@@ -192,7 +192,9 @@ export async function runScaleBench(): Promise<void> {
     });
     log(`enrolled ${viaApi} agents through the API in ${enrollSeconds.toFixed(1)} s, ${bulk.length} in bulk`);
 
-    await guarded(initialized, failed(), 600_000, "agent processes' worlds");
+    const initRss = (await guarded(initialized, failed(), 600_000, "agent processes' worlds")).map(
+      (m) => m.rssBytes,
+    );
     log(
       `${children.length} agent processes ready: slices ${parts.map(([a, b]) => `${a}-${b - 1}`).join(", ")}`,
     );
@@ -276,8 +278,11 @@ export async function runScaleBench(): Promise<void> {
     const perAgentKiB = replicas.map(
       (_, i) => (restRss[i]! - idleRss[i]!) / Math.max(1, agentsOn[i]!) / 1024,
     );
+    // The agent processes: a fixed part (Node, modules, the world) measured before connecting, and
+    // what the agents added.
+    const harnessBaseBytes = initRss.reduce((a, b) => a + b, 0) / initRss.length;
     const harnessBytes = childRss.reduce((n, s) => n + s.rssBytes, 0);
-    const harnessPerAgentKiB = harnessBytes / (N - OWN_AGENTS) / 1024;
+    const harnessPerAgentKiB = (harnessBytes - harnessBaseBytes * children.length) / (N - OWN_AGENTS) / 1024;
     const loadAtRest = loadAverage();
     table([
       [
@@ -369,6 +374,7 @@ export async function runScaleBench(): Promise<void> {
       ["scale-rss-per-agent-kib", meanPerAgent.toFixed(1)],
       ["scale-rest-cpu-percent-max", Math.max(...restCpu).toFixed(1)],
       ["scale-harness-rss-per-agent-kib", harnessPerAgentKiB.toFixed(1)],
+      ["scale-harness-rss-base-mib", (harnessBaseBytes / MiB).toFixed(0)],
       ["scale-load-average-rest", loadAtRest[0]!],
       ["scale-fanout-subscribers", String(fan.subscribers)],
       ["scale-fanout-p50-ms", percentile(fan.latencies, 50).toFixed(1)],
@@ -403,7 +409,7 @@ export async function runScaleBench(): Promise<void> {
         ["scale-extrapolated-connect-seconds", (TARGET_AGENTS / (N / connectSeconds)).toFixed(0)],
         [
           "scale-extrapolated-harness-rss-mib",
-          ((harnessPerAgentKiB * 1024 * TARGET_AGENTS) / MiB).toFixed(0),
+          ((harnessBaseBytes * children.length + harnessPerAgentKiB * 1024 * TARGET_AGENTS) / MiB).toFixed(0),
         ],
       );
     }

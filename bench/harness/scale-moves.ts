@@ -62,7 +62,8 @@ interface Candidate {
 
 /**
  * Move candidates among `hostNames` (pairs of neighbours: same CPU vendor in the simulated fleet),
- * both hosts with migration enabled, the source's smallest running VM on the Production switch only.
+ * both hosts with migration enabled, the source's smallest running VM on the Production switch only
+ * whose files are on the shared volume (a live move without storage needs them there).
  */
 async function candidates(db: pg.Pool, pairs: [string, string][]): Promise<Candidate[]> {
   const names = [...new Set(pairs.flat())];
@@ -75,6 +76,7 @@ async function candidates(db: pg.Pool, pairs: [string, string][]): Promise<Candi
   const { rows: vms } = await db.query<{ id: string; hostId: string }>(
     `SELECT DISTINCT ON ("hostId") id, "hostId" FROM "VirtualMachine"
       WHERE state = 'RUNNING' AND "switchNames" = '{Production}' AND "hostId" = ANY($1)
+        AND path NOT LIKE 'D:%' AND NOT EXISTS (SELECT 1 FROM "HardDrive" d WHERE d."vmRowId" = "VirtualMachine".id AND d.path LIKE 'D:%')
       ORDER BY "hostId", "memoryAssignedBytes", name`,
     [hosts.map((h) => h.id)],
   );
