@@ -45,7 +45,8 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+/** `readyMs`: how long to wait for /readyz (an embedded database's first start runs initdb: longer). */
+export async function startApiProcess(env: Record<string, string>, readyMs = 90_000): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" };
@@ -69,12 +70,12 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + readyMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}):\n${out}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`the API was not ready within 90 s:\n${out}`);
+      throw new Error(`the API was not ready within ${readyMs / 1000} s:\n${out}`);
     }
     try {
       if ((await fetch(`${url}/readyz`)).ok) break;
