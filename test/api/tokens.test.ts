@@ -206,6 +206,35 @@ describe("a WebSocket's principal is cached for the socket's life", () => {
     await client.dispose();
   });
 
+  it("HTTP requests reuse the principal of a secret seen seconds ago; a revocation, here or published by another replica, ends that at once", async () => {
+    const { secret, apiToken } = await createToken(api, "cached-http", "VIEWER");
+    const viewer = async (token: string) => (await httpOnce(api.url, "{ viewer { name } }", token)).data;
+    expect(await viewer(secret)).toEqual({ viewer: { name: "cached-http" } });
+    const again = await statementsDuring(async () => {
+      for (let i = 0; i < 10; i++) expect(await viewer(secret)).toEqual({ viewer: { name: "cached-http" } });
+    });
+    expect(secretLookups(again, "ApiToken")).toEqual([]);
+    // Revoked through the API: refused at the next request.
+    await api.gqlOk("mutation($id: ID!) { revokeApiToken(id: $id) { errors { message } } }", {
+      id: apiToken.id,
+    });
+    const refused = await httpOnce(api.url, "{ viewer { name } }", secret);
+    expect(refused.status).toBe(401);
+    // Revoked by another replica (the database, then the principalRevoked message): refused at once too.
+    const other = await createToken(api, "cached-http-elsewhere", "VIEWER");
+    expect(await viewer(other.secret)).toEqual({ viewer: { name: "cached-http-elsewhere" } });
+    const tokenId = await revokeInDatabase(other.apiToken.id);
+    api.server.app.pubsub.publish("principalRevoked", { key: `token:${tokenId}`, reason: "token revoked" });
+    expect((await httpOnce(api.url, "{ viewer { name } }", other.secret)).status).toBe(401);
+    // An agent credential over HTTP: cached the same way.
+    const { credential } = await enrolledAgent(api, "HV-CACHED-HTTP");
+    expect(await viewer(credential)).toEqual({ viewer: { name: "agent:HV-CACHED-HTTP" } });
+    const agentAgain = await statementsDuring(async () => {
+      for (let i = 0; i < 5; i++) await viewer(credential);
+    });
+    expect(secretLookups(agentAgain, "AgentCredential")).toEqual([]);
+  });
+
   it("operations over an agent's socket read no credential row", async () => {
     const { credential } = await enrolledAgent(api, "HV-CACHED");
     const client = wsConnect(api.url, credential);

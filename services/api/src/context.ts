@@ -50,6 +50,26 @@ export type AppEvents = {
   mutationDenied: [ctx: Context, info: GraphQLResolveInfo, error: GraphQLError];
 };
 
+/** A principal as authenticated, and when its secret expires (null: never). */
+export interface CachedSession {
+  principal: Principal;
+  expiresAt: Date | null;
+}
+
+/** HTTP requests' principals by secret hash (modules/auth/principal-cache.ts). */
+export interface PrincipalCache {
+  /** The session of a secret hash authenticated less than ttl ago, unexpired and not revoked since. */
+  get(hash: string, now?: number): CachedSession | undefined;
+  /**
+   * Keeps a session read at `readAt`; refused when its principal was revoked since (a lookup that
+   * raced the revocation), so a revoked secret is never served from here.
+   */
+  set(hash: string, key: string, session: CachedSession, readAt: number, now?: number): void;
+  /** Drops every entry of this principal key (`token:<id>`, `agent:<credentialId>`). */
+  drop(key: string): void;
+  size(): number;
+}
+
 /** The open WebSockets of this replica, by principal key (`token:<id>`, `agent:<credentialId>`, ...). */
 export interface SocketCloser {
   /** Closes every socket of `key` on this replica; returns how many. */
@@ -59,6 +79,8 @@ export interface SocketCloser {
    * through the pubsub (Redis with REDIS_URL), which close theirs on the message.
    */
   revoke(key: string, reason: string): void;
+  /** HTTP requests' principals by secret hash, dropped when their key is revoked (here or on the message). */
+  principals: PrincipalCache;
 }
 
 /** Long-lived services shared by every request, built once by app.ts (the composition root). */

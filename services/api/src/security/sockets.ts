@@ -5,6 +5,7 @@
 // sweep of the database (the source of truth) is the backstop: it closes what a lost message missed,
 // tokens revoked by hand in the database, and expired tokens of idle sockets.
 import type { App, Principal, SocketCloser } from "../context.ts";
+import { createPrincipalCache, type PrincipalCache, principalKey } from "../modules/auth/principal-cache.ts";
 
 /** Close code sent to a socket whose token was revoked or expired (graphql-ws: Forbidden). */
 export const CLOSE_REVOKED = 4403;
@@ -23,11 +24,7 @@ export interface SocketRegistry extends SocketCloser {
   stop(): Promise<void>;
 }
 
-export function principalKey(p: Principal): string {
-  if (p.kind === "user") return `token:${p.tokenId}`;
-  if (p.kind === "agent") return `agent:${p.credentialId}`;
-  return `enrollment:${p.enrollmentId}`;
-}
+export { principalKey };
 
 /** The registry needs the database and pubsub, not the whole App (which holds the registry as `sockets`). */
 type Deps = Pick<App, "db" | "logger" | "inflight" | "pubsub">;
@@ -41,7 +38,11 @@ const REMEMBER_REVOKED_MS = 60_000;
 export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry {
   const byKey = new Map<string, Set<Closable>>();
   const revokedAt = new Map<string, number>();
+  // HTTP requests' principals (modules/auth/principal-cache.ts): kept as long as a sweep period, the
+  // backstop for revocations this replica hears of no other way; dropped with the key's sockets.
+  const principals: PrincipalCache = createPrincipalCache(sweepMs);
   const close = (key: string, reason: string) => {
+    principals.drop(key);
     const sockets = byKey.get(key);
     if (!sockets) return 0;
     byKey.delete(key);
@@ -64,6 +65,7 @@ export function createSocketRegistry(app: Deps, sweepMs = 5000): SocketRegistry 
     }
   };
   const registry: SocketRegistry = {
+    principals,
     add(principal, socket) {
       const key = principalKey(principal);
       const at = revokedAt.get(key);

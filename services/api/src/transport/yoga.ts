@@ -3,7 +3,7 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga } from "graphql-yoga";
 import type { App, Context, Principal } from "../context.ts";
 import { bearer } from "../modules/auth/secrets.ts";
-import { authenticate } from "../modules/auth/service.ts";
+import { authenticateCached } from "../modules/auth/service.ts";
 import { metricsPlugins } from "../modules/metrics/plugin.ts";
 import { schema } from "../schema.ts";
 import { useAuthentication } from "../security/authentication.ts";
@@ -39,7 +39,7 @@ export function createGraphQL(app: App) {
       principal:
         principal !== undefined
           ? principal
-          : await authenticate(app, bearer(request?.headers.get("authorization"))),
+          : await authenticateCached(app, bearer(request?.headers.get("authorization"))),
       requestId: requestId ?? requestIdFrom(request?.headers.get(REQUEST_ID_HEADER)),
     }),
     plugins: [useQueryLimits(security), useAuthentication(), useRequestScope(), ...metricsPlugins(app)],

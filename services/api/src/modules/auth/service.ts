@@ -2,6 +2,7 @@
 import type { App, Principal } from "../../context.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
+import { principalKey } from "./principal-cache.ts";
 import { hashSecret, newSecret, sameHash, secretKind } from "./secrets.ts";
 
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -10,6 +11,23 @@ const BOOTSTRAP_NAME = "bootstrap-admin";
 /** Resolves a bearer secret; null when unknown, revoked or expired. Never throws for bad input. */
 export async function authenticate(app: App, secret: string | null): Promise<Principal | null> {
   return (await authenticateSession(app, secret))?.principal ?? null;
+}
+
+/**
+ * authenticate for HTTP requests, through the replica's principal cache (principal-cache.ts): a secret
+ * seen in the last few seconds is not looked up again; revocations drop it at once.
+ */
+export async function authenticateCached(app: App, secret: string | null): Promise<Principal | null> {
+  if (!secret || secret.length > 200) return null;
+  if (secretKind(secret) === "enrollment") return authenticate(app, secret);
+  const cache = app.sockets.principals;
+  const hash = hashSecret(secret);
+  const hit = cache.get(hash);
+  if (hit) return hit.principal;
+  const readAt = Date.now();
+  const session = await authenticateSession(app, secret);
+  if (session) cache.set(hash, principalKey(session.principal), session, readAt);
+  return session?.principal ?? null;
 }
 
 /** A principal and when its secret expires (null: never), for callers that keep it (a WebSocket). */
