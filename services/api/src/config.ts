@@ -59,6 +59,8 @@ const schema = z.object({
   FERRY_MAX_TOKENS: z.coerce.number().int().min(100).default(5000),
   FERRY_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(50),
   FERRY_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
+  FERRY_HEAVY_QUERY_CONCURRENCY: z.coerce.number().int().min(0).max(1000).optional(),
+  FERRY_HEAVY_QUERY_COST: z.coerce.number().int().min(1).default(1000),
   FERRY_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   FERRY_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   FERRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
@@ -158,6 +160,11 @@ export interface SecurityConfig {
   /** Token-bucket refill per token (requests per second); 0 disables rate limiting. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /**
+   * Queries of an estimated cost from `minCost` execute at most `concurrency` at a time (0: no limit);
+   * default 1 on the embedded database, none on PostgreSQL (security/read-gate.ts).
+   */
+  readGate: { concurrency: number; minCost: number };
 }
 
 /** How long old rows are kept (modules/retention). A days value of 0 keeps that kind forever. */
@@ -253,6 +260,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTokens: e.FERRY_MAX_TOKENS,
       rateLimitPerSecond: e.FERRY_RATE_LIMIT_PER_SECOND,
       rateLimitBurst: e.FERRY_RATE_LIMIT_BURST,
+      readGate: {
+        concurrency: e.FERRY_HEAVY_QUERY_CONCURRENCY ?? (e.DATABASE_URL ? 0 : 1),
+        minCost: e.FERRY_HEAVY_QUERY_COST,
+      },
     },
   };
 }

@@ -8,6 +8,7 @@ import { metricsPlugins } from "../modules/metrics/plugin.ts";
 import { schema } from "../schema.ts";
 import { useAuthentication } from "../security/authentication.ts";
 import { useQueryLimits } from "../security/limits.ts";
+import { useReadGate } from "../security/read-gate.ts";
 import { yogaLogger } from "../security/refusals.ts";
 import { createMaskError } from "./error-policy.ts";
 import { REQUEST_ID_HEADER, requestIdFrom, useRequestScope } from "./request-id.ts";
@@ -42,7 +43,14 @@ export function createGraphQL(app: App) {
           : await authenticateCached(app, bearer(request?.headers.get("authorization"))),
       requestId: requestId ?? requestIdFrom(request?.headers.get(REQUEST_ID_HEADER)),
     }),
-    plugins: [useQueryLimits(security), useAuthentication(), useRequestScope(), ...metricsPlugins(app)],
+    plugins: [
+      useQueryLimits(security),
+      useAuthentication(),
+      useRequestScope(),
+      ...metricsPlugins(app),
+      // Last: a query waits for its turn after it was authorized and checked, just before it executes.
+      useReadGate(security.readGate),
+    ],
   });
 }
 

@@ -1,0 +1,95 @@
+import { createSchema, createYoga } from "graphql-yoga";
+import { describe, expect, it } from "vitest";
+import { createGate, useReadGate } from "./read-gate.ts";
+
+/** A schema whose `hosts` resolver waits until the test lets it finish, counting how many run at once. */
+function fixture(concurrency: number) {
+  let running = 0;
+  let maxRunning = 0;
+  const started: string[] = [];
+  const finish: (() => void)[] = [];
+  const schema = createSchema({
+    typeDefs: /* GraphQL */ `
+      type Query { hosts(first: Int, tag: String): HostConnection! ping: String! }
+      type Mutation { touch: String! }
+      type HostConnection { edges: [HostEdge!]! }
+      type HostEdge { node: Host! }
+      type Host { name: String! }
+    `,
+    resolvers: {
+      Query: {
+        hosts: async (_: unknown, args: { tag: string }) => {
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          started.push(args.tag);
+          await new Promise<void>((resolve) => finish.push(resolve));
+          running--;
+          return { edges: [{ node: { name: args.tag } }] };
+        },
+        ping: () => "pong",
+      },
+      Mutation: { touch: () => "done" },
+    },
+  });
+  const yoga = createYoga({ schema, plugins: [useReadGate({ concurrency, minCost: 1000 })] });
+  const post = async (query: string): Promise<Response> =>
+    await yoga.fetch("http://localhost/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query }),
+    });
+  const heavy = async (tag: string) =>
+    (await (await post(`{ hosts(first: 500, tag: "${tag}") { edges { node { name } } } }`)).json()) as {
+      data: { hosts: { edges: { node: { name: string } }[] } };
+    };
+  return { post, heavy, started, finish, max: () => maxRunning };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(cond()).toBe(true);
+};
+
+describe("heavy reads take turns", () => {
+  it("runs heavy queries one at a time, first come first served, while cheap queries and mutations pass", async () => {
+    const f = fixture(1);
+    const answers = ["a", "b", "c"].map((tag) => f.heavy(tag));
+    await until(() => f.started.length === 1);
+    // While "a" runs and "b", "c" wait: a cheap query and a mutation are answered at once.
+    expect(await (await f.post("{ ping }")).json()).toEqual({ data: { ping: "pong" } });
+    expect(await (await f.post("mutation { touch }")).json()).toEqual({ data: { touch: "done" } });
+    expect(f.started).toEqual(["a"]);
+    f.finish.shift()!();
+    await until(() => f.started.length === 2);
+    f.finish.shift()!();
+    await until(() => f.started.length === 3);
+    f.finish.shift()!();
+    const results = await Promise.all(answers);
+    expect(results.map((r) => r.data.hosts.edges[0].node.name)).toEqual(["a", "b", "c"]);
+    expect(f.started).toEqual(["a", "b", "c"]);
+    expect(f.max()).toBe(1);
+  });
+
+  it("concurrency 0 turns the gate off", async () => {
+    const f = fixture(0);
+    const answers = ["a", "b"].map((tag) => f.heavy(tag));
+    await until(() => f.started.length === 2);
+    for (const done of f.finish) done();
+    await Promise.all(answers);
+    expect(f.max()).toBe(2);
+  });
+
+  it("a slot freed twice is freed once", async () => {
+    const gate = createGate(1);
+    const release = await gate.acquire();
+    const second = gate.acquire();
+    const third = gate.acquire();
+    release();
+    release();
+    await second;
+    expect(gate.waiting()).toBe(1);
+    (await second)();
+    (await third)();
+    expect(gate.waiting()).toBe(0);
+  });
+});
