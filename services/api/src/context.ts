@@ -33,8 +33,11 @@ export type Principal =
 export type AppEvents = {
   /** An agent answered a command (first answer only). */
   commandCompleted: [app: App, command: AgentCommand];
-  /** An inventory report of a host was stored (changed or not). */
-  inventoryIngested: [app: App, hostId: string];
+  /**
+   * An inventory report of a host was stored (changed or not). `significant`: more than telemetry
+   * changed (agents/inventory.ts IngestResult.significant); false for an unchanged report.
+   */
+  inventoryIngested: [app: App, hostId: string, significant: boolean];
   /**
    * A migration ended (its terminal state is committed); for metrics. `end.correctedFrom` is set when
    * it had ended before (a provisional end corrected by the real outcome).

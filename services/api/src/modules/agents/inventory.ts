@@ -38,18 +38,19 @@ function hashOf(raw: unknown): string {
   return createHash("sha256").update(JSON.stringify(raw, bigintReplacer)).digest("hex");
 }
 
-type IngestListener = (app: App, hostId: string) => Promise<void>;
+type IngestListener = (app: App, hostId: string, significant: boolean) => Promise<void>;
 
 /**
  * Lets a domain react after every stored report, changed or not (e.g. recompute drift), on this App;
- * failures are logged (hooks.ts). Called from a domain's register...Reactions(app).
+ * failures are logged (hooks.ts). Called from a domain's register...Reactions(app). `significant` says
+ * whether more than telemetry changed, so a reaction to the host's shape can skip the rest.
  */
 export function onInventoryIngested(app: App, listener: IngestListener): () => void {
   return app.hooks.on("inventoryIngested", listener);
 }
 
-function notifyIngested(app: App, hostId: string) {
-  return app.hooks.emit("inventoryIngested", app, hostId);
+function notifyIngested(app: App, hostId: string, significant: boolean) {
+  return app.hooks.emit("inventoryIngested", app, hostId, significant);
 }
 
 /**
@@ -102,7 +103,7 @@ export async function ingestInventory(
   const [storedFull, storedShape] = (current.inventoryHash ?? "").split(":");
   if (storedFull === full) {
     await prisma.host.update({ where: { id: hostId }, data: { agentLastSeenAt: now } });
-    await notifyIngested(app, hostId);
+    await notifyIngested(app, hostId, false);
     return { changed: false, significant: false, conflicts: [] };
   }
   const held = await prisma.virtualMachine.findMany({
@@ -120,6 +121,7 @@ export async function ingestInventory(
     storeInventory(prisma, { hostId, report: applied, hash, agent, now }),
   );
   if (!stored) throw new ValidationError("input.inventory", "this agent's host no longer exists");
-  await notifyIngested(app, hostId);
-  return { changed: true, significant: storedShape !== shape, conflicts };
+  const significant = storedShape !== shape;
+  await notifyIngested(app, hostId, significant);
+  return { changed: true, significant, conflicts };
 }
