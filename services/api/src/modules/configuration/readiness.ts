@@ -116,8 +116,21 @@ function factsOf(host: ReadinessHost): HostFacts {
   };
 }
 
+// A request computes readiness for every host it lists against the same fleet objects: each peer's
+// facts are built once per fleet, not once per host and peer (50 hosts: 50 instead of 2,450).
+const peerFactsOf = new WeakMap<FleetHost, HostFacts>();
+
 /** A peer as the rules see it: identity, domain, protocol and vendor are all readiness knows. */
 function peerFacts(peer: FleetHost): HostFacts {
+  let facts = peerFactsOf.get(peer);
+  if (!facts) {
+    facts = buildPeerFacts(peer);
+    peerFactsOf.set(peer, facts);
+  }
+  return facts;
+}
+
+function buildPeerFacts(peer: FleetHost): HostFacts {
   return {
     ...factsOf({
       ...peer,
