@@ -5,6 +5,7 @@ import { useQuery } from "urql";
 import { dateTime } from "../format.ts";
 import { graphql } from "../graphql.ts";
 import { ExportLinks } from "../ui/export-links.tsx";
+import { Pager, useCursorPages } from "../ui/pager.tsx";
 import { Badge, ErrorBox, Loading } from "../ui/status.tsx";
 
 const AuditQuery = graphql(`
@@ -57,7 +58,7 @@ function instant(local: string): string | null {
 export function Audit() {
   const [draft, setDraft] = useState<Filter>(EMPTY);
   const [filter, setFilter] = useState<Filter>(EMPTY);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const variables = {
     filter: {
       ...(filter.actor ? { actor: filter.actor } : {}),
@@ -67,13 +68,13 @@ export function Audit() {
       ...(filter.from ? { from: instant(filter.from) } : {}),
       ...(filter.to ? { to: instant(filter.to) } : {}),
     },
-    after: cursors[cursors.length - 1],
+    after: pages.after,
   };
   const [log, refetch] = useQuery({ query: AuditQuery, variables });
   const apply = (e: FormEvent) => {
     e.preventDefault();
     setFilter(draft);
-    setCursors([null]);
+    pages.reset();
   };
   const set = (field: keyof Filter) => (e: { target: { value: string } }) =>
     setDraft((d) => ({ ...d, [field]: e.target.value }));
@@ -131,7 +132,7 @@ export function Audit() {
           onClick={() => {
             setDraft(EMPTY);
             setFilter(EMPTY);
-            setCursors([null]);
+            pages.reset();
           }}
         >
           Clear
@@ -143,7 +144,7 @@ export function Audit() {
       {log.data ? (
         <>
           <p className="summary" data-audit-count>
-            {log.data.auditLog.totalCount} entries, page {cursors.length}
+            {log.data.auditLog.totalCount} entries, page {pages.number}
           </p>
           <div className="table-wrap">
             <table aria-labelledby="audit-title" className="audit">
@@ -203,24 +204,7 @@ export function Audit() {
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="Audit pages">
-            <button
-              type="button"
-              className="secondary"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((c) => c.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!page?.hasNextPage}
-              onClick={() => page?.endCursor && setCursors((c) => [...c, page.endCursor])}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager label="Audit pages" pages={pages} pageInfo={page} />
         </>
       ) : null}
     </section>

@@ -6,8 +6,10 @@ import { useQuery, useSubscription } from "urql";
 import { bytes, dateTime, percent } from "../format.ts";
 import { graphql, type ResultOf } from "../graphql.ts";
 import { Link, useLocation } from "../router.tsx";
+import { ChecksTable } from "../ui/checks-table.tsx";
 import { HostActions, HostOperations } from "../ui/host-actions.tsx";
-import { Badge, Bar, checkTone, ErrorBox, Loading } from "../ui/status.tsx";
+import { Pager, useCursorPages } from "../ui/pager.tsx";
+import { Badge, Bar, ErrorBox, Loading } from "../ui/status.tsx";
 import { useCan } from "../viewer.tsx";
 
 export const HostFields = graphql(`
@@ -147,30 +149,7 @@ function HostBody({ initial }: { initial: HostView }) {
       </dl>
 
       <h2 id="readiness-title">Readiness for live migration</h2>
-      <div className="table-wrap">
-        <table aria-labelledby="readiness-title" className="readiness">
-          <thead>
-            <tr>
-              <th scope="col">Check</th>
-              <th scope="col">Status</th>
-              <th scope="col">What was found</th>
-              <th scope="col">Remedy</th>
-            </tr>
-          </thead>
-          <tbody>
-            {host.readiness.map((c) => (
-              <tr key={c.name} data-check={c.name}>
-                <th scope="row">{c.name}</th>
-                <td>
-                  <Badge tone={checkTone(c.status)}>{c.status}</Badge>
-                </td>
-                <td>{c.message}</td>
-                <td>{c.remedy ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ChecksTable checks={host.readiness} labelledBy="readiness-title" className="readiness" />
 
       <h2 id="settings-title">Migration settings</h2>
       <dl className="facts" data-settings>
@@ -229,10 +208,10 @@ export const VM_PAGE = 10;
 
 function HostVms({ host }: { host: string }) {
   const [search, setSearch] = useState("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const [vms] = useQuery({
     query: VmsQuery,
-    variables: { host, nameContains: search || null, first: VM_PAGE, after: cursors[cursors.length - 1] },
+    variables: { host, nameContains: search || null, first: VM_PAGE, after: pages.after },
   });
   const page = vms.data?.vms.pageInfo;
   return (
@@ -246,7 +225,7 @@ function HostVms({ host }: { host: string }) {
             value={search}
             onChange={(e) => {
               setSearch(e.target.value);
-              setCursors([null]);
+              pages.reset();
             }}
           />
         </label>
@@ -256,7 +235,7 @@ function HostVms({ host }: { host: string }) {
       {vms.data ? (
         <>
           <p className="summary" data-vm-count>
-            {vms.data.vms.totalCount} VMs{search ? ` matching “${search}”` : ""}, page {cursors.length}
+            {vms.data.vms.totalCount} VMs{search ? ` matching “${search}”` : ""}, page {pages.number}
           </p>
           <div className="table-wrap">
             <table aria-labelledby="vms-title">
@@ -286,24 +265,7 @@ function HostVms({ host }: { host: string }) {
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="VM pages">
-            <button
-              type="button"
-              className="secondary"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((c) => c.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!page?.hasNextPage}
-              onClick={() => page?.endCursor && setCursors((c) => [...c, page.endCursor])}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager label="VM pages" pages={pages} pageInfo={page} />
         </>
       ) : null}
     </>

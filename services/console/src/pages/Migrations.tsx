@@ -12,6 +12,8 @@ import {
   type MigrationRow,
   MigrationState,
 } from "../ui/migration.tsx";
+import { Pager, useCursorPages } from "../ui/pager.tsx";
+
 import { ErrorBox, Loading } from "../ui/status.tsx";
 
 const ActiveQuery = graphql(
@@ -108,11 +110,11 @@ export function Migrations() {
 function History({ live }: { live: Record<string, MigrationRow> }) {
   const [state, setState] = useState<Ended | "">("");
   const [vmName, setVmName] = useState("");
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pages = useCursorPages();
   const filter = { active: false, ...(state ? { states: [state] } : {}) };
   const [history, refetch] = useQuery({
     query: HistoryQuery,
-    variables: { filter, after: cursors[cursors.length - 1] },
+    variables: { filter, after: pages.after },
   });
   // A move that ends while the page is open: refresh the first page of the history.
   const endedCount = Object.values(live).filter((m) => !ACTIVE_STATES.includes(m.state)).length;
@@ -133,7 +135,7 @@ function History({ live }: { live: Record<string, MigrationRow> }) {
             value={state}
             onChange={(e) => {
               setState(e.target.value as Ended | "");
-              setCursors([null]);
+              pages.reset();
             }}
           >
             <option value="">any</option>
@@ -159,24 +161,7 @@ function History({ live }: { live: Record<string, MigrationRow> }) {
           ) : (
             <p className="muted">None.</p>
           )}
-          <nav className="pager" aria-label="History pages">
-            <button
-              type="button"
-              className="secondary"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((c) => c.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!page?.hasNextPage}
-              onClick={() => page?.endCursor && setCursors((c) => [...c, page.endCursor])}
-            >
-              Next page
-            </button>
-          </nav>
+          <Pager label="History pages" pages={pages} pageInfo={page} />
         </>
       ) : null}
     </>

@@ -6,8 +6,9 @@ import { bytes } from "../format.ts";
 import { graphql } from "../graphql.ts";
 import { Link, useLocation } from "../router.tsx";
 import { BulkMove, type Selected } from "../ui/bulk-move.tsx";
+import { ChecksTable } from "../ui/checks-table.tsx";
 import { MigrationFailure, MigrationFields, MigrationProgress, MigrationState } from "../ui/migration.tsx";
-import { Badge, checkTone, ErrorBox, Loading } from "../ui/status.tsx";
+import { Badge, ErrorBox, Loading } from "../ui/status.tsx";
 import { useCan } from "../viewer.tsx";
 
 const VmsQuery = graphql(`
@@ -189,32 +190,7 @@ function Options({ vm }: { vm: Picked }) {
               </button>
             ) : null}
           </div>
-          <div className="table-wrap">
-            <table>
-              <caption className="sr-only">Checks for {o.host.name}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Check</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">What was found</th>
-                  <th scope="col">Remedy</th>
-                </tr>
-              </thead>
-              <tbody>
-                {o.checks.map((c) => (
-                  <tr key={c.name} data-check={c.name}>
-                    <th scope="row">{c.name}</th>
-                    <td>
-                      <Badge tone={checkTone(c.status)}>{c.status}</Badge>
-                      {c.code ? <span className="muted"> {c.code}</span> : null}
-                    </td>
-                    <td>{c.message}</td>
-                    <td>{c.remedy ?? ""}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ChecksTable checks={o.checks} caption={`Checks for ${o.host.name}`} />
           {o.reasons.length ? (
             <details>
               <summary>Score</summary>

@@ -5,8 +5,9 @@ import { useQuery } from "urql";
 import { bytes, dateTime, seconds } from "../format.ts";
 import { graphql } from "../graphql.ts";
 import { Link, useLocation } from "../router.tsx";
+import { ChecksTable } from "../ui/checks-table.tsx";
 import { MigrationFailure, MigrationFields, MigrationState } from "../ui/migration.tsx";
-import { Badge, checkTone, ErrorBox, Loading } from "../ui/status.tsx";
+import { Badge, ErrorBox, Loading } from "../ui/status.tsx";
 
 const VmQuery = graphql(
   `
@@ -187,32 +188,7 @@ function Preflight(props: { vm: string; name: string; hosts: { id: string; name:
             {props.name} → {target}:{" "}
             {r.ok ? <Badge tone="ok">can move</Badge> : <Badge tone="bad">blocked</Badge>}
           </h3>
-          <div className="table-wrap">
-            <table>
-              <caption className="sr-only">Preflight checks</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Check</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">What was found</th>
-                  <th scope="col">Remedy</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.checks.map((c) => (
-                  <tr key={c.name} data-check={c.name}>
-                    <th scope="row">{c.name}</th>
-                    <td>
-                      <Badge tone={checkTone(c.status)}>{c.status}</Badge>
-                      {c.code ? <span className="muted"> {c.code}</span> : null}
-                    </td>
-                    <td>{c.message}</td>
-                    <td>{c.remedy ?? ""}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ChecksTable checks={r.checks} caption="Preflight checks" />
         </div>
       ) : null}
     </>
