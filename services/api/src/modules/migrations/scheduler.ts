@@ -6,12 +6,19 @@ import type { App } from "../../context.ts";
 import type { Migration, Prisma } from "../../generated/prisma/client.ts";
 import { isAgentLive } from "../agents/presence.ts";
 import { coalescedPasses } from "../shared/passes.ts";
+import { loadHostView } from "./loaders.ts";
 import { type Failure, inTransaction, refuseStart, SLOT_STATES, start } from "./machine.ts";
-import { participantHostIds } from "./preflight.ts";
+import { type HostView, participantHostIds } from "./preflight.ts";
 import { startCheckFailure, WAIT } from "./start-checks.ts";
 
 const SCHEDULER_LOCK = 0x66657272_01;
 const SAFETY_TICK_MS = 2_000;
+/**
+ * Moves started per transaction. A pass over a long due queue (1,000 moves made due at once) runs in
+ * rounds of this size, so no transaction outgrows its time limit (it would roll back, and retry, and
+ * never start anything) nor holds the scheduler's lock for long.
+ */
+export const STARTS_PER_ROUND = 50;
 
 type SlotKind = "vm" | "storage";
 
@@ -92,14 +99,14 @@ export function chooseStarts<M extends SlotMove>(
 export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<string[]> {
   const started: string[] = [];
   for (let round = 0; round < 100; round++) {
-    const { startedNow, refused } = await inTransaction(app, async (tx, fx) => {
+    const { startedNow, refused, capped } = await inTransaction(app, async (tx, fx) => {
       await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SCHEDULER_LOCK})`);
       const queued = await tx.migration.findMany({
         where: { state: "QUEUED" },
         orderBy: { seq: "asc" },
         take: 1000,
       });
-      if (queued.length === 0) return { startedNow: [], refused: 0 };
+      if (queued.length === 0) return { startedNow: [], refused: 0, capped: false };
       const holding = await tx.migration.findMany({
         where: { state: { in: SLOT_STATES } },
         select: { id: true, kind: true, sourceHostId: true, destinationHostId: true },
@@ -132,11 +139,19 @@ export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<s
         },
         now,
       );
+      const capped = chosen.length > STARTS_PER_ROUND;
+      chosen.splice(STARTS_PER_ROUND);
       const startedNow: string[] = [];
       let refused = 0;
+      // Host rows as the start checks read them, once per round (not once per move and host).
+      const views = new Map<string, Promise<HostView | null>>();
+      const hostView = (id: string) => {
+        if (!views.has(id)) views.set(id, loadHostView(tx, id));
+        return views.get(id)!;
+      };
       const placementFailures = extraCheck && chosen.length > 0 ? await extraCheck(tx, chosen) : null;
       for (const m of chosen) {
-        const hostFailure = await startCheckFailure(tx, m);
+        const hostFailure = await startCheckFailure(tx, m, hostView);
         if (hostFailure === WAIT) continue;
         const failure = hostFailure ?? placementFailures?.get(m.id) ?? null;
         if (failure) {
@@ -146,11 +161,12 @@ export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<s
         const destinationHost = m.destinationHostId ? (hosts.get(m.destinationHostId)?.name ?? null) : null;
         if (await start(tx, fx, m, destinationHost)) startedNow.push(m.id);
       }
-      return { startedNow, refused };
+      return { startedNow, refused, capped };
     });
     started.push(...startedNow);
-    // A refused move freed the slot it was given: later moves may take it now.
-    if (refused === 0) break;
+    // A refused move freed the slot it was given: later moves may take it now. A capped round left
+    // moves that may start for the next one.
+    if (refused === 0 && !capped) break;
   }
   return started;
 }

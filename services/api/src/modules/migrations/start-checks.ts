@@ -3,7 +3,7 @@
 import type { Migration, Prisma } from "../../generated/prisma/client.ts";
 import { loadHostView, loadVm } from "./loaders.ts";
 import type { Failure } from "./machine.ts";
-import { startChecks } from "./preflight.ts";
+import { type HostView, startChecks } from "./preflight.ts";
 
 /** The move waits in the queue: an agent taking part is not connected now (it may be reconnecting). */
 export const WAIT = "WAIT" as const;
@@ -16,10 +16,11 @@ export const WAIT = "WAIT" as const;
 export async function startCheckFailure(
   tx: Prisma.TransactionClient,
   m: Migration,
+  hostView: (hostId: string) => Promise<HostView | null> = (id) => loadHostView(tx, id),
 ): Promise<Failure | typeof WAIT | null> {
   const vm = m.vmRowId ? await loadVm(tx, m.vmRowId) : null;
-  const source = await loadHostView(tx, m.sourceHostId);
-  const dest = m.destinationHostId ? await loadHostView(tx, m.destinationHostId) : null;
+  const source = await hostView(m.sourceHostId);
+  const dest = m.destinationHostId ? await hostView(m.destinationHostId) : null;
   if (!vm || !source || (m.destinationHostId && !dest)) {
     return {
       code: "VM_NOT_FOUND",
