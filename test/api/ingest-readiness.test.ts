@@ -3,9 +3,9 @@
 // changed or not, recomputed it: as much work as storing the report.
 import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import { toWire } from "@ferry/protocol";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
+import { statementsDuring } from "../helpers/sql.ts";
 import { enrolledAgent } from "../security/principals.ts";
 
 let api: TestApi;
@@ -22,23 +22,6 @@ type Wire = {
   firewallRules: { name: string; enabled: boolean }[];
   vms: { vmId: string; cpuUsage: number; uptimeSeconds: number }[];
 };
-
-/** SQL statements the API sends while `run` runs (every query goes through `pg`). */
-async function statementsDuring(run: () => Promise<void>): Promise<string[]> {
-  const seen: string[] = [];
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string };
-    seen.push(typeof first === "string" ? first : (first?.text ?? ""));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await run();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return seen;
-}
 
 describe("readiness after an inventory report", () => {
   it("is not recomputed for a telemetry-only report (stored all the same), and is for a settings change", async () => {

@@ -1,9 +1,9 @@
 // API tokens: created by ADMIN with a role and an optional expiry, secret shown once and stored only
 // as a hash, listed without secrets, revoked at once (HTTP and open WebSockets alike).
 import { hashSecret } from "@ferry/api/testing";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestApi, type TestApi } from "../helpers/api.ts";
+import { statementsDuring } from "../helpers/sql.ts";
 import { collect } from "../helpers/ws.ts";
 import { createToken, enrolledAgent } from "../security/principals.ts";
 import { httpOnce, wsConnect, wsOnce } from "../security/transport.ts";
@@ -165,22 +165,6 @@ describe("API tokens", () => {
 });
 
 describe("a WebSocket's principal is cached for the socket's life", () => {
-  /** SQL statements the API sends to the database while `run` runs (every query goes through `pg`). */
-  async function statementsDuring(run: () => Promise<void>): Promise<string[]> {
-    const seen: string[] = [];
-    const original = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0] as string | { text?: string };
-      seen.push(typeof first === "string" ? first : (first?.text ?? ""));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
-    try {
-      await run();
-    } finally {
-      pg.Client.prototype.query = original;
-    }
-    return seen;
-  }
   /** Authentication looks a secret up by its hash (modules/auth/service.ts). */
   const secretLookups = (sql: string[], table: string) =>
     sql.filter((q) => q.includes(`"${table}"`) && q.includes('"secretHash"'));
