@@ -6,7 +6,7 @@ import { dateTime } from "../format.ts";
 import { graphql } from "../graphql.ts";
 import { ExportLinks } from "../ui/export-links.tsx";
 import { Pager, useCursorPages } from "../ui/pager.tsx";
-import { Badge, ErrorBox, Loading } from "../ui/status.tsx";
+import { Badge, ErrorBox, Loading, PageHead } from "../ui/status.tsx";
 
 const AuditQuery = graphql(`
   query AuditLog($filter: AuditFilter, $after: String) {
@@ -81,16 +81,7 @@ export function Audit() {
   const page = log.data?.auditLog.pageInfo;
   return (
     <section aria-labelledby="audit-title">
-      <div className="page-head">
-        <h1 id="audit-title">Audit</h1>
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => refetch({ requestPolicy: "network-only" })}
-        >
-          Refresh
-        </button>
-      </div>
+      <PageHead id="audit-title" title="Audit" onRefresh={() => refetch({ requestPolicy: "network-only" })} />
       <form className="filters" aria-label="Filter the audit log" onSubmit={apply}>
         <label>
           Actor (exact)

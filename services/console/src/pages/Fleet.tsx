@@ -4,7 +4,7 @@ import { useQuery, useSubscription } from "urql";
 import { bytes, percent } from "../format.ts";
 import { graphql, type ResultOf } from "../graphql.ts";
 import { Link } from "../router.tsx";
-import { Badge, Bar, checkTone, ErrorBox, Loading } from "../ui/status.tsx";
+import { Badge, Bar, checkTone, ErrorBox, Loading, PageHead } from "../ui/status.tsx";
 
 const HostRow = graphql(`
   fragment FleetHost on Host {
@@ -83,12 +83,12 @@ export function Fleet() {
 
   return (
     <section aria-labelledby="fleet-title">
-      <div className="page-head">
-        <h1 id="fleet-title">Fleet</h1>
-        <button type="button" onClick={() => refetch({ requestPolicy: "network-only" })}>
-          Refresh
-        </button>
-      </div>
+      <PageHead
+        id="fleet-title"
+        title="Fleet"
+        onRefresh={() => refetch({ requestPolicy: "network-only" })}
+        primary
+      />
       {liveError ? <ErrorBox title="Live updates stopped" error={liveError} /> : null}
       {error ? <ErrorBox title="Could not load the hosts" error={error} /> : null}
       {fetching && !data ? <Loading what="hosts" /> : null}

@@ -14,7 +14,7 @@ import {
 } from "../ui/migration.tsx";
 import { Pager, useCursorPages } from "../ui/pager.tsx";
 
-import { ErrorBox, Loading } from "../ui/status.tsx";
+import { ErrorBox, Loading, PageHead } from "../ui/status.tsx";
 
 const ActiveQuery = graphql(
   `
@@ -86,16 +86,11 @@ export function Migrations() {
 
   return (
     <section aria-labelledby="migrations-title">
-      <div className="page-head">
-        <h1 id="migrations-title">Migrations</h1>
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => refetchActive({ requestPolicy: "network-only" })}
-        >
-          Refresh
-        </button>
-      </div>
+      <PageHead
+        id="migrations-title"
+        title="Migrations"
+        onRefresh={() => refetchActive({ requestPolicy: "network-only" })}
+      />
       {liveError ? <ErrorBox title="Live updates stopped" error={liveError} /> : null}
       <h2 id="queue-title">Queue and running</h2>
       {active.error ? <ErrorBox title="Could not load the queue" error={active.error} /> : null}

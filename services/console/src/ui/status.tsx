@@ -57,3 +57,26 @@ export function Bar(props: { value: number; label: string; tone?: Tone; text?: s
     </div>
   );
 }
+
+/** A page's heading with its Refresh button (re-reads the page's query from the network). */
+export function PageHead({
+  id,
+  title,
+  onRefresh,
+  primary = false,
+}: {
+  id: string;
+  title: string;
+  onRefresh: () => void;
+  /** The page's main action (Fleet); elsewhere Refresh is secondary. */
+  primary?: boolean;
+}) {
+  return (
+    <div className="page-head">
+      <h1 id={id}>{title}</h1>
+      <button type="button" className={primary ? undefined : "secondary"} onClick={onRefresh}>
+        Refresh
+      </button>
+    </div>
+  );
+}
