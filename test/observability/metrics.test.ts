@@ -2,7 +2,7 @@
 // succeeded moves -> ferry_migrations_total says 2), the yoga GraphQL metrics, Bearer auth on the API
 // port, FERRY_METRICS_LISTEN without a token, and no VM names or ids as labels.
 
-import { failLost, failNextAuditWrites, recordJobUpdate } from "@ferry/api/testing";
+import { failLost, failNextAuditWrites, recordJobUpdate, type SchedulerRound } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, eventually, startTestApi, type TestApi } from "../helpers/api.ts";
 import { startTestFleet, type TestFleet } from "../helpers/fleet.ts";
@@ -32,9 +32,11 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 const MOVABLE = /* GraphQL */ `{ hosts(first: 10) { edges { node { id name vms(first: 50) { edges { node { id name state } } } } } } }`;
 
 beforeAll(async () => {
-  api = await startTestApi({ FERRY_METRICS_LISTEN: "127.0.0.1:0" });
-  // HV1 -> HV2 with shared storage (the migrations tests' world): every move passes preflight.
-  fleet = await startTestFleet(api, { definition: pairWorld(4, 2, 50) });
+  // Three starts per scheduler round: the last test makes a queue of 7 due at once.
+  api = await startTestApi({ FERRY_METRICS_LISTEN: "127.0.0.1:0", FERRY_SCHEDULER_STARTS_PER_ROUND: "3" });
+  // HV1 -> HV2 with shared storage (the migrations tests' world): every move passes preflight. Up to 10
+  // moves at once on each host.
+  fleet = await startTestFleet(api, { definition: pairWorld(10, 10, 50) });
 }, 300_000);
 
 afterAll(async () => {
@@ -226,5 +228,108 @@ describe("/metrics", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("ferry_migrations_total");
     expect((await fetch(`http://127.0.0.1:${port}/graphql`)).status).toBe(404);
+  });
+
+  it("a due queue longer than a round starts in one pass of several rounds, counted in ferry_scheduler_*", async () => {
+    const app = api.server.app;
+    const prisma = app.db.prisma;
+    const before = (await scrape()).text;
+    const started0 = value(before, "ferry_scheduler_starts_total", { outcome: "started" });
+    const rounds0 = value(before, "ferry_scheduler_round_seconds_count");
+    const data = await api.gqlOk<{
+      hosts: {
+        edges: {
+          node: { id: string; name: string; vms: { edges: { node: { id: string; state: string } }[] } };
+        }[];
+      };
+    }>(MOVABLE);
+    const hosts = data.hosts.edges.map((e) => e.node);
+    const source = hosts.find((h) => h.name === "HV1")!;
+    const destination = hosts.find((h) => h.name === "HV2")!;
+    const running = source.vms.edges.map((e) => e.node).filter((v) => v.state === "RUNNING");
+    expect(running.length).toBeGreaterThanOrEqual(7);
+    // Ahead of them in the queue: 1,000 moves scheduled for tomorrow (hosts without agents). They must not
+    // hide the due moves behind them (the scheduler once read only the queue's first 1,000).
+    const [s1, s2] = await Promise.all(
+      ["S1", "S2"].map((name) => prisma.host.create({ data: { name, delegations: [] } })),
+    );
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    await prisma.migration.createMany({
+      data: Array.from({ length: 1000 }, (_, n) => ({
+        kind: "LIVE" as const,
+        state: "QUEUED" as const,
+        vmGuid: `eeeeeeee-0000-4000-8000-${String(n).padStart(12, "0")}`,
+        vmName: `tomorrow-${n}`,
+        sourceHostId: s1!.id,
+        destinationHostId: s2!.id,
+        requestedBy: "test",
+        notBefore: tomorrow,
+      })),
+    });
+    // Scheduled an hour ahead, then made due together by one statement: one pass sees all 7 due at once.
+    for (const vm of running.slice(0, 7)) {
+      const r = await api.gqlOk<{ moveVm: { migration: { id: string } | null; errors: unknown[] | null } }>(
+        `mutation($input: MoveVmInput!) { moveVm(input: $input) { migration { id } errors { __typename message } } }`,
+        {
+          input: {
+            vm: vm.id,
+            destinationHost: destination.id,
+            notBefore: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        },
+      );
+      expect(r.moveVm.errors ?? []).toEqual([]);
+      expect(r.moveVm.migration).not.toBeNull();
+    }
+    // The earlier tests' moves have all ended: these 7 are the rest of the queue.
+    const hv1 = await prisma.host.findFirstOrThrow({ where: { name: "HV1" } });
+    const rows = await prisma.migration.findMany({
+      where: { state: "QUEUED", sourceHostId: hv1.id },
+      select: { id: true },
+    });
+    expect(rows).toHaveLength(7);
+    const rounds: SchedulerRound[] = [];
+    const unlisten = app.hooks.on("schedulerRound", (round) => void rounds.push(round));
+    try {
+      const { count } = await prisma.migration.updateMany({
+        where: { id: { in: rows.map((r) => r.id) } },
+        data: { notBefore: new Date() },
+      });
+      expect(count).toBe(7);
+      await eventually(
+        async () =>
+          (await prisma.migration.count({
+            where: { id: { in: rows.map((r) => r.id) }, state: "QUEUED" },
+          })) === 0,
+        60_000,
+        "the 7 moves left the queue",
+      );
+    } finally {
+      unlisten();
+    }
+    // Every round started at most 3, and one pass started all 7: rounds of 3, 3 and 1, each of the first
+    // two capped (another round followed at once), the last not.
+    for (const r of rounds) expect(r.started).toBeLessThanOrEqual(3);
+    const pass = rounds.find((r) => r.started > 0)!.pass;
+    const ofPass = rounds.filter((r) => r.pass === pass);
+    expect(ofPass.map((r) => [r.round, r.started, r.refused, r.capped])).toEqual([
+      [1, 3, 0, true],
+      [2, 3, 0, true],
+      [3, 1, 0, false],
+    ]);
+    const { text } = await eventually(
+      async () => {
+        const s = await scrape();
+        return value(s.text, "ferry_scheduler_starts_total", { outcome: "started" }) === started0 + 7
+          ? s
+          : null;
+      },
+      30_000,
+      "7 starts counted",
+    );
+    expect(value(text, "ferry_scheduler_starts_total", { outcome: "refused" })).toBe(0);
+    expect(value(text, "ferry_scheduler_round_seconds_count")).toBeGreaterThanOrEqual(rounds0 + 3);
+    expect(await prisma.migration.count({ where: { state: "QUEUED", sourceHostId: s1!.id } })).toBe(1000);
+    await prisma.migration.deleteMany({ where: { sourceHostId: s1!.id } });
   });
 });

@@ -45,6 +45,7 @@ const schema = z.object({
   FERRY_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).optional(),
   FERRY_AGENT_LOST_AFTER_SECONDS: z.coerce.number().int().min(5).default(300),
   FERRY_JOB_QUIET_AFTER_SECONDS: z.coerce.number().int().min(2).default(120),
+  FERRY_SCHEDULER_STARTS_PER_ROUND: z.coerce.number().int().min(1).max(1000).default(50),
   FERRY_TLS_CERT: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_TLS_KEY: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_INTROSPECTION: boolish.default(true),
@@ -122,6 +123,11 @@ export interface Config {
   agentLostAfterSeconds: number;
   /** A running move without a job report this long, agent connected: ask the agent (JOB_STATUS). */
   jobQuietAfterSeconds: number;
+  /**
+   * Moves the scheduler starts per transaction; a pass over a longer due queue runs more rounds at once
+   * (no transaction outgrows its time limit nor holds the scheduler's lock long).
+   */
+  schedulerStartsPerRound: number;
   retention: RetentionSettings;
   /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
   tls: { certFile: string; keyFile: string } | null;
@@ -231,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     socketSweepMs: e.FERRY_SOCKET_SWEEP_SECONDS * 1000,
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
     jobQuietAfterSeconds: e.FERRY_JOB_QUIET_AFTER_SECONDS,
+    schedulerStartsPerRound: e.FERRY_SCHEDULER_STARTS_PER_ROUND,
     retention: {
       commandDays: e.FERRY_RETENTION_COMMAND_DAYS,
       progressDays: e.FERRY_RETENTION_PROGRESS_DAYS,

@@ -49,9 +49,26 @@ export type AppEvents = {
   agentPresenceChanged: [app: App, hostId: string];
   /** A move ended or was queued: the scheduler should run a pass soon. */
   slotFreed: [];
+  /** The scheduler finished one round (one transaction) of a pass on this replica; for metrics. */
+  schedulerRound: [round: SchedulerRound];
   /** scope-auth refused a mutation field (audited by the audit module). */
   mutationDenied: [ctx: Context, info: GraphQLResolveInfo, error: GraphQLError];
 };
+
+/** What one round of a scheduling pass did (modules/migrations/scheduler.ts). */
+export interface SchedulerRound {
+  /** Counts this replica's passes; the rounds of one pass share it. */
+  pass: number;
+  /** 1, 2, ... within the pass. */
+  round: number;
+  /** Moves started (STARTING, START_MOVE sent). */
+  started: number;
+  /** Moves that failed their start checks (FAILED, nothing sent to Hyper-V). */
+  refused: number;
+  /** More moves could start than one round may start: another round follows at once. */
+  capped: boolean;
+  seconds: number;
+}
 
 /** A principal as authenticated, and when its secret expires (null: never). */
 export interface CachedSession {

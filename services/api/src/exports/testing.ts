@@ -1,7 +1,7 @@
 // `@ferry/api/testing`: API internals that tests and benchmarks call directly (the database layer, the migration
 // state machine, fault injection, pure helpers). This is the test/bench surface, not an API for other services; add
 // here only what tests or benchmarks need. Starting the API is `@ferry/api/server`.
-export type { App } from "../context.ts";
+export type { App, SchedulerRound } from "../context.ts";
 export { isWriteConflict, retryOnConflict } from "../db/conflicts.ts";
 export { type Database, openDatabase } from "../db/database.ts";
 export { migrate, readMigrations } from "../db/migrate.ts";

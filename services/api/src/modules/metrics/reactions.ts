@@ -26,6 +26,11 @@ export function registerMetricsReactions(app: App): void {
     if (rtt !== null) m.commandRoundTrip.labels(command.type, command.status).observe(rtt);
   });
   app.hooks.on("auditWriteFailed", () => m.auditWriteFailures.inc());
+  app.hooks.on("schedulerRound", (round) => {
+    m.schedulerStarts.labels("started").inc(round.started);
+    m.schedulerStarts.labels("refused").inc(round.refused);
+    m.schedulerRound.observe(round.seconds);
+  });
 }
 
 /** The webhook worker's outcome callback (app.ts passes it). */

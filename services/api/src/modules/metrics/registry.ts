@@ -24,6 +24,8 @@ export interface FerryMetrics {
   auditWriteFailures: Counter;
   webhookDeliveries: Counter<"outcome">;
   webhookDeliveryDuration: Histogram;
+  schedulerStarts: Counter<"outcome">;
+  schedulerRound: Histogram;
 }
 
 function create(app: App): FerryMetrics {
@@ -93,7 +95,20 @@ function create(app: App): FerryMetrics {
       buckets: FAST_BUCKETS,
       registers: [registry],
     }),
+    schedulerStarts: new Counter({
+      name: "ferry_scheduler_starts_total",
+      help: "Queued moves the scheduler of this replica took out of the queue (outcome: started, or refused when a start check failed: FAILED, nothing sent to Hyper-V).",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    schedulerRound: new Histogram({
+      name: "ferry_scheduler_round_seconds",
+      help: "Time of one scheduler round on this replica (one transaction starting at most FERRY_SCHEDULER_STARTS_PER_ROUND moves; a pass over a longer due queue runs several).",
+      buckets: FAST_BUCKETS,
+      registers: [registry],
+    }),
   };
+  for (const outcome of ["started", "refused"]) metrics.schedulerStarts.labels(outcome).inc(0);
   for (const kind of ["LIVE", "LIVE_WITH_STORAGE", "STORAGE"]) {
     for (const state of ["SUCCEEDED", "FAILED", "CANCELLED"])
       metrics.migrationsEnded.labels(kind, state).inc(0);

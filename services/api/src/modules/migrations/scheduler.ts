@@ -13,12 +13,6 @@ import { startCheckFailure, WAIT } from "./start-checks.ts";
 
 const SCHEDULER_LOCK = 0x66657272_01;
 const SAFETY_TICK_MS = 2_000;
-/**
- * Moves started per transaction. A pass over a long due queue (1,000 moves made due at once) runs in
- * rounds of this size, so no transaction outgrows its time limit (it would roll back, and retry, and
- * never start anything) nor holds the scheduler's lock for long.
- */
-export const STARTS_PER_ROUND = 50;
 
 type SlotKind = "vm" | "storage";
 
@@ -96,15 +90,41 @@ export function chooseStarts<M extends SlotMove>(
  * if an agent went away since the choice, the move stays queued for a later pass.
  * Returns the migrations it started.
  */
-export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<string[]> {
+/** The columns the slot choice needs: every due queued move is read, however long the queue. */
+const SLOT_COLUMNS = {
+  id: true,
+  kind: true,
+  sourceHostId: true,
+  destinationHostId: true,
+  notBefore: true,
+} as const;
+
+let passes = 0;
+
+/**
+ * One scheduling pass, in rounds of at most `startsPerRound` starts (one transaction each). Each
+ * chosen move re-runs its host-state checks: if one now fails the move ends FAILED (nothing sent to
+ * Hyper-V) and another round is run for the slot it would have taken; if an agent went away since the
+ * choice, the move stays queued for a later pass. Returns the migrations it started.
+ */
+export async function scheduleOnce(
+  app: App,
+  extraCheck?: StartCheck,
+  startsPerRound: number = app.config.schedulerStartsPerRound,
+): Promise<string[]> {
   const started: string[] = [];
-  for (let round = 0; round < 100; round++) {
+  const pass = ++passes;
+  for (let round = 1; round <= 100; round++) {
+    const t0 = performance.now();
     const { startedNow, refused, capped } = await inTransaction(app, async (tx, fx) => {
       await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SCHEDULER_LOCK})`);
+      const now = Date.now();
+      // Only due moves, and all of them: a long run of scheduled (notBefore) moves or of moves whose
+      // agents are away at the head of the queue must not hide a due move behind them.
       const queued = await tx.migration.findMany({
-        where: { state: "QUEUED" },
+        where: { state: "QUEUED", OR: [{ notBefore: null }, { notBefore: { lte: new Date(now) } }] },
         orderBy: { seq: "asc" },
-        take: 1000,
+        select: SLOT_COLUMNS,
       });
       if (queued.length === 0) return { startedNow: [], refused: 0, capped: false };
       const holding = await tx.migration.findMany({
@@ -123,8 +143,7 @@ export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<s
           await tx.host.findMany({ where: { id: { in: hostIds } }, include: { migrationSettings: true } })
         ).map((h) => [h.id, h]),
       );
-      const now = Date.now();
-      const chosen = chooseStarts(
+      const choice = chooseStarts(
         queued,
         holding,
         (hostId, slot) => {
@@ -139,8 +158,13 @@ export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<s
         },
         now,
       );
-      const capped = chosen.length > STARTS_PER_ROUND;
-      chosen.splice(STARTS_PER_ROUND);
+      const capped = choice.length > startsPerRound;
+      const ids = choice.slice(0, startsPerRound).map((m) => m.id);
+      // The whole rows of the moves about to start, in queue order (a move cancelled since is gone).
+      const rows = new Map(
+        (await tx.migration.findMany({ where: { id: { in: ids }, state: "QUEUED" } })).map((m) => [m.id, m]),
+      );
+      const chosen = ids.map((id) => rows.get(id)).filter((m): m is Migration => !!m);
       const startedNow: string[] = [];
       let refused = 0;
       // Host rows as the start checks read them, once per round (not once per move and host).
@@ -164,6 +188,15 @@ export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<s
       return { startedNow, refused, capped };
     });
     started.push(...startedNow);
+    const seconds = (performance.now() - t0) / 1000;
+    await app.hooks.emit("schedulerRound", {
+      pass,
+      round,
+      started: startedNow.length,
+      refused,
+      capped,
+      seconds,
+    });
     // A refused move freed the slot it was given: later moves may take it now. A capped round left
     // moves that may start for the next one.
     if (refused === 0 && !capped) break;
