@@ -4,6 +4,9 @@
 // context through yoga's envelop. A bad operation (syntax error,
 // oversized or too deep document, database away) is an error for that operation only: the socket and
 // its other subscriptions go on. Keepalive pings drop sockets whose peer stopped answering.
+// Subscriptions of the same shape (document, variables, the principal's scope) share one execution
+// whose results are written to every subscriber (shared-subscriptions.ts); the checks above stay per
+// operation.
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import type https from "node:https";
@@ -13,13 +16,19 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { App, Principal } from "../context.ts";
 import { bearer } from "../modules/auth/secrets.ts";
 import { authenticateSession } from "../modules/auth/service.ts";
+import { metricsOf } from "../modules/metrics/registry.ts";
 import { rateKey } from "../security/http.ts";
 import type { RateLimiter } from "../security/ratelimit.ts";
 import { CLOSE_REVOKED, type SocketRegistry } from "../security/sockets.ts";
 import { isUnavailable, serviceUnavailable } from "./error-policy.ts";
+import { createSharedSubscriptions, type SharedOperation } from "./shared-subscriptions.ts";
+import { subscriptionMetrics } from "./subscription-metrics.ts";
+import { shapeKey } from "./subscription-shape.ts";
 import type { GraphQLEngine } from "./yoga.ts";
 
 type Enveloped = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+/** What onSubscribe hands to execute/subscribe: yoga's enveloped functions, and the shape when shared. */
+type Root = Enveloped & { shared?: SharedOperation };
 
 type Extra = {
   principal: Principal | null;
@@ -65,6 +74,7 @@ export function createWebSocketServer(options: {
     path: yoga.graphqlEndpoint,
     maxPayload: maxDocumentBytes * FRAME_LIMIT_FACTOR,
   });
+  const shared = createSharedSubscriptions(subscriptionMetrics(metricsOf(app).registry));
   const authenticated = async (secret: string | null) => {
     try {
       return { session: await authenticateSession(app, secret), error: null };
@@ -75,8 +85,12 @@ export function createWebSocketServer(options: {
   const graphqlWs = useServer<{ authorization?: string }, Extra>(
     {
       // yoga's enveloped execute/subscribe travel in rootValue (the graphql-ws recipe of yoga's docs).
-      execute: (args) => (args.rootValue as Enveloped).execute(args) as never,
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args) as never,
+      execute: (args) => (args.rootValue as Root).execute(args) as never,
+      subscribe: (args) => {
+        const root = args.rootValue as Root;
+        if (!root.shared) return root.subscribe(args) as never;
+        return shared.join(root.shared, () => root.subscribe(args) as never) as never;
+      },
       onConnect: async (ctx) => {
         const header =
           typeof ctx.connectionParams?.authorization === "string" ? ctx.connectionParams.authorization : null;
@@ -104,7 +118,7 @@ export function createWebSocketServer(options: {
         return true;
       },
       onClose: (ctx) => ctx.extra.untrack?.(),
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const verdict = limiter.take(ctx.extra.rateKey ?? "ws");
         if (!verdict.ok) {
           return [
@@ -145,13 +159,23 @@ export function createWebSocketServer(options: {
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length) return errors;
+        const shape = shapeKey({
+          document,
+          operationName: params.operationName,
+          variables: params.variables,
+          principal: ctx.extra.principal ?? null,
+        });
         return {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          rootValue: {
+            execute: enveloped.execute,
+            subscribe: enveloped.subscribe,
+            shared: shape ? { ...shape, socket: ctx.extra.socket, id } : undefined,
+          } satisfies Root,
         };
       },
     },
@@ -161,6 +185,7 @@ export function createWebSocketServer(options: {
   return {
     async close() {
       await graphqlWs.dispose();
+      shared.close();
       wss.close();
     },
   };
