@@ -37,7 +37,7 @@ export interface SharedOperation {
   id: string;
 }
 
-type Source = AsyncIterable<ExecutionResult> & { return?: () => unknown };
+type Source = AsyncIterable<ExecutionResult> & { return?: (value?: never) => unknown };
 type Started = Source | ExecutionResult;
 
 const OPEN = 1;
