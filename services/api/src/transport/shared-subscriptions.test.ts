@@ -104,8 +104,13 @@ describe("shared subscriptions", () => {
     expect([percents(sa), percents(sb)]).toEqual([[10], [20]]);
   });
 
-  it("a late subscriber gets the latest result first, then only later ones", async () => {
-    const hub = createSharedSubscriptions();
+  it("a late subscriber gets the latest result first, then only later ones (each write counted once)", async () => {
+    const counted = { results: 0, delivered: 0 };
+    const hub = createSharedSubscriptions({
+      result: () => counted.results++,
+      delivered: (_f, n) => (counted.delivered += n),
+      coalesced: () => {},
+    });
     const src = source();
     const first = socket();
     await hub.join({ key: "k", field: "f", socket: first, id: "1" }, () => src.iterator);
@@ -120,6 +125,7 @@ describe("shared subscriptions", () => {
     await settle();
     expect(percents(first)).toEqual([1, 2, 3]);
     expect(percents(late)).toEqual([2, 3]);
+    expect(counted).toEqual({ results: 3, delivered: 5 });
   });
 
   it("one subscriber leaving keeps the others; the last one stops the execution; the next starts anew", async () => {

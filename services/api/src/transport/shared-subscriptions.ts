@@ -234,7 +234,9 @@ export function createSharedSubscriptions(metrics?: SharedSubscriptionMetrics) {
       }
       shape.subscribers.add(sub);
       // Its latest result is the state now: a late subscriber's first message, as its own execution's would be.
-      if (shape.latest !== undefined) deliver(sub, shape.latest, shape.field);
+      if (shape.latest !== undefined && deliver(sub, shape.latest, shape.field)) {
+        metrics?.delivered(shape.field, 1);
+      }
       return handle(op.key, shape, sub);
     },
     /** Shapes executing and their subscribers (for tests and debugging). */
