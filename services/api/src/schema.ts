@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "./modules/shared/payload.ts";
 import "./modules/vms/schema.ts";
+import { synchronousVmIds } from "./modules/vms/ids.ts";
 import "./modules/hosts/schema.ts";
 import "./modules/hosts/queries.ts";
 import "./modules/auth/schema.ts";
@@ -21,7 +22,8 @@ import "./modules/webhooks/schema.ts";
 import "./modules/placement/balance-schema.ts";
 import "./modules/maintenance/schema.ts";
 
-export const schema = builder.toSchema({ sortSchema: true });
+// VirtualMachine.id without a promise per VM (vms/ids.ts).
+export const schema = synchronousVmIds(builder.toSchema({ sortSchema: true }));
 
 export function printedSchema(): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -30,3 +30,4 @@ export { pruneOnce } from "../modules/retention/prune.ts";
 export { signedRequest } from "../modules/webhooks/deliver.ts";
 export { MIGRATION_VIEW_FIELDS } from "../modules/webhooks/views.ts";
 export { createAppPubSub, type PubSubHandle } from "../pubsub.ts";
+export { createGraphQL } from "../transport/yoga.ts";

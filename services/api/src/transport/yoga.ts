@@ -5,6 +5,7 @@ import type { App, Context, Principal } from "../context.ts";
 import { bearer } from "../modules/auth/secrets.ts";
 import { authenticateCached } from "../modules/auth/service.ts";
 import { metricsPlugins } from "../modules/metrics/plugin.ts";
+import { useCompiledVmsPages } from "../modules/vms/compiled.ts";
 import { schema } from "../schema.ts";
 import { useAuthentication } from "../security/authentication.ts";
 import { useQueryLimits } from "../security/limits.ts";
@@ -21,7 +22,14 @@ export interface ServerContext {
 
 export const GRAPHQL_PATH = "/graphql";
 
-export function createGraphQL(app: App) {
+export interface GraphQLOptions {
+  /** `vms` pages by their compiled query (modules/vms/compiled.ts); off only to compare with it. */
+  compiledPages?: boolean;
+  /** Called for each operation the compiled query executed (tests). */
+  onCompiledExecution?: () => void;
+}
+
+export function createGraphQL(app: App, options: GraphQLOptions = {}) {
   const security = app.config.security;
   return createYoga<ServerContext>({
     schema,
@@ -44,6 +52,10 @@ export function createGraphQL(app: App) {
       requestId: requestId ?? requestIdFrom(request?.headers.get(REQUEST_ID_HEADER)),
     }),
     plugins: [
+      // First: the plugins after it wrap whichever executor it picks.
+      ...(options.compiledPages === false
+        ? []
+        : [useCompiledVmsPages({ onCompiledExecution: options.onCompiledExecution })]),
       useQueryLimits(security),
       useAuthentication(),
       useRequestScope(),
