@@ -28,6 +28,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   "agent-inventory": async () => (await import("./agent-inventory.ts")).runAgentInventoryBench(),
   evacuation: async () => (await import("./evacuation.ts")).runEvacuationBench(),
   scale: async () => (await import("./scale.ts")).runScaleBench(),
+  scheduler: async () => (await import("./scheduler.ts")).runSchedulerBench(),
   embedded: async () => (await import("./embedded.ts")).runEmbeddedBench(),
 };
 const closeScaleSession = async () => (await import("./harness/session.ts")).closeScaleSession();

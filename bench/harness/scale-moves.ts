@@ -275,7 +275,8 @@ export interface PassResult {
  * Queues up to `moves` moves between neighbour pairs of `pairs` (each host in at most one move, so all
  * fit their hosts' limits and one pass can start them all), scheduled an hour ahead; makes them due
  * while holding the scheduler's lock, releases it and times the pass a replica was waiting to run.
- * `startMoves` counts START_MOVE received by the agents, by migration row id.
+ * `startMoves` counts START_MOVE received by the agents, by migration row id (null: no agents receive
+ * them; deliveredSeconds is then NaN).
  */
 export async function schedulerPass(opts: {
   replicas: Replica[];
@@ -283,7 +284,9 @@ export async function schedulerPass(opts: {
   pairs: [string, string][];
   moves: number;
   hosts: number;
-  startMoves: Map<string, number>;
+  startMoves: Map<string, number> | null;
+  /** Called while the moves are due and the lock still held, right before the pass is let go. */
+  beforeRelease?: () => Promise<void>;
   failed: Promise<never>;
   log: (msg: string) => void;
 }): Promise<PassResult> {
@@ -347,6 +350,7 @@ export async function schedulerPass(opts: {
         );
       await Promise.race([sleep(20), opts.failed]);
     }
+    await opts.beforeRelease?.();
     const t0 = performance.now();
     await lock.query("SELECT pg_advisory_unlock($1)", [SCHEDULER_LOCK]);
     const deadline = t0 + 600_000;
@@ -380,14 +384,17 @@ export async function schedulerPass(opts: {
       }
       await Promise.race([sleep(25), opts.failed]);
     }
-    const startedIds = ids.filter((id) => opts.startMoves.has(id));
-    while (startedIds.length < started && performance.now() < t0 + 300_000) {
-      await Promise.race([sleep(25), opts.failed]);
-      startedIds.length = 0;
-      startedIds.push(...ids.filter((id) => opts.startMoves.has(id)));
+    const received = opts.startMoves;
+    if (received) {
+      const startedIds = ids.filter((id) => received.has(id));
+      while (startedIds.length < started && performance.now() < t0 + 300_000) {
+        await Promise.race([sleep(25), opts.failed]);
+        startedIds.length = 0;
+        startedIds.push(...ids.filter((id) => received.has(id)));
+      }
+      if (startedIds.length >= started)
+        deliveredSeconds = (Math.max(...startedIds.map((id) => received.get(id)!)) - t0) / 1000;
     }
-    if (startedIds.length >= started)
-      deliveredSeconds = (Math.max(...startedIds.map((id) => opts.startMoves.get(id)!)) - t0) / 1000;
   } finally {
     await lock.query("SELECT pg_advisory_unlock_all()").catch(() => {});
     lock.release();

@@ -21,15 +21,36 @@ function spn(value: string): { service: string; host: string } | null {
   };
 }
 
+/**
+ * A host's delegation entries as "service/host" keys, parsed once per list: readiness checks every
+ * host against every peer, so a fleet of N hosts asks N² times (10,000 hosts: 10⁸ parses otherwise).
+ * Keyed by the list itself: lists are replaced, never changed in place (inventory rows, the simulator).
+ */
+const parsedDelegations = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function delegationKeys(delegations: readonly string[]): ReadonlySet<string> {
+  let keys = parsedDelegations.get(delegations);
+  if (!keys) {
+    keys = new Set(
+      delegations
+        .map(spn)
+        .filter((e) => e !== null)
+        .map((e) => `${e.service}/${e.host}`),
+    );
+    parsedDelegations.set(delegations, keys);
+  }
+  return keys;
+}
+
 /** The services of DELEGATED_SERVICES that `delegations` lacks for `peer` (short name or FQDN). */
 export function missingDelegations(
   delegations: string[],
   peer: { name: string; fqdn: string | null },
 ): string[] {
-  const targets = new Set([peer.name, peer.fqdn].filter((t): t is string => !!t).map((t) => t.toLowerCase()));
-  const entries = delegations.map(spn).filter((e) => e !== null);
+  const targets = [peer.name, peer.fqdn].filter((t): t is string => !!t).map((t) => t.toLowerCase());
+  const keys = delegationKeys(delegations);
   return DELEGATED_SERVICES.filter(
-    (service) => !entries.some((e) => e.service === service.toLowerCase() && targets.has(e.host)),
+    (service) => !targets.some((host) => keys.has(`${service.toLowerCase()}/${host}`)),
   );
 }
 

@@ -57,7 +57,9 @@ export const movePlacement: MovePlacement = {
     };
   },
   async checks(reader, vm, p) {
-    return placementChecks(await loadFleet(reader), placementRequest(p, vm), !p.auto);
+    // Source and destination are known: their rows are all the checks read (not the whole fleet's).
+    const hostIds = [vm.row.hostId, ...(p.destinationHostId ? [p.destinationHostId] : [])];
+    return placementChecks(await loadFleet(reader, { hostIds }), placementRequest(p, vm), !p.auto);
   },
   lock: lockPlacement,
 };

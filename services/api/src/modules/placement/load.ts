@@ -45,14 +45,25 @@ export interface FleetOptions {
    * start, and started ones its inventory shows are in its free memory already.
    */
   promised?: "queue" | "in-flight";
+  /**
+   * Read only these hosts: enough for the checks of a move whose source and destination are known
+   * (a caller's destination, a queued move about to start). Not for choosing a destination, nor for
+   * scores: the balance reference is then the mean of these hosts, not of the fleet.
+   */
+  hostIds?: readonly string[];
 }
 
 export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promise<Fleet> {
   const db = clientOf(reader);
+  const only = opts.hostIds ? [...opts.hostIds] : null;
   const [hostRows, active, groups] = await Promise.all([
-    loadHostViews(db),
+    loadHostViews(db, only ? { id: { in: only } } : {}),
     db.migration.findMany({
-      where: { state: { in: ACTIVE_STATES }, kind: { not: "STORAGE" }, destinationHostId: { not: null } },
+      where: {
+        state: { in: ACTIVE_STATES },
+        kind: { not: "STORAGE" },
+        destinationHostId: only ? { in: only } : { not: null },
+      },
       select: {
         destinationHostId: true,
         vmGuid: true,

@@ -74,7 +74,9 @@ export async function placementStartFailures(
   const out = new Map<string, Failure>();
   const relevant = moves.filter((m) => m.kind !== "STORAGE" && m.destinationHostId && m.vmRowId);
   if (relevant.length === 0) return out;
-  const fleet = await loadFleet(tx, { promised: "in-flight" });
+  // The moves' own hosts: what their checks read (a round of 50 moves, not the whole fleet's rows).
+  const hostIds = [...new Set(relevant.flatMap((m) => [m.sourceHostId, m.destinationHostId!]))];
+  const fleet = await loadFleet(tx, { promised: "in-flight", hostIds });
   const vms = new Map(
     (await loadPlannerVms(tx, { id: { in: relevant.map((m) => m.vmRowId!) } })).map((v) => [v.id, v]),
   );

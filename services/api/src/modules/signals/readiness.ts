@@ -27,6 +27,9 @@ function fleetOf(app: App) {
   return fleet;
 }
 
+/** Summaries recorded per transaction: a sweep of 10,000 hosts is 20 statements, not 10,000 transactions. */
+const CHUNK = 500;
+
 /** Recomputes the readiness of `hostIds` (all hosts when omitted); raises an event for each that changed. */
 export async function checkReadiness(app: App, hostIds?: string[]): Promise<number> {
   const fleet = await fleetOf(app);
@@ -34,8 +37,7 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
     where: hostIds ? { id: { in: hostIds } } : {},
     select: READINESS_HOST_SELECT,
   });
-  let changed = 0;
-  for (const h of hosts) {
+  const computed = hosts.map((h) => {
     const checks = computeReadiness(
       {
         ...h,
@@ -46,29 +48,50 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
       },
       fleet,
     );
-    const summary = checks.map((c) => `${c.name}:${c.status}`).join(",");
-    await app.db.prisma.$transaction(async (tx) => {
-      // Guarded: only the replica whose statement changed the summary raises the event.
-      const rows = await tx.$queryRaw<{ inserted: boolean }[]>`
-        INSERT INTO "HostReadinessSeen" ("hostId", "summary") VALUES (${h.id}::uuid, ${summary})
+    return { host: h, checks, summary: checks.map((c) => `${c.name}:${c.status}`).join(",") };
+  });
+  let changed = 0;
+  for (let i = 0; i < computed.length; i += CHUNK) {
+    const chunk = computed.slice(i, i + CHUNK);
+    const byId = new Map(chunk.map((c) => [c.host.id, c]));
+    const rows = chunk.map((c) => ({ hostId: c.host.id, summary: c.summary }));
+    changed += await app.db.prisma.$transaction(async (tx) => {
+      // Guarded: only the replica whose statement changed a summary raises its event (a first summary,
+      // inserted, raises none).
+      const seen = await tx.$queryRaw<{ hostId: string; inserted: boolean }[]>`
+        INSERT INTO "HostReadinessSeen" ("hostId", "summary")
+        SELECT (e->>'hostId')::uuid, e->>'summary' FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS e
         ON CONFLICT ("hostId") DO UPDATE SET "summary" = EXCLUDED."summary", "at" = now()
         WHERE "HostReadinessSeen"."summary" <> EXCLUDED."summary"
-        RETURNING (xmax = 0) AS inserted`;
-      if (rows.length === 1 && !rows[0]!.inserted) {
-        await enqueueWebhookEvent(tx, readinessEvent(h, checks));
-        changed += 1;
+        RETURNING "hostId"::text AS "hostId", (xmax = 0) AS inserted`;
+      let events = 0;
+      for (const row of seen) {
+        if (row.inserted) continue;
+        const c = byId.get(row.hostId)!;
+        await enqueueWebhookEvent(tx, readinessEvent(c.host, c.checks));
+        events += 1;
       }
+      return events;
     });
   }
   return changed;
 }
 
-/** The once-a-minute sweep (a worker of app.ts). */
+/**
+ * The once-a-minute sweep (a worker of app.ts). A sweep still running when the next is due is not
+ * doubled: on a large fleet one can outlast the minute, and sweeps piling up would take the API's CPU.
+ */
 export function startReadinessWatch(app: App) {
+  let running = false;
   const timer = setInterval(() => {
+    if (running) return;
+    running = true;
     void app.inflight
       .track(checkReadiness(app))
-      .catch((err) => app.logger.warn({ err, module: "webhooks" }, "readiness sweep failed"));
+      .catch((err) => app.logger.warn({ err, module: "webhooks" }, "readiness sweep failed"))
+      .finally(() => {
+        running = false;
+      });
   }, SWEEP_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };
