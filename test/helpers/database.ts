@@ -63,6 +63,13 @@ export async function freshDatabase(options: { migrated?: boolean } = {}): Promi
 // test/db/migrate.test.ts (migrated: false), test/readme/start.test.ts (a new install) and, for every
 // test API, the PostgreSQL tier. <FERRY_DATA_DIR>/pgdata is where the API keeps it (db/pglite.ts).
 const PGDATA = "pgdata";
+
+// Appended to the test clusters' postgresql.conf (the API's PGlite reads it when it opens the folder).
+// PostgreSQL's default 128 MB of shared buffers made each PGlite start cost ~1.1 s of CPU (setting up
+// the buffer pool in WASM memory); with 32 MB it costs ~0.5 s, measured, and a test database (a few MB)
+// still fits in it several times. Part of the templates' key, so a changed setting makes new ones.
+const TEST_SETTINGS = "shared_buffers = 32MB\n";
+const SETTINGS_KEY = createHash("sha256").update(TEST_SETTINGS).digest("hex").slice(0, 8);
 let cluster: Promise<string> | null = null;
 let migrated: Promise<string> | null = null;
 
@@ -83,16 +90,20 @@ function pgliteVersion(): string {
 }
 
 async function makeEmptyCluster(): Promise<string> {
-  const ready = path.join(os.tmpdir(), `ferry-pglite-cluster-${pgliteVersion()}`);
+  const ready = path.join(os.tmpdir(), `ferry-pglite-cluster-${pgliteVersion()}-${SETTINGS_KEY}`);
   return madeOnce(ready, async (draft) => {
     const db = await PGlite.create(draft);
     await db.close();
+    fs.appendFileSync(
+      path.join(draft, "postgresql.conf"),
+      `\n# Ferry's tests (test/helpers/database.ts)\n${TEST_SETTINGS}`,
+    );
   });
 }
 
 async function makeMigratedCluster(): Promise<string> {
   const { migrate, readMigrations, startEmbeddedPostgres } = await import("@ferry/api/testing");
-  const key = createHash("sha256");
+  const key = createHash("sha256").update(TEST_SETTINGS);
   for (const m of readMigrations()) key.update(`${m.name}\0${m.checksum}\0`);
   const name = `ferry-pglite-migrated-${pgliteVersion()}-${key.digest("hex").slice(0, 16)}`;
   const empty = await emptyCluster();
