@@ -1,10 +1,12 @@
 // A fresh database per test file: a new PGlite folder by default, or a new, empty PostgreSQL
 // database on the server of DATABASE_URL (so CI's PostgreSQL run exercises the same tests).
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 
@@ -14,6 +16,8 @@ export interface TestDatabaseEnv {
   kind: "pglite" | "postgres";
   drop(): Promise<void>;
 }
+
+const execFileAsync = promisify(execFile);
 
 export const postgresUrl = process.env.DATABASE_URL || undefined;
 
@@ -26,7 +30,7 @@ export async function freshDatabase(options: { migrated?: boolean } = {}): Promi
   if (!postgresUrl) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-test-"));
     const template = options.migrated === false ? await emptyCluster() : await migratedCluster();
-    await fs.promises.cp(template, path.join(dir, PGDATA), { recursive: true });
+    await copyCluster(template, path.join(dir, PGDATA));
     return {
       env: { FERRY_DATA_DIR: dir },
       kind: "pglite",
@@ -124,6 +128,15 @@ async function makeMigratedCluster(): Promise<string> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+}
+
+/**
+ * Copies a cluster folder (~1,100 files, 40 MB) with the system's cp: fs.promises.cp cost ~1.1 s of CPU
+ * per copy, cp -Rp ~0.3 s (measured on the migrated template), and every test database is one.
+ */
+async function copyCluster(from: string, to: string): Promise<void> {
+  if (process.platform === "win32") return fs.promises.cp(from, to, { recursive: true });
+  await execFileAsync("cp", ["-Rp", from, to]);
 }
 
 /**
