@@ -34,7 +34,7 @@ export async function freshDatabase(options: { migrated?: boolean } = {}): Promi
     return {
       env: { FERRY_DATA_DIR: dir },
       kind: "pglite",
-      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+      drop: () => removeCluster(dir),
     };
   }
   const name = `ferry_t_${randomBytes(6).toString("hex")}`;
@@ -137,6 +137,12 @@ async function makeMigratedCluster(): Promise<string> {
 async function copyCluster(from: string, to: string): Promise<void> {
   if (process.platform === "win32") return fs.promises.cp(from, to, { recursive: true });
   await execFileAsync("cp", ["-Rp", from, to]);
+}
+
+/** Removes a copy: rm -rf, the same CPU saving as copyCluster (fs.rmSync ~0.15 s, rm ~0.01 s). */
+async function removeCluster(dir: string): Promise<void> {
+  if (process.platform === "win32") return fs.promises.rm(dir, { recursive: true, force: true });
+  await execFileAsync("rm", ["-rf", dir]);
 }
 
 /**
