@@ -196,7 +196,9 @@ builder.subscriptionField("migrationProgress", (t) =>
     args: { id: t.arg.id({ required: true, description: "Migration id." }) },
     subscribe: (_r, args, ctx) => progressStream(ctx, decodeId("Migration", String(args.id), "id")),
     resolve: (query, payload, _a, ctx) => {
-      const { id, event } = payload as unknown as { id: string; event: object };
+      const { id, event, row } = payload as unknown as { id: string; event: object; row: Migration };
+      // A selection of the migration's own columns is the row the stream just read: no second read.
+      if (Object.keys(query).length === 0) return row;
       return oncePerEvent(event, JSON.stringify(query), () =>
         ctx.app.db.prisma.migration.findUniqueOrThrow({ ...query, where: { id } }),
       );
@@ -232,11 +234,15 @@ const notFound = (id: string) =>
   new GraphQLError(`Migration not found: ${id}`, { extensions: { code: "NOT_FOUND" } });
 
 /**
- * Current state first, then one event per change (deduplicated), ending after a terminal state.
+ * Current state first, then one event per change (deduplicated), ending after a terminal state; each
+ * event carries the row read for it.
  * `event` is the pubsub message that woke the stream (a fresh object for the first read): reads
  * for the same message are shared by all subscribers (oncePerEvent).
  */
-async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: string; event: object }> {
+async function* progressStream(
+  ctx: Context,
+  id: string,
+): AsyncGenerator<{ id: string; event: object; row: Migration }> {
   const prisma = ctx.app.db.prisma;
   const changes = ctx.app.pubsub.subscribe("migrationChanged", id)[Symbol.asyncIterator]();
   try {
@@ -244,14 +250,13 @@ async function* progressStream(ctx: Context, id: string): AsyncGenerator<{ id: s
     let event: object = {};
     let pending: ReturnType<typeof changes.next> | null = null;
     while (true) {
-      const m = await oncePerEvent(event, "progress", () =>
-        prisma.migration.findUnique({ where: { id }, select: { state: true, percentComplete: true } }),
-      );
+      // The whole row: a selection of scalar fields is answered from it (resolve above).
+      const m = await oncePerEvent(event, "progress", () => prisma.migration.findUnique({ where: { id } }));
       if (!m) throw notFound(id);
       const key = `${m.state}/${m.percentComplete}`;
       if (key !== last) {
         last = key;
-        yield { id, event };
+        yield { id, event, row: m };
       }
       if (TERMINAL_STATES.includes(m.state)) return;
       // Hints make it fast; the timer makes a lost hint cost seconds, never a stuck stream.
