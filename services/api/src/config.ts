@@ -62,6 +62,7 @@ const schema = z.object({
   FERRY_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(200),
   FERRY_HEAVY_QUERY_CONCURRENCY: z.coerce.number().int().min(0).max(1000).optional(),
   FERRY_HEAVY_QUERY_COST: z.coerce.number().int().min(1).default(1000),
+  FERRY_HEAVY_QUERY_SHARE: boolish.default(true),
   FERRY_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   FERRY_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   FERRY_REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
@@ -168,9 +169,10 @@ export interface SecurityConfig {
   rateLimitBurst: number;
   /**
    * Queries of an estimated cost from `minCost` execute at most `concurrency` at a time (0: no limit);
-   * default 1 on the embedded database, none on PostgreSQL (security/read-gate.ts).
+   * default 1 on the embedded database, none on PostgreSQL (security/read-gate.ts). `share`: identical
+   * heavy queries of one principal waiting for a turn execute once.
    */
-  readGate: { concurrency: number; minCost: number };
+  readGate: { concurrency: number; minCost: number; share: boolean };
 }
 
 /** How long old rows are kept (modules/retention). A days value of 0 keeps that kind forever. */
@@ -270,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       readGate: {
         concurrency: e.FERRY_HEAVY_QUERY_CONCURRENCY ?? (e.DATABASE_URL ? 0 : 1),
         minCost: e.FERRY_HEAVY_QUERY_COST,
+        share: e.FERRY_HEAVY_QUERY_SHARE,
       },
     },
   };

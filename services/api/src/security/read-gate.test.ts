@@ -3,12 +3,12 @@ import { describe, expect, it } from "vitest";
 import { createGate, useReadGate } from "./read-gate.ts";
 
 /** A schema whose `hosts` resolver waits until the test lets it finish, counting how many run at once. */
-function fixture(concurrency: number) {
+function fixture(concurrency: number, share = true) {
   let running = 0;
   let maxRunning = 0;
   const started: string[] = [];
   const finish: (() => void)[] = [];
-  const schema = createSchema({
+  const schema = createSchema<{ principal: unknown }>({
     typeDefs: /* GraphQL */ `
       type Query { hosts(first: Int, tag: String): HostConnection! ping: String! }
       type Mutation { touch: String! }
@@ -31,15 +31,24 @@ function fixture(concurrency: number) {
       Mutation: { touch: () => "done" },
     },
   });
-  const yoga = createYoga({ schema, plugins: [useReadGate({ concurrency, minCost: 1000 })] });
-  const post = async (query: string): Promise<Response> =>
+  const yoga = createYoga({
+    schema,
+    // The principal as the API's context carries it; the test names the token in a header.
+    context: ({ request }): { principal: unknown } => ({
+      principal: { kind: "user", tokenId: request.headers.get("x-token") ?? "t1", name: "n", role: "ADMIN" },
+    }),
+    plugins: [useReadGate({ concurrency, minCost: 1000, share })],
+  });
+  const post = async (query: string, token = "t1"): Promise<Response> =>
     await yoga.fetch("http://localhost/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-token": token },
       body: JSON.stringify({ query }),
     });
-  const heavy = async (tag: string) =>
-    (await (await post(`{ hosts(first: 500, tag: "${tag}") { edges { node { name } } } }`)).json()) as {
+  const heavy = async (tag: string, token = "t1") =>
+    (await (
+      await post(`{ hosts(first: 500, tag: "${tag}") { edges { node { name } } } }`, token)
+    ).json()) as {
       data: { hosts: { edges: { node: { name: string } }[] } };
     };
   return { post, heavy, started, finish, max: () => maxRunning };
@@ -68,6 +77,38 @@ describe("heavy reads take turns", () => {
     expect(results.map((r) => r.data.hosts.edges[0].node.name)).toEqual(["a", "b", "c"]);
     expect(f.started).toEqual(["a", "b", "c"]);
     expect(f.max()).toBe(1);
+  });
+
+  it("identical heavy queries of one principal waiting for a turn execute once; one identical to a running query executes again", async () => {
+    const f = fixture(1);
+    const a1 = f.heavy("a");
+    await until(() => f.started.length === 1);
+    // While "a" runs: three identical "b" wait (one execution), another token's "b" waits on its own,
+    // and an "a" identical to the running one must not take its result (read before it arrived).
+    const bs = [f.heavy("b"), f.heavy("b"), f.heavy("b")];
+    const other = f.heavy("b", "t2");
+    const a2 = f.heavy("a");
+    for (let turn = 1; turn <= 3; turn++) {
+      f.finish.shift()!();
+      await until(() => f.started.length === turn + 1);
+    }
+    expect(f.started).toEqual(["a", "b", "b", "a"]);
+    f.finish.shift()!();
+    const names = async (r: Promise<{ data: { hosts: { edges: { node: { name: string } }[] } } }>) =>
+      (await r).data.hosts.edges[0]!.node.name;
+    expect(await Promise.all([a1, ...bs, other, a2].map(names))).toEqual(["a", "b", "b", "b", "b", "a"]);
+    expect(f.max()).toBe(1);
+  });
+
+  it("without sharing, every waiting query executes", async () => {
+    const f = fixture(1, false);
+    const answers = [f.heavy("a"), f.heavy("b"), f.heavy("b")];
+    for (let turn = 1; turn <= 3; turn++) {
+      await until(() => f.started.length === turn);
+      f.finish.shift()!();
+    }
+    await Promise.all(answers);
+    expect(f.started).toEqual(["a", "b", "b"]);
   });
 
   it("concurrency 0 turns the gate off", async () => {

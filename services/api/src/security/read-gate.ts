@@ -4,9 +4,18 @@
 // estimated cost (limits.ts operationCost) reaches `minCost` execute at most `concurrency` at a time,
 // first come first served; cheaper queries, mutations and subscriptions never wait here. With
 // PostgreSQL (a pool of connections) the gate is off unless configured.
+//
+// Identical heavy queries waiting for a turn execute once (`share`): a query that arrives while the
+// same document with the same variables, asked by the same principal, waits in the queue gets that
+// execution's result. The waiting one has not started reading, so its answer is read after the
+// newcomer arrived: as fresh as executing again, never older than a mutation the newcomer saw
+// acknowledged (or anything else it saw). One that already executes is never joined: its reads may
+// predate the newcomer's last mutation. Twenty consoles on the same fleet page cost one execution per
+// turn instead of twenty.
 
-import { getOperationAST } from "graphql";
+import { type DocumentNode, type ExecutionResult, getOperationAST, print } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import type { Context } from "../context.ts";
 import { operationCost } from "./limits.ts";
 
 export interface ReadGateSettings {
@@ -14,6 +23,8 @@ export interface ReadGateSettings {
   concurrency: number;
   /** Estimated cost from which a query is heavy. */
   minCost: number;
+  /** Identical heavy queries of one principal waiting for a turn execute once (see above). */
+  share: boolean;
 }
 
 export interface Gate {
@@ -49,9 +60,40 @@ export function createGate(concurrency: number): Gate {
   };
 }
 
+const printed = new WeakMap<DocumentNode, string>();
+
+/** The document's text, printed once per parsed document (yoga's parser cache reuses them). */
+function documentText(document: DocumentNode): string {
+  let text = printed.get(document);
+  if (text === undefined) {
+    text = print(document);
+    printed.set(document, text);
+  }
+  return text;
+}
+
+/** Who asks: results are shared only between requests of one principal (fields may depend on it). */
+function principalKey(context: unknown): string {
+  const p = (context as Partial<Context> | undefined)?.principal;
+  if (!p) return "anonymous";
+  if (p.kind === "user") return `token:${p.tokenId}`;
+  if (p.kind === "agent") return `agent:${p.credentialId}`;
+  return `enrollment:${p.enrollmentId}`;
+}
+
+type Execution = Promise<unknown>;
+
+/** Each request's own result object (later plugins, error masking and metrics, may set fields on it). */
+const own = (result: unknown) =>
+  result && typeof result === "object" && !(Symbol.asyncIterator in result)
+    ? { ...(result as ExecutionResult) }
+    : result;
+
 export function useReadGate(settings: ReadGateSettings): Plugin {
   if (settings.concurrency <= 0) return {};
   const gate = createGate(settings.concurrency);
+  /** Heavy executions not started yet, by principal, document, operation and variables. */
+  const waiting = new Map<string, Execution>();
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const operation = getOperationAST(args.document, args.operationName);
@@ -64,13 +106,29 @@ export function useReadGate(settings: ReadGateSettings): Plugin {
       );
       if (cost < settings.minCost) return;
       setExecuteFn(async (executeArgs) => {
-        const release = await gate.acquire();
-        try {
-          // A query's result is complete when it resolves (no @defer/@stream in this schema).
-          return await executeFn(executeArgs);
-        } finally {
-          release();
-        }
+        const key = settings.share
+          ? JSON.stringify([
+              principalKey(executeArgs.contextValue),
+              documentText(executeArgs.document),
+              executeArgs.operationName ?? null,
+              executeArgs.variableValues ?? {},
+            ])
+          : null;
+        const queued = key === null ? undefined : waiting.get(key);
+        if (queued) return own(await queued) as ExecutionResult;
+        const turn = gate.acquire();
+        const execution: Execution = turn.then(async (release) => {
+          // Started: from here on its reads may predate a newcomer's mutation, so nobody joins.
+          if (key !== null && waiting.get(key) === execution) waiting.delete(key);
+          try {
+            // A query's result is complete when it resolves (no @defer/@stream in this schema).
+            return await executeFn(executeArgs);
+          } finally {
+            release();
+          }
+        });
+        if (key !== null) waiting.set(key, execution);
+        return own(await execution) as ExecutionResult;
       });
     },
   };
