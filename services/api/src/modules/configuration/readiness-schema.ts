@@ -71,6 +71,37 @@ export function loadFleet(ctx: Context): Promise<FleetHost[]> {
   return fleet;
 }
 
+/**
+ * Readiness's fleet from a request that already read every host with its settings (the `hosts`
+ * page, hosts/page.ts): one statement less. A fleet loaded before in the request stays.
+ */
+export function primeFleet(
+  ctx: Context,
+  hosts: {
+    id: string;
+    name: string;
+    fqdn: string | null;
+    domain: string | null;
+    cpuVendor: string;
+    migrationSettings: { authenticationType: string } | null;
+  }[],
+): void {
+  if (fleets.has(ctx)) return;
+  fleets.set(
+    ctx,
+    Promise.resolve(
+      hosts.map((r) => ({
+        id: r.id,
+        name: r.name,
+        fqdn: r.fqdn,
+        domain: r.domain,
+        cpuVendor: r.cpuVendor,
+        authenticationType: r.migrationSettings?.authenticationType ?? null,
+      })),
+    ),
+  );
+}
+
 builder.prismaObjectFields(HostType, (t) => ({
   readiness: t.field({
     type: [ReadinessCheckType],

@@ -1,7 +1,10 @@
 // Root queries and subscriptions for hosts.
 import { builder } from "../../builder.ts";
+import type { Context } from "../../context.ts";
+import { primeFleet } from "../configuration/readiness-schema.ts";
 import { filterAsync } from "../shared/async.ts";
 import { decodeId } from "../shared/ids.ts";
+import { hostsPage, hostsPlan } from "./page.ts";
 import { HostFilter, HostType, hostWhere } from "./schema.ts";
 
 const HostConnection = builder.connectionObject({
@@ -9,6 +12,9 @@ const HostConnection = builder.connectionObject({
   name: "HostConnection",
   description: "A page of hosts.",
 });
+
+/** How many hosts there are, known without counting when a request read every host in one page. */
+const everyHost = new WeakMap<Context, number>();
 
 builder.queryField("hosts", (t) =>
   t.prismaConnection(
@@ -18,13 +24,28 @@ builder.queryField("hosts", (t) =>
       description: "Hosts with a Ferry agent, by name.",
       authScopes: { viewer: true },
       args: { filter: t.arg({ type: HostFilter, description: "Filter the hosts." }) },
-      totalCount: (_parent, args, ctx) => ctx.app.db.prisma.host.count({ where: hostWhere(args.filter) }),
-      resolve: (query, _parent, args, ctx) =>
-        ctx.app.db.prisma.host.findMany({
-          ...query,
-          where: hostWhere(args.filter),
-          orderBy: [{ name: "asc" }, { id: "asc" }],
-        }),
+      totalCount: (_parent, args, ctx) => {
+        const known = args.filter ? undefined : everyHost.get(ctx);
+        return known ?? ctx.app.db.prisma.host.count({ where: hostWhere(args.filter) });
+      },
+      resolve: async (query, _parent, args, ctx) => {
+        // The dashboard's shape (an unfiltered first page of hosts with settings, readiness's inputs
+        // and their first VMs) in two SQL statements (page.ts); other shapes through Prisma.
+        const plan = args.filter ? null : hostsPlan(query);
+        if (!plan)
+          return ctx.app.db.prisma.host.findMany({
+            ...query,
+            where: hostWhere(args.filter),
+            orderBy: [{ name: "asc" }, { id: "asc" }],
+          });
+        const rows = await hostsPage(ctx.app.db.prisma, plan);
+        if (rows.length < plan.take) {
+          // Every host: the count, and readiness's fleet when the rows carry the settings.
+          everyHost.set(ctx, rows.length);
+          if (plan.settings) primeFleet(ctx, rows as never);
+        }
+        return rows as never;
+      },
     },
     HostConnection,
   ),
