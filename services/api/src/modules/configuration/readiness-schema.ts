@@ -1,11 +1,11 @@
 // Host.readiness: the checks of readiness.ts over the stored inventory. The fleet (for the checks
 // that compare hosts) is loaded once per request, however many hosts the query lists.
 import { builder } from "../../builder.ts";
-import type { Context } from "../../context.ts";
 import { isAgentLive } from "../agents/presence.ts";
+import { loadFleet } from "../hosts/fleet.ts";
 import { HostType } from "../hosts/schema.ts";
 import { CheckStatus } from "../shared/checks.ts";
-import { computeReadiness, type FleetHost, type ReadinessCheck } from "./readiness.ts";
+import { computeReadiness, type ReadinessCheck } from "./readiness.ts";
 
 /** What computeReadiness reads of a host: Host.readiness and the readiness signal select the same. */
 export const READINESS_HOST_SELECT = {
@@ -38,69 +38,8 @@ const ReadinessCheckType = builder.objectRef<ReadinessCheck>("ReadinessCheck").i
   }),
 });
 
-const fleets = new WeakMap<Context, Promise<FleetHost[]>>();
-
-/** Every host's identity, domain, vendor and authentication, once per request. */
-export function loadFleet(ctx: Context): Promise<FleetHost[]> {
-  let fleet = fleets.get(ctx);
-  if (!fleet) {
-    fleet = ctx.app.db.prisma.host
-      .findMany({
-        select: {
-          id: true,
-          name: true,
-          fqdn: true,
-          domain: true,
-          cpuVendor: true,
-          migrationSettings: { select: { authenticationType: true } },
-        },
-        orderBy: { name: "asc" },
-      })
-      .then((rows) =>
-        rows.map((r) => ({
-          id: r.id,
-          name: r.name,
-          fqdn: r.fqdn,
-          domain: r.domain,
-          cpuVendor: r.cpuVendor,
-          authenticationType: r.migrationSettings?.authenticationType ?? null,
-        })),
-      );
-    fleets.set(ctx, fleet);
-  }
-  return fleet;
-}
-
-/**
- * Readiness's fleet from a request that already read every host with its settings (the `hosts`
- * page, hosts/page.ts): one statement less. A fleet loaded before in the request stays.
- */
-export function primeFleet(
-  ctx: Context,
-  hosts: {
-    id: string;
-    name: string;
-    fqdn: string | null;
-    domain: string | null;
-    cpuVendor: string;
-    migrationSettings: { authenticationType: string } | null;
-  }[],
-): void {
-  if (fleets.has(ctx)) return;
-  fleets.set(
-    ctx,
-    Promise.resolve(
-      hosts.map((r) => ({
-        id: r.id,
-        name: r.name,
-        fqdn: r.fqdn,
-        domain: r.domain,
-        cpuVendor: r.cpuVendor,
-        authenticationType: r.migrationSettings?.authenticationType ?? null,
-      })),
-    ),
-  );
-}
+// Every host's identity, loaded once per request (or taken from a `hosts` page that read them all).
+export { loadFleet } from "../hosts/fleet.ts";
 
 builder.prismaObjectFields(HostType, (t) => ({
   readiness: t.field({

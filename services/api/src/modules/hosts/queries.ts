@@ -1,9 +1,9 @@
 // Root queries and subscriptions for hosts.
 import { builder } from "../../builder.ts";
 import type { Context } from "../../context.ts";
-import { primeFleet } from "../configuration/readiness-schema.ts";
 import { filterAsync } from "../shared/async.ts";
 import { decodeId } from "../shared/ids.ts";
+import { primeFleet } from "./fleet.ts";
 import { hostsPage, hostsPlan } from "./page.ts";
 import { HostFilter, HostType, hostWhere } from "./schema.ts";
 
