@@ -51,14 +51,22 @@ describe("the dashboard query", () => {
       30_000,
       "the API to be idle",
     );
+    // Three tries each, the fewest statements counted: a background worker's statement (a sweep, a
+    // lease) can fall into a window and only ever adds.
     let fast: Dashboard | undefined;
     let slow: Dashboard | undefined;
-    const fastSql = await statementsDuring(async () => {
-      fast = await api.gqlOk<Dashboard>(DASHBOARD_QUERY);
-    });
-    const slowSql = await statementsDuring(async () => {
-      slow = await api.gqlOk<Dashboard>(viaPrisma(DASHBOARD_QUERY));
-    });
+    const fastCounts: number[] = [];
+    const slowCounts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const fastSql = await statementsDuring(async () => {
+        fast = await api.gqlOk<Dashboard>(DASHBOARD_QUERY);
+      });
+      const slowSql = await statementsDuring(async () => {
+        slow = await api.gqlOk<Dashboard>(viaPrisma(DASHBOARD_QUERY));
+      });
+      fastCounts.push(dashboardStatements(fastSql).length);
+      slowCounts.push(dashboardStatements(slowSql).length);
+    }
     expect(fast).toEqual(slow);
     expect(fast!.hosts.totalCount).toBe(6);
     for (const { node } of fast!.hosts.edges) {
@@ -66,9 +74,9 @@ describe("the dashboard query", () => {
       expect(node.vms.edges).toHaveLength(10);
       expect(node.readiness.map((c) => c.name)).toContain("cpuVendorPeers");
     }
-    expect(dashboardStatements(fastSql)).toHaveLength(2);
+    expect(Math.min(...fastCounts)).toBe(2);
     // The counter sees Prisma's: settings, networks (twice), firewall rules, adapters, VMs, count, fleet...
-    expect(dashboardStatements(slowSql).length).toBeGreaterThanOrEqual(8);
+    expect(Math.min(...slowCounts)).toBeGreaterThanOrEqual(8);
   });
 
   it("an incomplete page, a second page and other selections answer as Prisma's path does", async () => {
