@@ -1,8 +1,9 @@
 // HOST_READINESS_CHANGED: readiness is computed on demand (configuration/readiness.ts), not stored, so
 // this module remembers each host's last summary (check names and statuses) in HostReadinessSeen and
 // raises the event in the transaction that records a different one. Checked after every inventory
-// report of a host (a reaction, app.ts) and for every host once a minute (agent connected or lost,
-// peers changed). A host's first summary is recorded without an event.
+// report of a host (a reaction, app.ts) and for every host about once a minute (agent connected or
+// lost, peers changed; less often on a fleet whose sweep takes long). A host's first summary is recorded without an event.
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { App, Context } from "../../context.ts";
 import { isAgentLive } from "../agents/presence.ts";
 import { computeReadiness } from "../configuration/readiness.ts";
@@ -11,6 +12,8 @@ import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
 import { readinessEvent } from "../webhooks/views.ts";
 
 const SWEEP_MS = 60_000;
+/** The largest share of the API's time the sweep may take (the pause after one grows with its length). */
+const SWEEP_SHARE = 0.1;
 
 // The fleet (every host's identity) changes rarely: read at most every few seconds per App, so a burst
 // of inventory reports or reconnects does not read it once per host.
@@ -37,7 +40,10 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
     where: hostIds ? { id: { in: hostIds } } : {},
     select: READINESS_HOST_SELECT,
   });
-  const computed = hosts.map((h) => {
+  // Every host against every peer: N² rule calls, seconds of CPU on a fleet of thousands. One host at
+  // a time, giving the event loop back in between, so requests and agents are served meanwhile.
+  const computed = [];
+  for (const h of hosts) {
     const checks = computeReadiness(
       {
         ...h,
@@ -48,8 +54,9 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
       },
       fleet,
     );
-    return { host: h, checks, summary: checks.map((c) => `${c.name}:${c.status}`).join(",") };
-  });
+    computed.push({ host: h, checks, summary: checks.map((c) => `${c.name}:${c.status}`).join(",") });
+    if (hosts.length > 1) await yieldToLoop();
+  }
   let changed = 0;
   for (let i = 0; i < computed.length; i += CHUNK) {
     const chunk = computed.slice(i, i + CHUNK);
@@ -78,21 +85,30 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
 }
 
 /**
- * The once-a-minute sweep (a worker of app.ts). A sweep still running when the next is due is not
- * doubled: on a large fleet one can outlast the minute, and sweeps piling up would take the API's CPU.
+ * The sweep of every host (a worker of app.ts): a minute after the previous one ended, or longer on a
+ * fleet whose sweep takes more than a few seconds (at most SWEEP_SHARE of the time goes to sweeping:
+ * 10,000 hosts cost minutes of CPU per sweep). Sweeps never overlap.
  */
 export function startReadinessWatch(app: App) {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    timer = setTimeout(sweep, ms);
+    timer.unref();
+  };
+  const sweep = () => {
+    const started = performance.now();
     void app.inflight
       .track(checkReadiness(app))
       .catch((err) => app.logger.warn({ err, module: "webhooks" }, "readiness sweep failed"))
-      .finally(() => {
-        running = false;
-      });
-  }, SWEEP_MS);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+      .finally(() => schedule(Math.max(SWEEP_MS, (performance.now() - started) / SWEEP_SHARE)));
+  };
+  schedule(SWEEP_MS);
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
