@@ -123,6 +123,29 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * Waits until process `pid` uses less than `belowPercent` of one core over two consecutive seconds (the
+ * API done with the agents' first reports and their reactions), at most `maxMs`. Returns the seconds
+ * waited and the last second's CPU percent.
+ */
+export async function quietProcess(
+  pid: number,
+  belowPercent = 10,
+  maxMs = 120_000,
+): Promise<{ waitedSeconds: number; cpuPercent: number }> {
+  const start = performance.now();
+  let quietSeconds = 0;
+  let percent = 100;
+  while (performance.now() - start < maxMs && quietSeconds < 2) {
+    const cpu0 = cpuSecondsOf(pid);
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    percent = (100 * (cpuSecondsOf(pid) - cpu0)) / ((performance.now() - t0) / 1000);
+    quietSeconds = percent < belowPercent ? quietSeconds + 1 : 0;
+  }
+  return { waitedSeconds: (performance.now() - start) / 1000, cpuPercent: percent };
+}
+
 export interface GqlResponse<T> {
   data?: T;
   errors?: { message: string; extensions?: { code?: string } }[];
