@@ -14,7 +14,7 @@ import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import pg from "pg";
 import { type Credential, enrollHost, type SimAgent, startSimAgent } from "./harness/agents.ts";
 import { cpuSecondsOf } from "./harness/api.ts";
-import { benchEnv, freshBenchDatabase } from "./harness/env.ts";
+import { freshBenchDatabase, intEnv } from "./harness/env.ts";
 import { enrollInBulk } from "./harness/scale-enroll.ts";
 import {
   type AgentProcess,
@@ -38,15 +38,6 @@ import { fmt, MiB, percentile, pool, sleep, table } from "./harness/stats.ts";
 const TARGET_AGENTS = 10_000;
 /** Hosts whose agents run in this process (the fan-out move's source and destination among them). */
 const OWN_AGENTS = 16;
-
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = benchEnv(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(raw)})`);
-  return n;
-}
 
 function scaleSizes() {
   const agents = intEnv("BENCH_SCALE_AGENTS", TARGET_AGENTS, 100, 20_000);

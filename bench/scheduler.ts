@@ -18,7 +18,7 @@ import { toWire } from "@ferry/protocol";
 import pg from "pg";
 import type { Wire } from "./harness/agents.ts";
 import { ADMIN_TOKEN, benchApiEnv, startApiProcess } from "./harness/api.ts";
-import { benchEnv, benchSizes, freshBenchDatabase } from "./harness/env.ts";
+import { benchSizes, freshBenchDatabase, intEnv } from "./harness/env.ts";
 import { enrollInBulk } from "./harness/scale-enroll.ts";
 import { schedulerPass } from "./harness/scale-moves.ts";
 import { SCALE_DB_CONNECT_TIMEOUT_MS } from "./harness/scale-replicas.ts";
@@ -27,15 +27,6 @@ import { rawIngest } from "./ingest.ts";
 
 const log = (msg: string) => console.log(`[scheduler ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const load = () => os.loadavg().map((l) => l.toFixed(1));
-
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = benchEnv(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(raw)})`);
-  return n;
-}
 
 /** Heartbeat of the emulated agents: every host live, as a replica holding their sessions keeps them. */
 const PRESENCE_REFRESH_MS = 10_000;

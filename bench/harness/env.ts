@@ -13,7 +13,8 @@ export function benchEnv(name: string): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
 }
 
-function intEnv(name: string, fallback: number, min = 1, max = 1_000_000): number {
+/** An integer BENCH_* variable within [min, max], or `fallback` when unset; anything else throws. */
+export function intEnv(name: string, fallback: number, min = 1, max = 1_000_000): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const n = Number(raw);

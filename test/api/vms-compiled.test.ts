@@ -6,6 +6,7 @@
 import { type App, createGraphQL } from "@ferry/api/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, startTestApi, type TestApi } from "../helpers/api.ts";
+import { edgeCaseVmRows } from "../helpers/vm-rows.ts";
 
 let api: TestApi;
 let compiled: ReturnType<typeof createGraphQL>;
@@ -22,23 +23,7 @@ beforeAll(async () => {
     data: { name: "HV-JIT", delegations: [], migrationSettings: { create: {} } },
   });
   await prisma.virtualMachine.createMany({
-    data: Array.from({ length: 12 }, (_, i) => ({
-      vmId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-      hostId: host.id,
-      name: i % 4 === 0 ? "same name" : `vm-${String(i).padStart(2, "0")} "quoted" ünïcode \\ ✓`,
-      state: i % 3 === 0 ? "OFF" : "RUNNING",
-      status: i % 5 === 0 ? null : "Operating normally",
-      cpuUsage: i,
-      memoryAssignedBytes: BigInt(i) * 2n ** 33n,
-      memoryStartupBytes: 2n ** 62n + BigInt(i),
-      uptimeSeconds: i * 100,
-      generation: 1 + (i % 2),
-      configurationVersion: "10.0",
-      processorCompatibilityForMigration: i % 2 === 0,
-      isClustered: i === 7,
-      path: `C:\\VMs\\vm-${i}`,
-      switchNames: i % 6 === 0 ? [] : ["External", `sw-${i}`],
-    })),
+    data: edgeCaseVmRows(host.id, 12, " \\ ✓"),
   });
   const vms = await prisma.virtualMachine.findMany({ orderBy: { name: "asc" }, take: 2 });
   for (const [i, vm] of vms.entries()) {

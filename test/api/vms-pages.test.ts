@@ -4,6 +4,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
+import { edgeCaseVmRows } from "../helpers/vm-rows.ts";
 
 let api: TestApi;
 const COLUMNS = `id vmId name state status cpuUsage memoryAssignedBytes memoryStartupBytes uptimeSeconds
@@ -27,24 +28,8 @@ beforeAll(async () => {
     data: { name: "HV-PAGES", delegations: [], migrationSettings: { create: {} } },
   });
   await prisma.virtualMachine.createMany({
-    data: Array.from({ length: 23 }, (_, i) => ({
-      vmId: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-      hostId: host.id,
-      // Five names repeat: pages must order them by id.
-      name: i % 4 === 0 ? "same name" : `vm-${String(i).padStart(2, "0")} "quoted" ünïcode`,
-      state: i % 3 === 0 ? "OFF" : "RUNNING",
-      status: i % 5 === 0 ? null : "Operating normally",
-      cpuUsage: i,
-      memoryAssignedBytes: BigInt(i) * 2n ** 33n,
-      memoryStartupBytes: 2n ** 62n + BigInt(i),
-      uptimeSeconds: i * 100,
-      generation: 1 + (i % 2),
-      configurationVersion: "10.0",
-      processorCompatibilityForMigration: i % 2 === 0,
-      isClustered: i === 7,
-      path: `C:\\VMs\\vm-${i}`,
-      switchNames: i % 6 === 0 ? [] : ["External", `sw-${i}`],
-    })),
+    // Five names repeat: pages must order them by id.
+    data: edgeCaseVmRows(host.id, 23),
   });
 });
 afterAll(async () => api?.stop());

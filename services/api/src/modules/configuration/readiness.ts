@@ -19,6 +19,7 @@ import {
   type Verdict,
 } from "@ferry/hyperv";
 import { encodeGlobalID } from "@pothos/plugin-relay";
+import type { HostIdentity } from "../hosts/fleet.ts";
 import type { CheckStatusValue } from "../shared/checks.ts";
 
 export { MIGRATION_SERVICE };
@@ -53,15 +54,8 @@ export interface ReadinessHost {
   adapters: { name: string; linkSpeedBps: bigint; rdmaCapable: boolean; ipAddresses: string[] }[];
 }
 
-/** What readiness needs to know about every host of the fleet. */
-export interface FleetHost {
-  id: string;
-  name: string;
-  fqdn: string | null;
-  domain: string | null;
-  cpuVendor: string;
-  authenticationType: string | null;
-}
+/** What readiness needs to know about every host of the fleet (hosts/fleet.ts reads it). */
+export type FleetHost = HostIdentity;
 
 const pass = (name: string, message: string): ReadinessCheck => ({
   name,
