@@ -9,12 +9,11 @@
 // Below 10,000 agents it prints an extrapolation to 10,000 from the measured per-agent costs.
 // Any process dying or any phase exceeding its bound ends the run with the reason; every child
 // process is killed however the run ends.
-import os from "node:os";
 import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import pg from "pg";
 import { type Credential, enrollHost, type SimAgent, startSimAgent } from "./harness/agents.ts";
 import { cpuSecondsOf } from "./harness/api.ts";
-import { freshBenchDatabase, intEnv } from "./harness/env.ts";
+import { freshBenchDatabase, intEnv, loadAverage } from "./harness/env.ts";
 import { enrollInBulk } from "./harness/scale-enroll.ts";
 import {
   type AgentProcess,
@@ -57,7 +56,6 @@ function scaleSizes() {
 }
 
 const log = (msg: string) => console.log(`  [scale ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2));
 
 /** [from, to) of each agent process: even boundaries (move pairs never straddle two processes). */
 function slices(from: number, to: number, processes: number): [number, number][] {

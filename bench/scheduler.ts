@@ -12,13 +12,12 @@
 //
 // Lines: scheduler-hosts, scheduler-queued, scheduler-pass-seconds, scheduler-moves-per-s,
 // scheduler-rounds (from the API's ferry_scheduler_round_seconds_count), scheduler-load-average.
-import os from "node:os";
 import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import { toWire } from "@ferry/protocol";
 import pg from "pg";
 import type { Wire } from "./harness/agents.ts";
 import { ADMIN_TOKEN, benchApiEnv, startApiProcess } from "./harness/api.ts";
-import { benchSizes, freshBenchDatabase, intEnv } from "./harness/env.ts";
+import { benchSizes, freshBenchDatabase, intEnv, loadAverage as load } from "./harness/env.ts";
 import { enrollInBulk } from "./harness/scale-enroll.ts";
 import { schedulerPass } from "./harness/scale-moves.ts";
 import { SCALE_DB_CONNECT_TIMEOUT_MS } from "./harness/scale-replicas.ts";
@@ -26,7 +25,6 @@ import { pool } from "./harness/stats.ts";
 import { rawIngest } from "./ingest.ts";
 
 const log = (msg: string) => console.log(`[scheduler ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const load = () => os.loadavg().map((l) => l.toFixed(1));
 
 /** Heartbeat of the emulated agents: every host live, as a replica holding their sessions keeps them. */
 const PRESENCE_REFRESH_MS = 10_000;
@@ -73,7 +71,7 @@ export async function runSchedulerBench(): Promise<void> {
       PRESENCE_REFRESH_MS,
     );
 
-    // Pairs of neighbours (the generated fleet alternates nothing across a pair: same CPU vendor).
+    // Pairs of neighbours: in the generated fleet, neighbours share a CPU vendor.
     const pairs: [string, string][] = [];
     for (let i = 0; i + 1 < names.length; i += 2) pairs.push([names[i]!, names[i + 1]!]);
     let roundsBefore = 0;

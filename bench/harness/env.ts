@@ -105,6 +105,9 @@ export async function freshBenchDatabase(): Promise<BenchDatabase> {
   }
 }
 
+/** The 1, 5 and 15 minute load averages, for the figures a benchmark prints next to its results. */
+export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2));
+
 export function machine(): string {
   const cpus = os.cpus();
   return [

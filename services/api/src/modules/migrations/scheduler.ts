@@ -84,12 +84,6 @@ export function chooseStarts<M extends SlotMove>(
   return chosen;
 }
 
-/**
- * One scheduling pass. Each chosen move re-runs its host-state checks: if one now fails the move
- * ends FAILED (nothing sent to Hyper-V) and the pass is repeated for the slot it would have taken;
- * if an agent went away since the choice, the move stays queued for a later pass.
- * Returns the migrations it started.
- */
 /** The columns the slot choice needs: every due queued move is read, however long the queue. */
 const SLOT_COLUMNS = {
   id: true,
@@ -99,21 +93,19 @@ const SLOT_COLUMNS = {
   notBefore: true,
 } as const;
 
-let passes = 0;
+/** Numbers this process's passes (SchedulerRound.pass). */
+let passCount = 0;
 
 /**
- * One scheduling pass, in rounds of at most `startsPerRound` starts (one transaction each). Each
- * chosen move re-runs its host-state checks: if one now fails the move ends FAILED (nothing sent to
- * Hyper-V) and another round is run for the slot it would have taken; if an agent went away since the
- * choice, the move stays queued for a later pass. Returns the migrations it started.
+ * One scheduling pass, in rounds of at most FERRY_SCHEDULER_STARTS_PER_ROUND starts (one transaction
+ * each). Each chosen move re-runs its host-state checks: if one now fails the move ends FAILED
+ * (nothing sent to Hyper-V) and another round is run for the slot it would have taken; if an agent
+ * went away since the choice, the move stays queued for a later pass. Returns the migrations it started.
  */
-export async function scheduleOnce(
-  app: App,
-  extraCheck?: StartCheck,
-  startsPerRound: number = app.config.schedulerStartsPerRound,
-): Promise<string[]> {
+export async function scheduleOnce(app: App, extraCheck?: StartCheck): Promise<string[]> {
+  const startsPerRound = app.config.schedulerStartsPerRound;
   const started: string[] = [];
-  const pass = ++passes;
+  const pass = ++passCount;
   for (let round = 1; round <= 100; round++) {
     const t0 = performance.now();
     const { startedNow, refused, capped } = await inTransaction(app, async (tx, fx) => {

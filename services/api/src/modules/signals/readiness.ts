@@ -2,7 +2,8 @@
 // this module remembers each host's last summary (check names and statuses) in HostReadinessSeen and
 // raises the event in the transaction that records a different one. Checked after every inventory
 // report of a host (a reaction, app.ts) and for every host about once a minute (agent connected or
-// lost, peers changed; less often on a fleet whose sweep takes long). A host's first summary is recorded without an event.
+// lost, peers changed; less often on a fleet whose sweep takes long). A host's first summary is
+// recorded without an event.
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { App, Context } from "../../context.ts";
 import { isAgentLive } from "../agents/presence.ts";
