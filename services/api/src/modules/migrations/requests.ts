@@ -159,6 +159,9 @@ export async function byKey(app: App, key: string | null | undefined, p: Plan): 
 /** A VM as loadVm reads it. */
 export type LoadedVm = NonNullable<Awaited<ReturnType<typeof loadVm>>>;
 
+/** Placement's checks of one planned move against the queue as `reader` sees it now. */
+export type PlacementCheck = (reader: App | Tx) => Promise<PreflightCheck[]>;
+
 /** Where placement sends an auto-placed move, and why. */
 export interface Placed {
   destinationHostId: string;
@@ -173,8 +176,12 @@ export interface Placed {
 export interface MovePlacement {
   /** The best destination for an auto-placed move now, or the checks that say why there is none. */
   choose(reader: App | Tx, vm: LoadedVm, p: Plan): Promise<Placed | { checks: PreflightCheck[] }>;
-  /** Placement's own checks for the move to p's destination (maintenance, queued memory, reserve, anti-affinity). */
-  checks(reader: App | Tx, vm: LoadedVm, p: Plan): Promise<PreflightCheck[]>;
+  /**
+   * Reads the hosts of the move to p's destination and returns placement's own checks of it
+   * (maintenance, queued memory, reserve, anti-affinity), which read the queue each time they run:
+   * run them once for preflight, and again under `lock` in the enqueue transaction.
+   */
+  prepare(reader: App | Tx, vm: LoadedVm, p: Plan): Promise<PlacementCheck>;
   /** Serializes placement decisions until `tx` ends. */
   lock(tx: Tx): Promise<void>;
 }
@@ -205,7 +212,15 @@ export async function preflightFor(
     if (!placement) throw new ValidationError("input.destinationHost", "required");
     const placed = await placement.choose(app, vm, p);
     if ("checks" in placed) {
-      return { vm, source, dest: null, plan: p, placementReason, report: withChecks(placed.checks) };
+      return {
+        vm,
+        source,
+        dest: null,
+        plan: p,
+        placementReason,
+        placementCheck: null,
+        report: withChecks(placed.checks),
+      };
     }
     p = {
       ...p,
@@ -232,9 +247,12 @@ export async function preflightFor(
         })
       : null;
   const checks = runPreflight(vm.view, source, dest, request, compare).checks;
-  if (placement && p.kind !== "STORAGE" && dest && dest.id !== source.id)
-    checks.push(...(await placement.checks(app, vm, p)));
-  return { vm, source, dest, plan: p, placementReason, report: withChecks(checks) };
+  const placementCheck =
+    placement && p.kind !== "STORAGE" && dest && dest.id !== source.id
+      ? await placement.prepare(app, vm, p)
+      : null;
+  if (placementCheck) checks.push(...(await placementCheck(app)));
+  return { vm, source, dest, plan: p, placementReason, placementCheck, report: withChecks(checks) };
 }
 
 export async function preflight(
@@ -302,9 +320,9 @@ async function queue(
       let placementReason = checked.placementReason;
       if (placement && p.kind !== "STORAGE") {
         // Under the placement lock, against the queue as it is now: two requests never both count
-        // the same free memory.
+        // the same free memory. The hosts' inventory was read by preflight (the lock does not guard it).
         await placement.lock(tx);
-        const now = await placement.checks(tx, vm, p);
+        const now = checked.placementCheck ? await checked.placementCheck(tx) : [];
         if (now.some((c) => c.status === "FAIL")) {
           const again = p.auto ? await placement.choose(tx, vm, { ...p, destinationHostId: null }) : null;
           if (!again || "checks" in again) {

@@ -2,7 +2,7 @@
 // placement's policies (maintenance, memory promised to the queue, reserve, anti-affinity).
 import type { PreflightCheck } from "../migrations/preflight.ts";
 import type { LoadedVm, MovePlacement, Plan } from "../migrations/requests.ts";
-import { loadFleet, lockPlacement } from "./load.ts";
+import { loadFleet, loadFleetHosts, lockPlacement, withQueue } from "./load.ts";
 import { emptyLedger, PLACEMENT_CHECKS, planPlacements, scoreOption } from "./planner.ts";
 import type { Fleet, Placement, PlacementRequest } from "./types.ts";
 
@@ -56,10 +56,12 @@ export const movePlacement: MovePlacement = {
       reason: placed.reason,
     };
   },
-  async checks(reader, vm, p) {
+  async prepare(reader, vm, p) {
     // Source and destination are known: their rows are all the checks read (not the whole fleet's).
     const hostIds = [vm.row.hostId, ...(p.destinationHostId ? [p.destinationHostId] : [])];
-    return placementChecks(await loadFleet(reader, { hostIds }), placementRequest(p, vm), !p.auto);
+    const hosts = await loadFleetHosts(reader, hostIds);
+    const request = placementRequest(p, vm);
+    return async (r) => placementChecks(await withQueue(r, hosts, { hostIds }), request, !p.auto);
   },
   lock: lockPlacement,
 };

@@ -1,6 +1,6 @@
-// Builds the planner's Fleet from the inventory, the queue and the anti-affinity groups. Read it in
-// the transaction that enqueues what was planned, after lockPlacement, so two placements never
-// both count the same free memory.
+// Builds the planner's Fleet from the inventory, the queue and the anti-affinity groups. Read the
+// queue in the transaction that enqueues what was planned, after lockPlacement, so two placements
+// never both count the same free memory (withQueue: the inventory may be read before the lock).
 import type { App } from "../../context.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { loadHostViews, toVmView } from "../migrations/loaders.ts";
@@ -53,11 +53,39 @@ export interface FleetOptions {
   hostIds?: readonly string[];
 }
 
+/** The hosts' rows and views as the planner reads them: inventory, which placement's lock does not guard. */
+export type FleetHostRows = Awaited<ReturnType<typeof loadHostViews>>;
+
+/** The hosts of `hostIds` (every host when absent), read before taking the lock (see withQueue). */
+export function loadFleetHosts(reader: Reader, hostIds?: readonly string[]): Promise<FleetHostRows> {
+  return loadHostViews(clientOf(reader), hostIds ? { id: { in: [...hostIds] } } : {});
+}
+
 export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promise<Fleet> {
   const db = clientOf(reader);
+  const [hostRows, queue] = await Promise.all([loadFleetHosts(db, opts.hostIds), readQueue(db, opts)]);
+  return assemble(hostRows, queue, opts);
+}
+
+/**
+ * The fleet of `hostRows` (read earlier, e.g. by preflight) with what placement's lock guards read
+ * now: the moves promised to those hosts, anti-affinity and maintenance. Inventory changes whether the
+ * lock is held or not, so reading it before the lock keeps the lock's hold to the queue's few reads.
+ */
+export async function withQueue(
+  reader: Reader,
+  hostRows: FleetHostRows,
+  opts: FleetOptions = {},
+): Promise<Fleet> {
+  return assemble(hostRows, await readQueue(clientOf(reader), opts), opts);
+}
+
+type QueueState = Awaited<ReturnType<typeof readQueue>>;
+
+/** Active moves to the hosts (every host when opts.hostIds is absent), anti-affinity and maintenance. */
+async function readQueue(db: Prisma.TransactionClient, opts: FleetOptions) {
   const only = opts.hostIds ? [...opts.hostIds] : null;
-  const [hostRows, active, groups] = await Promise.all([
-    loadHostViews(db, only ? { id: { in: only } } : {}),
+  const [active, groups] = await Promise.all([
     db.migration.findMany({
       where: {
         state: { in: ACTIVE_STATES },
@@ -74,6 +102,20 @@ export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promis
     }),
     db.antiAffinityGroup.findMany({ include: { members: true }, orderBy: { name: "asc" } }),
   ]);
+  // Anti-affinity members are kept by Hyper-V VMId; the planner speaks VM row ids.
+  const guids = [...new Set(groups.flatMap((g) => g.members.map((m) => m.vmGuid)))];
+  const vms = guids.length
+    ? await db.virtualMachine.findMany({
+        where: { vmId: { in: guids } },
+        select: { id: true, vmId: true, hostId: true },
+      })
+    : [];
+  const inMaintenance = opts.inMaintenance ?? (await maintenanceHosts(db));
+  return { active, groups, vms, inMaintenance };
+}
+
+function assemble(hostRows: FleetHostRows, queue: QueueState, opts: FleetOptions): Fleet {
+  const { active, groups, vms, inMaintenance } = queue;
   const promised = new Map<string, bigint>();
   const incoming = new Map<string, number>();
   const reportedAt = new Map(hostRows.map(({ row }) => [row.id, row.inventoryReportedAt?.getTime() ?? 0]));
@@ -96,15 +138,6 @@ export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promis
     incomingMoves: incoming.get(row.id) ?? 0,
     virtualMachinePath: row.virtualMachinePath,
   }));
-
-  // Anti-affinity members are kept by Hyper-V VMId; the planner speaks VM row ids.
-  const guids = [...new Set(groups.flatMap((g) => g.members.map((m) => m.vmGuid)))];
-  const vms = guids.length
-    ? await db.virtualMachine.findMany({
-        where: { vmId: { in: guids } },
-        select: { id: true, vmId: true, hostId: true },
-      })
-    : [];
   const byGuid = new Map(vms.map((v) => [v.vmId, v]));
   const locations = new Map<string, string[]>();
   for (const v of vms) locations.set(v.id, [v.hostId]);
@@ -114,7 +147,7 @@ export async function loadFleet(reader: Reader, opts: FleetOptions = {}): Promis
   }
   return {
     hosts,
-    inMaintenance: opts.inMaintenance ?? (await maintenanceHosts(db)),
+    inMaintenance,
     antiAffinityGroups: groups.map((g) => ({
       id: g.id,
       name: g.name,
