@@ -8,15 +8,19 @@
 // the agents' presence. The pass reads presence from the Host row (agentConnected, agentLastSeenAt);
 // this benchmark sets those columns and refreshes them as the replicas' heartbeat does, instead of
 // holding 10,000 WebSockets this 2-core machine cannot hold (`bench scale` measures those, up to what
-// the machine holds). START_MOVE commands are written (the pass's work) and not delivered.
+// the machine holds). START_MOVE commands are written (the pass's work) and not delivered. moveVm's
+// COMPARE_VM is answered from the simulated world (harness/emulated-compare.ts): unanswered, each
+// moveVm waited out its 8-s timeout, and queueing measured that timeout (1.5 moves/s before).
 //
 // Lines: scheduler-hosts, scheduler-queued, scheduler-pass-seconds, scheduler-moves-per-s,
-// scheduler-rounds (from the API's ferry_scheduler_round_seconds_count), scheduler-load-average.
+// scheduler-rounds (from the API's ferry_scheduler_round_seconds_count), scheduler-compares-answered,
+// scheduler-load-average.
 import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import { toWire } from "@ferry/protocol";
 import pg from "pg";
 import type { Wire } from "./harness/agents.ts";
 import { ADMIN_TOKEN, benchApiEnv, startApiProcess } from "./harness/api.ts";
+import { answerCompares } from "./harness/emulated-compare.ts";
 import { benchSizes, freshBenchDatabase, intEnv, loadAverage as load } from "./harness/env.ts";
 import { enrollInBulk } from "./harness/scale-enroll.ts";
 import { schedulerPass } from "./harness/scale-moves.ts";
@@ -42,6 +46,7 @@ export async function runSchedulerBench(): Promise<void> {
     ...benchApiEnv(db.url, sizes.poolSize),
   });
   let presence: NodeJS.Timeout | undefined;
+  let compares: ReturnType<typeof answerCompares> | undefined;
   try {
     log(
       `API up (pid ${api.pid}); generating ${hosts} hosts x ${sizes.vmsPerHost} VMs; load ${load().join(" ")}`,
@@ -70,6 +75,7 @@ export async function runSchedulerBench(): Promise<void> {
       () => void markLive().catch((e) => log(`presence refresh failed: ${e}`)),
       PRESENCE_REFRESH_MS,
     );
+    compares = answerCompares(raw, world, log);
 
     // Pairs of neighbours: in the generated fleet, neighbours share a CPU vendor.
     const pairs: [string, string][] = [];
@@ -101,6 +107,7 @@ export async function runSchedulerBench(): Promise<void> {
       ["scheduler-hosts", String(hosts)],
       ["scheduler-queued", String(pass.queued)],
       ["scheduler-queue-seconds", pass.queueSeconds.toFixed(1)],
+      ["scheduler-compares-answered", String(compares.answered())],
       ["scheduler-pass-seconds", pass.passSeconds.toFixed(2)],
       ["scheduler-started", String(pass.started)],
       ["scheduler-failed-at-start", String(pass.failedAtStart)],
@@ -111,6 +118,7 @@ export async function runSchedulerBench(): Promise<void> {
       console.log(`${k}: ${v}`);
   } finally {
     clearInterval(presence);
+    await compares?.stop();
     await api.stop();
     await raw.end();
     await db.drop();
