@@ -35,8 +35,36 @@ export interface Credential {
   secret: string;
 }
 
-/** Enrolls one host the way an operator and a new agent do: an enrollment token, then enrollAgent. */
+/**
+ * A request the connection refused, not the API: on a loaded machine undici reuses a kept-alive socket
+ * just as the API closes it ("fetch failed", cause "other side closed"), and the request never arrives.
+ */
+function socketClosed(error: unknown): boolean {
+  const cause = (error as Error | undefined)?.cause as { code?: string; message?: string } | undefined;
+  return (
+    error instanceof TypeError &&
+    !!cause &&
+    (cause.code === "UND_ERR_SOCKET" ||
+      cause.code === "ECONNRESET" ||
+      /other side closed/.test(cause.message ?? ""))
+  );
+}
+
+/**
+ * Enrolls one host the way an operator and a new agent do: an enrollment token, then enrollAgent. A
+ * request lost to a closed socket starts the enrollment again (a new token; at most 3 attempts).
+ */
 export async function enrollHost(apiUrl: string, hostName: string): Promise<Credential> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await enrollOnce(apiUrl, hostName);
+    } catch (error) {
+      if (attempt >= 3 || !socketClosed(error)) throw error;
+    }
+  }
+}
+
+async function enrollOnce(apiUrl: string, hostName: string): Promise<Credential> {
   const data = await gql<{
     createAgentEnrollment: { token: string | null; errors: { message: string }[] | null };
   }>(apiUrl, CREATE_ENROLLMENT, { input: { hostName } });

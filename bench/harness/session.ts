@@ -154,8 +154,11 @@ async function createSession(): Promise<ScaleSession> {
   } catch (error) {
     const output = api?.output() ?? "";
     await close().catch(() => {});
+    // fetch's "fetch failed" says why only in its cause (ECONNRESET, ECONNREFUSED, ...).
+    const cause = (error as Error).cause;
+    const why = cause instanceof Error ? ` (${cause.message})` : "";
     throw new Error(
-      `${(error as Error).message}${output ? `\n--- API output (tail) ---\n${output.slice(-3000)}` : ""}`,
+      `${(error as Error).message}${why}${output ? `\n--- API output (tail) ---\n${output.slice(-3000)}` : ""}`,
     );
   }
 }

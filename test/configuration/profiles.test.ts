@@ -129,7 +129,15 @@ describe("migration profiles", () => {
     );
     for (const op of ops) expect(op).toMatchObject({ status: "SUCCEEDED", kind: "APPLY_MIGRATION_SETTINGS" });
 
-    const after = await driftByHost();
+    // Drift follows the agents' reports in the background, moments after the operations succeeded.
+    const after = await eventually(
+      async () => {
+        const d = await driftByHost();
+        return fleet.hostNames.every((name) => d[name]!.drift.length === 0) && d;
+      },
+      120_000,
+      "empty drift on every host after the operations succeeded",
+    );
     for (const name of fleet.hostNames) {
       expect(after[name]!.drift, name).toEqual([]);
       expect(after[name]!.migrationSettings).toEqual({

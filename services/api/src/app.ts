@@ -7,6 +7,7 @@ import { type Database, openDatabase } from "./db/database.ts";
 import { createHooks } from "./hooks.ts";
 import { createInflight, withTimeout } from "./inflight.ts";
 import type { Logger } from "./logger.ts";
+import { createInventoryReactions } from "./modules/agents/inventory-reactions.ts";
 import { deniedInput, recordDenied, targetOf } from "./modules/audit/denied.ts";
 import { flushAuditOutbox } from "./modules/audit/service.ts";
 import { registerConfigurationReactions } from "./modules/configuration/hooks.ts";
@@ -71,8 +72,17 @@ function workersOf(app: App, sockets: SocketRegistry): Worker[] {
   let webhooks: ReturnType<typeof startWebhookWorker> | null = null;
   let readinessWatch: ReturnType<typeof startReadinessWatch> | null = null;
   let maintenance: ReturnType<typeof startMaintenanceWorker> | null = null;
+  // Built now (reports are queued from the first request on), started with the others.
+  const inventoryReactions = createInventoryReactions(app, app.config.inventoryReactionDelayMs);
   return [
     { name: "socket-sweep", start: () => sockets.start(), stop: () => sockets.stop() },
+    {
+      // Drift and readiness after inventory reports, in batches off the answer path; at start, every
+      // profiled host's drift (a batch lost when the process died).
+      name: "inventory-reactions",
+      start: () => inventoryReactions.start(),
+      stop: () => inventoryReactions.stop(),
+    },
     {
       name: "scheduler",
       start: () => {

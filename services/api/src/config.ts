@@ -46,6 +46,7 @@ const schema = z.object({
   FERRY_AGENT_LOST_AFTER_SECONDS: z.coerce.number().int().min(5).default(300),
   FERRY_JOB_QUIET_AFTER_SECONDS: z.coerce.number().int().min(2).default(120),
   FERRY_SCHEDULER_STARTS_PER_ROUND: z.coerce.number().int().min(1).max(1000).default(50),
+  FERRY_INVENTORY_REACTION_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(100),
   FERRY_TLS_CERT: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_TLS_KEY: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_INTROSPECTION: boolish.default(true),
@@ -129,6 +130,11 @@ export interface Config {
    * (no transaction outgrows its time limit nor holds the scheduler's lock long).
    */
   schedulerStartsPerRound: number;
+  /**
+   * How long the hosts of inventory reports are gathered before their reactions (drift, readiness) run
+   * as one batch, after the reports were answered (agents/inventory-reactions.ts).
+   */
+  inventoryReactionDelayMs: number;
   retention: RetentionSettings;
   /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
   tls: { certFile: string; keyFile: string } | null;
@@ -240,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentLostAfterSeconds: e.FERRY_AGENT_LOST_AFTER_SECONDS,
     jobQuietAfterSeconds: e.FERRY_JOB_QUIET_AFTER_SECONDS,
     schedulerStartsPerRound: e.FERRY_SCHEDULER_STARTS_PER_ROUND,
+    inventoryReactionDelayMs: e.FERRY_INVENTORY_REACTION_DELAY_MS,
     retention: {
       commandDays: e.FERRY_RETENTION_COMMAND_DAYS,
       progressDays: e.FERRY_RETENTION_PROGRESS_DAYS,

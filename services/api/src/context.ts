@@ -34,10 +34,12 @@ export type AppEvents = {
   /** An agent answered a command (first answer only). */
   commandCompleted: [app: App, command: AgentCommand];
   /**
-   * An inventory report of a host was stored (changed or not). `significant`: more than telemetry
-   * changed (agents/inventory.ts IngestResult.significant); false for an unchanged report.
+   * Inventory reports were stored and answered: one batch of hosts (agents/inventory-reactions.ts), on
+   * the answer path of none of them.
    */
-  inventoryIngested: [app: App, hostId: string, significant: boolean];
+  inventoryIngested: [app: App, batch: IngestBatch];
+  /** A batch of inventoryIngested reactions ended; for metrics. */
+  inventoryReacted: [batch: { hosts: number; seconds: number }];
   /**
    * A migration ended (its terminal state is committed); for metrics. `end.correctedFrom` is set when
    * it had ended before (a provisional end corrected by the real outcome).
@@ -54,6 +56,17 @@ export type AppEvents = {
   /** scope-auth refused a mutation field (audited by the audit module). */
   mutationDenied: [ctx: Context, info: GraphQLResolveInfo, error: GraphQLError];
 };
+
+/** Hosts whose inventory reports (or agents' presence) other domains react to, together. */
+export interface IngestBatch {
+  /** Hosts that reported (changed or not) or whose agent connected or left; null: every host (start-up). */
+  hostIds: string[] | null;
+  /**
+   * Those whose report changed more than telemetry (agents/inventory.ts IngestResult.significant) or
+   * whose agent connected or left: their readiness may have changed.
+   */
+  significant: string[];
+}
 
 /** What one round of a scheduling pass did (modules/migrations/scheduler.ts). */
 export interface SchedulerRound {

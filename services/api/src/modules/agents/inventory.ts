@@ -1,6 +1,7 @@
 // Ingests an agent's inventory report: validates it (the agent is trusted with its own host only),
 // then replaces the host's facts, settings, switches, adapters, firewall rules, volumes and VMs in
-// one SQL statement (inventory-sql.ts). An unchanged report (same hash) only refreshes lastSeen.
+// one SQL statement (inventory-sql.ts). An unchanged report (same hash) only refreshes lastSeen. Other
+// domains' reactions run after the answer (inventory-reactions.ts).
 import { createHash } from "node:crypto";
 import {
   bigintReplacer,
@@ -8,10 +9,11 @@ import {
   inventorySchema,
   type VmState as ProtocolVmState,
 } from "@ferry/protocol";
-import type { App } from "../../context.ts";
+import type { App, IngestBatch } from "../../context.ts";
 import { retryOnConflict } from "../../db/conflicts.ts";
 import type { VmState } from "../../generated/prisma/enums.ts";
 import { ValidationError } from "../shared/errors.ts";
+import { queueInventoryReactions } from "./inventory-reactions.ts";
 import { storeInventory } from "./inventory-sql.ts";
 
 // The schema is the protocol's (the agent validates with it before sending); Prisma's VmState must
@@ -38,19 +40,16 @@ function hashOf(raw: unknown): string {
   return createHash("sha256").update(JSON.stringify(raw, bigintReplacer)).digest("hex");
 }
 
-type IngestListener = (app: App, hostId: string, significant: boolean) => Promise<void>;
+type IngestListener = (app: App, batch: IngestBatch) => Promise<void>;
 
 /**
- * Lets a domain react after every stored report, changed or not (e.g. recompute drift), on this App;
- * failures are logged (hooks.ts). Called from a domain's register...Reactions(app). `significant` says
- * whether more than telemetry changed, so a reaction to the host's shape can skip the rest.
+ * Lets a domain react after stored reports, changed or not (e.g. recompute drift), on this App: once
+ * per batch of hosts, after the reports were answered (inventory-reactions.ts); failures are logged
+ * (hooks.ts). Called from a domain's register...Reactions(app). `batch.significant` lists the hosts
+ * whose report changed more than telemetry, so a reaction to the host's shape can skip the rest.
  */
 export function onInventoryIngested(app: App, listener: IngestListener): () => void {
   return app.hooks.on("inventoryIngested", listener);
-}
-
-function notifyIngested(app: App, hostId: string, significant: boolean) {
-  return app.hooks.emit("inventoryIngested", app, hostId, significant);
 }
 
 /**
@@ -103,7 +102,7 @@ export async function ingestInventory(
   const [storedFull, storedShape] = (current.inventoryHash ?? "").split(":");
   if (storedFull === full) {
     await prisma.host.update({ where: { id: hostId }, data: { agentLastSeenAt: now } });
-    await notifyIngested(app, hostId, false);
+    queueInventoryReactions(app, hostId, false);
     return { changed: false, significant: false, conflicts: [] };
   }
   const held = await prisma.virtualMachine.findMany({
@@ -122,6 +121,7 @@ export async function ingestInventory(
   );
   if (!stored) throw new ValidationError("input.inventory", "this agent's host no longer exists");
   const significant = storedShape !== shape;
-  await notifyIngested(app, hostId, significant);
+  // Committed: the reactions (drift, readiness) follow in the background, off the answer path.
+  queueInventoryReactions(app, hostId, significant);
   return { changed: true, significant, conflicts };
 }

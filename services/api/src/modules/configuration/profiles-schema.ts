@@ -96,7 +96,7 @@ builder.prismaObjectFields(HostType, (t) => ({
   drift: t.field({
     type: [DriftItemType],
     description:
-      "Every difference between the assigned profile and the reported settings; empty without a profile or when compliant. Recomputed on every inventory report.",
+      "Every difference between the assigned profile and the reported settings; empty without a profile or when compliant. Recomputed after every inventory report, in the background (moments after the report is answered).",
     select: { drift: true },
     resolve: (h) => (Array.isArray(h.drift) ? (h.drift as unknown as DriftItem[]) : []),
   }),
@@ -224,7 +224,7 @@ const ApplyMigrationProfileInput = builder.inputType("ApplyMigrationProfileInput
 
 const ApplyPayload = payloadType<AgentCommand[]>(
   "ApplyMigrationProfilePayload",
-  "One converge operation per host; when they succeed the hosts' drift is empty.",
+  "One converge operation per host; when they succeed, the hosts' drift empties moments later (it is recomputed after the inventory report that confirmed the change).",
   (t) => ({
     operations: t.field({
       type: [HostOperationType],

@@ -26,6 +26,10 @@ export function registerMetricsReactions(app: App): void {
     if (rtt !== null) m.commandRoundTrip.labels(command.type, command.status).observe(rtt);
   });
   app.hooks.on("auditWriteFailed", () => m.auditWriteFailures.inc());
+  app.hooks.on("inventoryReacted", (batch) => {
+    m.inventoryReactions.inc(batch.hosts);
+    m.inventoryReactionBatch.observe(batch.seconds);
+  });
   app.hooks.on("schedulerRound", (round) => {
     m.schedulerStarts.labels("started").inc(round.started);
     m.schedulerStarts.labels("refused").inc(round.refused);

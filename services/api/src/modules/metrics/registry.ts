@@ -21,6 +21,8 @@ export interface FerryMetrics {
   commandRoundTrip: Histogram<"type" | "status">;
   inventoryReports: Counter<"outcome">;
   inventoryIngest: Histogram;
+  inventoryReactions: Counter;
+  inventoryReactionBatch: Histogram;
   auditWriteFailures: Counter;
   webhookDeliveries: Counter<"outcome">;
   webhookDeliveryDuration: Histogram;
@@ -78,6 +80,17 @@ function create(app: App): FerryMetrics {
       buckets: FAST_BUCKETS,
       registers: [registry],
     }),
+    inventoryReactions: new Counter({
+      name: "ferry_inventory_reactions_total",
+      help: "Hosts whose inventory reactions (drift, readiness) ran on this replica after their reports were answered (or their agent connected or left), once per batch they were in: several reports of one host within a batch count once.",
+      registers: [registry],
+    }),
+    inventoryReactionBatch: new Histogram({
+      name: "ferry_inventory_reaction_batch_seconds",
+      help: "Time of one batch of inventory reactions on this replica (one drift recompute and at most one readiness evaluation for every host of the batch); _count is the number of batches.",
+      buckets: FAST_BUCKETS,
+      registers: [registry],
+    }),
     auditWriteFailures: new Counter({
       name: "ferry_audit_write_failures_total",
       help: "Audit entries this replica could not write at the first try (retried or refused with the change).",
@@ -114,6 +127,7 @@ function create(app: App): FerryMetrics {
       metrics.migrationsEnded.labels(kind, state).inc(0);
   }
   metrics.auditWriteFailures.inc(0);
+  metrics.inventoryReactions.inc(0);
   new Gauge({
     name: "ferry_migrations_queued",
     help: "Migrations QUEUED now (from the database: the same on every replica; aggregate with max).",
