@@ -148,7 +148,7 @@ describe("readiness after an inventory report", () => {
   it("a burst of first reports costs one readiness evaluation, not one per report", async () => {
     const N = 24;
     const [first, ...burst] = await wires(N + 1, 29);
-    const agents = [];
+    const agents: { credential: string }[] = [];
     for (const w of [first!, ...burst]) agents.push(await enrolledAgent(api, w.host.name));
     const hold = holdReactions();
     try {
