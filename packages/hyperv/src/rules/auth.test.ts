@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { delegationsTo, host } from "../test-facts.ts";
-import { authentication, authenticationTypesMatch, missingDelegations, sameDomain } from "./auth.ts";
+import {
+  AUTHENTICATION_STATUS,
+  authentication,
+  authenticationOutcome,
+  authenticationTypesMatch,
+  missingDelegations,
+  sameDomain,
+} from "./auth.ts";
 
 const dest = host("HV2");
 
@@ -95,5 +102,29 @@ describe("sameDomain", () => {
     const v = sameDomain(host("HV1", { domain: a }), host("HV2", { domain: b }));
     expect(v.status).toBe(status);
     if (a === null || b === null) expect(v.remedy).not.toMatch(/delegation/i);
+  });
+});
+
+describe("authenticationOutcome: authentication's verdict without its message", () => {
+  const sources = [
+    host("HV1"),
+    host("HV1", { delegations: delegationsTo("HV2") }),
+    host("HV1", { delegations: ["cifs/hv2.corp.local", "Microsoft Virtual System Migration Service/HV2"] }),
+    host("HV1", { delegations: ["cifs/HV2"] }),
+    host("HV1", { delegations: null }),
+    host("HV1", { authenticationType: "CREDSSP" }),
+    host("HV1", { domain: null }),
+  ];
+  const dests = [dest, host("HV2", { fqdn: null }), host("HV2", { domain: null }), host("HV3")];
+  it("gives the status authentication() gives, for every source and destination here", () => {
+    const seen = new Set<string>();
+    for (const s of sources)
+      for (const d of dests) {
+        const outcome = authenticationOutcome(s, d);
+        seen.add(outcome);
+        expect(AUTHENTICATION_STATUS[outcome]).toBe(authentication(s, d).status);
+      }
+    // Every outcome was reached, so every branch was compared.
+    expect([...seen].sort()).toEqual(Object.keys(AUTHENTICATION_STATUS).sort());
   });
 });

@@ -64,44 +64,84 @@ function unattendedRemedy(source: AuthHost, dest: AuthHost): string {
 }
 
 /**
+ * What decides authentication(source, dest), without its message: readiness asks it of every peer
+ * of every host (N² at fleet size), and builds the message only for the peer it names.
+ */
+export type AuthenticationOutcome =
+  | "CREDSSP"
+  | "WORKGROUP"
+  | "DELEGATIONS_UNKNOWN"
+  | "DELEGATION_MISSING"
+  | "DELEGATED";
+
+/** The status authentication() gives each outcome. */
+export const AUTHENTICATION_STATUS: Readonly<Record<AuthenticationOutcome, Verdict["status"]>> = {
+  CREDSSP: "WARN",
+  WORKGROUP: "FAIL",
+  DELEGATIONS_UNKNOWN: "WARN",
+  DELEGATION_MISSING: "FAIL",
+  DELEGATED: "PASS",
+};
+
+export function authenticationOutcome(source: AuthHost, dest: AuthHost): AuthenticationOutcome {
+  if (source.authenticationType !== "KERBEROS") return "CREDSSP";
+  if (workgroup(source) || workgroup(dest)) return "WORKGROUP";
+  if (source.delegations === null) return "DELEGATIONS_UNKNOWN";
+  return delegatesAll(source.delegations, dest) ? "DELEGATED" : "DELEGATION_MISSING";
+}
+
+const SERVICE_KEYS = DELEGATED_SERVICES.map((s) => s.toLowerCase());
+
+/** missingDelegations(...).length === 0, without building the list. */
+function delegatesAll(delegations: string[], peer: { name: string; fqdn: string | null }): boolean {
+  const keys = delegationKeys(delegations);
+  const name = peer.name ? peer.name.toLowerCase() : null;
+  const fqdn = peer.fqdn ? peer.fqdn.toLowerCase() : null;
+  return SERVICE_KEYS.every(
+    (s) => (name !== null && keys.has(`${s}/${name}`)) || (fqdn !== null && keys.has(`${s}/${fqdn}`)),
+  );
+}
+
+/**
  * Can `source` authenticate to `dest`? The source's protocol decides (Set-VMHost
  * -VirtualMachineMigrationAuthenticationType). Kerberos needs AD and constrained delegation from the
  * source to cifs and the migration service of the destination; CredSSP needs a user signed in on the
  * source, which an agent running as a service does not have.
  */
 export function authentication(source: AuthHost, dest: AuthHost): Verdict {
-  if (source.authenticationType !== "KERBEROS") {
+  const outcome = authenticationOutcome(source, dest);
+  if (outcome === "CREDSSP") {
     return warn(
       `CredSSP: Hyper-V delegates the credentials of a user signed in on ${source.name}; Ferry's agent runs as a service without such a sign-in, so the move may fail with "No credentials are available in the security package (0x8009030E)".`,
       unattendedRemedy(source, dest),
       "AUTHENTICATION_FAILED",
     );
   }
-  const outside = [source, dest].filter(workgroup);
-  if (outside.length) {
+  if (outcome === "WORKGROUP") {
+    const outside = [source, dest].filter(workgroup);
     return fail(
       `Kerberos: ${outside.map((h) => h.name).join(" and ")} ${outside.length > 1 ? "are" : "is"} not in an Active Directory domain, and Kerberos needs one.`,
       `Join both hosts to one domain, or use CredSSP (updateMigrationSettings(input: {hosts: ${hostsArg([source])}, authenticationType: CREDSSP})) and start moves from a session signed in on ${source.name}.`,
       "AUTHENTICATION_FAILED",
     );
   }
+  if (outcome === "DELEGATED") {
+    return pass(`Kerberos: ${source.name} may delegate cifs and ${MIGRATION_SERVICE} to ${dest.name}.`);
+  }
   const remedy = `Apply the entries of query { delegationPlan(hosts: ${hostsArg([source, dest])}) { script } } on a domain controller, then klist purge -li 0x3e7 on ${source.name} (or wait about 15 minutes).`;
-  if (source.delegations === null) {
+  if (outcome === "DELEGATIONS_UNKNOWN") {
     return warn(
       `Kerberos: ${source.name}'s delegation entries could not be read; the move fails unless ${source.name} may delegate cifs and ${MIGRATION_SERVICE} to ${dest.name}.`,
       remedy,
       "AUTHENTICATION_FAILED",
     );
   }
-  const missing = missingDelegations(source.delegations, dest);
-  if (missing.length) {
-    return fail(
-      `Kerberos: ${source.name} lacks constrained delegation to ${dest.name} for ${missing.join(" and ")}: the move fails with 0x8009030E.`,
-      remedy,
-      "AUTHENTICATION_FAILED",
-    );
-  }
-  return pass(`Kerberos: ${source.name} may delegate cifs and ${MIGRATION_SERVICE} to ${dest.name}.`);
+  const missing = missingDelegations(source.delegations!, dest);
+  return fail(
+    `Kerberos: ${source.name} lacks constrained delegation to ${dest.name} for ${missing.join(" and ")}: the move fails with 0x8009030E.`,
+    remedy,
+    "AUTHENTICATION_FAILED",
+  );
 }
 
 /**

@@ -2,7 +2,9 @@
 // Each Hyper-V rule is decided by @ferry/hyperv, the functions preflight and the simulator use
 // (docs/hyperv.md); readiness applies them to the host and each peer. Pure: the caller loads host and fleet.
 import {
+  AUTHENTICATION_STATUS,
   authentication,
+  authenticationOutcome,
   authenticationTypesMatch,
   firewallRule,
   type HostFacts,
@@ -13,6 +15,7 @@ import {
   missingDelegations,
   processor,
   SMB_RULE,
+  type Status,
   sameDomain,
   subnetContains,
   usableMigrationSubnets,
@@ -78,8 +81,13 @@ const fail = (name: string, message: string, remedy: string): ReadinessCheck => 
 
 /** "a, b, c and 4 more" */
 export function names(list: string[], max = 8): string {
-  if (list.length <= max) return list.join(", ");
-  return `${list.slice(0, max).join(", ")} and ${list.length - max} more`;
+  return namesOf(list.length, (i) => list[i]!, max);
+}
+
+/** names() of `count` items, labelling only those it shows. */
+function namesOf(count: number, label: (i: number) => string, max = 8): string {
+  const shown = Array.from({ length: Math.min(count, max) }, (_, i) => label(i));
+  return count <= max ? shown.join(", ") : `${shown.join(", ")} and ${count - max} more`;
 }
 
 function gbps(bps: bigint): string {
@@ -88,7 +96,7 @@ function gbps(bps: bigint): string {
 }
 
 /** The rule inputs readiness has for a host (memory and VM versions do not matter here). */
-function factsOf(host: ReadinessHost): HostFacts {
+export function factsOf(host: ReadinessHost): HostFacts {
   const s = host.settings;
   return {
     name: host.name,
@@ -115,7 +123,7 @@ function factsOf(host: ReadinessHost): HostFacts {
 const peerFactsOf = new WeakMap<FleetHost, HostFacts>();
 
 /** A peer as the rules see it: identity, domain, protocol and vendor are all readiness knows. */
-function peerFacts(peer: FleetHost): HostFacts {
+export function peerFacts(peer: FleetHost): HostFacts {
   let facts = peerFactsOf.get(peer);
   if (!facts) {
     facts = buildPeerFacts(peer);
@@ -160,21 +168,56 @@ const asCheck = (name: string, v: Verdict): ReadinessCheck => ({
   remedy: v.remedy,
 });
 
-/** One check from a rule applied to every peer: the worst verdict, naming the peers it concerns. */
+/**
+ * One check from a rule applied to every peer: the worst verdict, naming the peers it concerns.
+ * `statusOf(i)` is peer i's status; `verdictOf(i)` its whole verdict, built only for the first peer
+ * of the worst status (its message leads); `label(i)` names the others. A fleet of N hosts asks
+ * N² statuses: they must be cheap, the messages are not.
+ */
 function overPeers(
   name: string,
-  verdicts: { peer: string; verdict: Verdict }[],
+  count: number,
+  peer: { statusOf: (i: number) => Status; verdictOf: (i: number) => Verdict; label: (i: number) => string },
   passMessage: string,
 ): ReadinessCheck {
   for (const status of ["FAIL", "WARN"] as const) {
-    const hit = verdicts.filter((v) => v.verdict.status === status);
-    if (hit.length) {
-      const first = hit[0]!.verdict;
-      const others = hit.length > 1 ? ` (also for ${names(hit.slice(1).map((h) => h.peer))})` : "";
+    const hits = indicesWith(count, peer.statusOf, status);
+    if (hits.length) {
+      const first = peer.verdictOf(hits[0]!);
+      const others =
+        hits.length > 1 ? ` (also for ${namesOf(hits.length - 1, (k) => peer.label(hits[k + 1]!))})` : "";
       return { name, status, message: `${first.message}${others}`, remedy: first.remedy };
     }
   }
   return pass(name, passMessage);
+}
+
+function indicesWith(count: number, statusOf: (i: number) => Status, status: Status): number[] {
+  const hits: number[] = [];
+  for (let i = 0; i < count; i++) if (statusOf(i) === status) hits.push(i);
+  return hits;
+}
+
+/**
+ * Peer i's status under `rule`, evaluated once per distinct `keyOf(peer)`: for rules whose verdict
+ * depends on the peer only through that key (its protocol, domain or CPU vendor; the peer's name
+ * appears in the message only), so a fleet of a few kinds of host costs a few rule calls per host.
+ */
+function statusByKey<K>(
+  peers: HostFacts[],
+  keyOf: (p: HostFacts) => K,
+  rule: (p: HostFacts) => Verdict,
+): (i: number) => Status {
+  const byKey = new Map<K, Status>();
+  return (i) => {
+    const key = keyOf(peers[i]!);
+    let status = byKey.get(key);
+    if (status === undefined) {
+      status = rule(peers[i]!).status;
+      byKey.set(key, status);
+    }
+    return status;
+  };
 }
 
 export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): ReadinessCheck[] {
@@ -202,7 +245,6 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
     return checks;
   }
   const me = factsOf(host);
-  const peers = others.map((o) => ({ row: o, facts: peerFacts(o) }));
 
   checks.push(asCheck("migrationEnabled", migrationEnabled(me)));
   checks.push(asCheck("migrationNetworks", migrationNetwork(me)));
@@ -212,37 +254,39 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
       ? asCheck("smbFirewallRule", firewallRule(me, SMB_RULE))
       : pass("smbFirewallRule", `Not needed: the transport is ${s.performanceOption}, not SMB.`),
   );
-  const reporting = peers.filter((p) => p.row.authenticationType !== null);
+  // authenticationTypesMatch's verdict depends on the peer's protocol only.
+  const reporting = others.filter((p) => p.authenticationType !== null).map(peerFacts);
+  const protocols = (p: HostFacts) => authenticationTypesMatch(me, p);
   checks.push(
     overPeers(
       "authenticationConsistent",
-      reporting.map((p) => ({
-        peer: `${p.row.name} (${p.row.authenticationType})`,
-        verdict: authenticationTypesMatch(me, p.facts),
-      })),
+      reporting.length,
+      {
+        statusOf: statusByKey(reporting, (p) => p.authenticationType, protocols),
+        verdictOf: (i) => protocols(reporting[i]!),
+        label: (i) => `${reporting[i]!.name} (${reporting[i]!.authenticationType})`,
+      },
       `Every reporting host uses ${s.authenticationType} authentication.`,
     ),
   );
-  checks.push(
-    kerberosDelegation(
-      me,
-      peers.map((p) => p.facts),
-    ),
-  );
+  const facts = others.map(peerFacts);
+  checks.push(kerberosDelegation(me, facts));
+  // sameDomain's verdict depends on the peer's domain only.
+  const domains = (p: HostFacts) => sameDomain(me, p);
   checks.push(
     overPeers(
       "sameDomain",
-      peers.map((p) => ({ peer: p.row.name, verdict: sameDomain(me, p.facts) })),
+      facts.length,
+      {
+        statusOf: statusByKey(facts, (p) => p.domain, domains),
+        verdictOf: (i) => domains(facts[i]!),
+        label: (i) => facts[i]!.name,
+      },
       host.domain ? `Every host is in ${host.domain}.` : "No other host to compare with.",
     ),
   );
   checks.push(...linkChecks(host));
-  checks.push(
-    cpuVendorPeers(
-      me,
-      peers.map((p) => p.facts),
-    ),
-  );
+  checks.push(cpuVendorPeers(me, facts));
   return checks;
 }
 
@@ -256,7 +300,12 @@ function kerberosDelegation(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
   );
   return overPeers(
     "kerberosDelegation",
-    reachable.map((p) => ({ peer: p.name, verdict: authentication(me, p) })),
+    reachable.length,
+    {
+      statusOf: (i) => AUTHENTICATION_STATUS[authenticationOutcome(me, reachable[i]!)],
+      verdictOf: (i) => authentication(me, reachable[i]!),
+      label: (i) => reachable[i]!.name,
+    },
     "Constrained delegation (cifs and the migration service) is configured to every peer.",
   );
 }
@@ -264,8 +313,14 @@ function kerberosDelegation(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
 /** Live moves of a running VM to and from each peer (processor compatibility on, the most permissive case). */
 function cpuVendorPeers(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
   const vm = { name: "a running VM", state: "RUNNING", processorCompatibilityForMigration: true };
-  const ok = peers.filter((p) => processor(vm, me, p).status === "PASS");
-  const refused = peers.filter((p) => processor(vm, me, p).status === "FAIL");
+  // processor's verdict depends on the peer's CPU vendor only.
+  const statusOf = statusByKey(
+    peers,
+    (p) => p.cpuVendor,
+    (p) => processor(vm, me, p),
+  );
+  const ok = indicesWith(peers.length, statusOf, "PASS");
+  const refused = indicesWith(peers.length, statusOf, "FAIL");
   if (me.cpuVendor === "OTHER") {
     return warn(
       "cpuVendorPeers",
@@ -282,7 +337,7 @@ function cpuVendorPeers(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
   }
   return pass(
     "cpuVendorPeers",
-    `${me.cpuVendor}: running VMs move live to and from ${ok.length > 0 ? names(ok.map((o) => o.name)) : "no other host yet"}${refused.length > 0 ? `; never to ${names(refused.map((o) => `${o.name} (${o.cpuVendor})`))}: live moves cannot cross CPU vendors, with or without processor compatibility mode` : ""}. Between CPU generations of ${me.cpuVendor}, enable processor compatibility (Set-VMProcessor -CompatibilityForMigrationEnabled, while the VM is Off).`,
+    `${me.cpuVendor}: running VMs move live to and from ${ok.length > 0 ? namesOf(ok.length, (k) => peers[ok[k]!]!.name) : "no other host yet"}${refused.length > 0 ? `; never to ${namesOf(refused.length, (k) => `${peers[refused[k]!]!.name} (${peers[refused[k]!]!.cpuVendor})`)}: live moves cannot cross CPU vendors, with or without processor compatibility mode` : ""}. Between CPU generations of ${me.cpuVendor}, enable processor compatibility (Set-VMProcessor -CompatibilityForMigrationEnabled, while the VM is Off).`,
   );
 }
 
