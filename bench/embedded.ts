@@ -15,15 +15,8 @@ import os from "node:os";
 import path from "node:path";
 import { startFleet } from "@ferry/agent/simulator";
 import { ADMIN_TOKEN, gql, startApiProcess } from "./harness/api.ts";
-import { benchEnv } from "./harness/env.ts";
+import { intEnv } from "./harness/env.ts";
 import { fmt, percentile, sleep, table } from "./harness/stats.ts";
-
-function intEnv(name: string, fallback: number): number {
-  const raw = benchEnv(name);
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 /** Hosts with their settings, readiness and VMs: what an operator's fleet page asks for. */
 export const DASHBOARD_QUERY = /* GraphQL */ `query Dashboard {
