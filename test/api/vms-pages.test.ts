@@ -1,6 +1,7 @@
-// `vms` pages (issue 16): a forward page of the VM's own columns is one SQL statement (vms/page.ts);
-// selecting a relation takes Prisma's path. Both must give the same VMs, values and page info, with
-// names that repeat (the id breaks ties), a cursor of a VM that is gone, and the last page.
+// `vms` pages (issue 16): a forward page of the VM's own columns is one SQL statement (vms/page.ts), sent by
+// `pg` on Prisma's pool without Prisma's raw-query pipeline; selecting a relation takes Prisma's path. Both
+// must give the same VMs, values and page info, with names that repeat (the id breaks ties), a cursor of a
+// VM that is gone, and the last page.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../helpers/api.ts";
@@ -36,17 +37,24 @@ afterAll(async () => api?.stop());
 
 const PAGE_SQL = 'SELECT * FROM "VirtualMachine"';
 
-/** `run`'s result and the SQL the API sent meanwhile (every query goes through `pg`). */
-async function statementsDuring<T>(run: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+/**
+ * `run`'s result, the SQL the API sent meanwhile (every query goes through `pg`) and the row mode each
+ * statement asked for (Prisma's adapter asks for rows as arrays).
+ */
+async function statementsDuring<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; sql: string[]; rowModes: (string | undefined)[] }> {
   const sql: string[] = [];
+  const rowModes: (string | undefined)[] = [];
   const original = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string };
+    const first = args[0] as string | { text?: string; rowMode?: string };
     sql.push(typeof first === "string" ? first : (first?.text ?? ""));
+    rowModes.push(typeof first === "string" ? undefined : first?.rowMode);
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   try {
-    return { result: await run(), sql };
+    return { result: await run(), sql, rowModes };
   } finally {
     pg.Client.prototype.query = original;
   }
@@ -76,6 +84,10 @@ describe("vms pages", () => {
       // The scalar walk used the one-statement page, the walk with a relation did not.
       expect(fastSql.sql.some((q) => q.includes(PAGE_SQL))).toBe(true);
       expect(prismaSql.sql.some((q) => q.includes(PAGE_SQL))).toBe(false);
+      // ... sent by pg itself (rows as objects), not through Prisma's adapter (rows as arrays).
+      const pageModes = fastSql.rowModes.filter((_, i) => fastSql.sql[i]!.includes(PAGE_SQL));
+      expect(pageModes.length).toBeGreaterThan(0);
+      expect(pageModes.every((mode) => mode === undefined)).toBe(true);
       const fast = fastSql.result;
       const nodes = fast.flatMap((p) => p.edges.map((e) => e.node));
       expect(nodes).toHaveLength(23);

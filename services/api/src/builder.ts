@@ -145,7 +145,11 @@ function storable(read: () => unknown): Date {
 
 builder.scalarType("DateTime", {
   description: "An instant, RFC 3339 / ISO 8601 with a time zone (e.g. 2026-11-25T17:55:55.000Z).",
-  serialize: (value) => new Date(DateTimeResolver.serialize(value) as Date | string).toISOString(),
+  // A valid Date (every database value) straight to its ISO text: the same text as the general path.
+  serialize: (value) =>
+    value instanceof Date && !Number.isNaN(value.getTime())
+      ? value.toISOString()
+      : new Date(DateTimeResolver.serialize(value) as Date | string).toISOString(),
   parseValue: (value) => storable(() => DateTimeResolver.parseValue(value)),
   parseLiteral: (ast) => storable(() => DateTimeResolver.parseLiteral(ast, {})),
 });

@@ -1,6 +1,7 @@
 // Opens the one database: embedded PGlite by default, PostgreSQL when DATABASE_URL is set. Both run
 // the same migrations; the only difference is the connection.
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { Config } from "../config.ts";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
@@ -12,6 +13,12 @@ export type { PrismaClient };
 export interface Database {
   kind: "pglite" | "postgres";
   prisma: PrismaClient;
+  /**
+   * Prisma's own connection pool (the same connections, limits and timeouts), for the few hot reads that
+   * skip Prisma's query pipeline (issue 16, decision c: modules/vms/page.ts). Never for writes: those go
+   * through Prisma, in its transactions.
+   */
+  pool: pg.Pool;
   /** For raw `pg` clients (migrations, LISTEN, benchmarks). */
   url: string;
   /** One round trip (SELECT 1); rejects while the database is unreachable. */
@@ -31,18 +38,22 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     // So the embedded database gets exactly one connection.
     const poolSize = embedded ? 1 : (config.dbPoolSize ?? 10);
     const { connectMs, statementMs } = config.dbTimeouts;
+    // The pool is created here and handed to Prisma's adapter (which ends it on $disconnect), so that the
+    // hot reads of `pool` share its connections: on PGlite that is the one connection, which serves one
+    // client at a time (a Prisma transaction holds it until it ends).
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      // Bounds: a connection attempt and every statement end (with an error) instead of hanging while
+      // the database is away; the client-side query_timeout also covers a connection that went silent.
+      // pg-pool counts the wait for a free pooled client as connecting; the embedded database is
+      // in-process (it cannot be away) and has one client, so a burst queues there rather than failing.
+      connectionTimeoutMillis: embedded ? Math.max(connectMs, 60_000) : connectMs,
+      query_timeout: statementMs,
+      ...(embedded ? {} : { statement_timeout: statementMs }),
+    });
     const prisma = new PrismaClient({
-      adapter: new PrismaPg({
-        connectionString: url,
-        max: poolSize,
-        // Bounds: a connection attempt and every statement end (with an error) instead of hanging while
-        // the database is away; the client-side query_timeout also covers a connection that went silent.
-        // pg-pool counts the wait for a free pooled client as connecting; the embedded database is
-        // in-process (it cannot be away) and has one client, so a burst queues there rather than failing.
-        connectionTimeoutMillis: embedded ? Math.max(connectMs, 60_000) : connectMs,
-        query_timeout: statementMs,
-        ...(embedded ? {} : { statement_timeout: statementMs }),
-      }),
+      adapter: new PrismaPg(pool, { disposeExternalPool: true }),
       // With one connection, transactions queue for it: allow a burst to wait its turn.
       transactionOptions: { maxWait: 15_000, timeout: 20_000 },
     });
@@ -50,6 +61,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     return {
       kind: embedded ? "pglite" : "postgres",
       prisma,
+      pool,
       url,
       async ping() {
         await prisma.$queryRaw`SELECT 1`;

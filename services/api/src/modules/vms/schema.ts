@@ -125,7 +125,7 @@ builder.queryField("vms", (t) =>
           scalarOnly(rest) &&
           (cursor ? skip === 1 && isUuid(cursor.id) : !skip)
         ) {
-          const rows = await vmPageAfter(prisma, cursor?.id ?? null, take);
+          const rows = await vmPageAfter(ctx.app.db, cursor?.id ?? null, take);
           // No rows after a cursor: it may name a VM that is gone; Prisma's path answers that case.
           if (rows.length > 0 || !cursor) return rows;
         }
