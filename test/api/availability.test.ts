@@ -47,6 +47,9 @@ const readyz = async () => {
 };
 const hostsQuery = () =>
   gql<{ hosts: { totalCount: number } }>(url, "{ hosts { totalCount } }", {}, ADMIN_TOKEN);
+// A `vms` page: its statement skips Prisma (modules/vms/page.ts), its errors must be classified the same.
+const vmsPage = () =>
+  gql<{ vms: { edges: unknown[] } }>(url, "{ vms(first: 500) { edges { node { name } } } }", {}, ADMIN_TOKEN);
 
 beforeAll(async () => {
   const upstream = await upstreamDatabase();
@@ -106,6 +109,11 @@ describe("database outage", () => {
     expect(codes, JSON.stringify(during)).toContain("SERVICE_UNAVAILABLE");
     expect(codes).not.toContain("INTERNAL_SERVER_ERROR");
     expect((during.errors?.[0]?.extensions as { retryable?: boolean } | undefined)?.retryable).toBe(true);
+    const page = await vmsPage();
+    expect(
+      (page.errors ?? []).map((e) => e.extensions?.code),
+      JSON.stringify(page),
+    ).toEqual(["SERVICE_UNAVAILABLE"]);
 
     await dbProxy.restore();
     await eventually(async () => (await readyz()).status === 200, 60_000, "/readyz to answer 200 again");
@@ -114,6 +122,7 @@ describe("database outage", () => {
       60_000,
       "queries to work again",
     );
+    expect((await vmsPage()).data?.vms.edges).toEqual([]);
     expect(api.child.exitCode, api.output()).toBeNull();
   });
 });
