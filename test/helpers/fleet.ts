@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { type SimWorld, startFleet, type WorldDefinition } from "@ferry/agent/simulator";
 import { ADMIN_TOKEN, eventually, type TestApi } from "./api.ts";
+import { RECONNECT_CAP_MS } from "./processes.ts";
 
 export interface TestFleet {
   world: SimWorld;
@@ -33,6 +34,8 @@ export async function startTestFleet(
     vmsPerHost: options.vmsPerHost ?? 4,
     world: "memory",
     definition: options.definition,
+    // After an API restart an agent is back within ~1.5 s instead of its backoff's (up to 30 s).
+    maxReconnectDelayMs: RECONNECT_CAP_MS,
   });
   const hostNames = fleet.world.hostNames();
   await eventually(

@@ -9,6 +9,13 @@ export const API_MAIN = path.join(ROOT, "services/api/src/main.ts");
 export const AGENT_MAIN = path.join(ROOT, "services/agent/src/main.ts");
 const BUNDLE_OF: Record<string, "api" | "agent"> = { [API_MAIN]: "api", [AGENT_MAIN]: "agent" };
 
+/**
+ * The agents' reconnect delay cap in tests (production: 30 s). With the default, an agent whose API
+ * restarted waited up to ~16 s more after the API was back (0.5 s doubling with ±50 % jitter), which
+ * made tests that restart the API vary by 20 s from run to run.
+ */
+export const RECONNECT_CAP_MS = 1000;
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -91,7 +98,8 @@ export async function waitForReady(url: string, proc: Proc, timeoutMs = 240_000)
 /**
  * A simulated agent as its own process: host `host` of the world file in `dir`, state in `dir/<host>`.
  * `api` may list several replicas (comma-separated); `token` enrolls it the first time; `env` adds
- * to its environment (e.g. a failpoint).
+ * to its environment (e.g. a failpoint). Its reconnect delay is capped like the in-process fleet's
+ * (RECONNECT_CAP_MS), so it is back promptly after a test restarts its API.
  */
 export function startSimulatedAgent(
   api: string,
@@ -102,7 +110,8 @@ export function startSimulatedAgent(
 ): Proc {
   const args = ["--api", api, "--backend", "simulator", "--sim-world", path.join(dir, "world.json")];
   args.push("--sim-host", host, "--state-dir", path.join(dir, host));
-  return startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args, env, "agent");
+  const withCap = { FERRY_AGENT_MAX_RECONNECT_DELAY_MS: String(RECONNECT_CAP_MS), ...env };
+  return startProcess(AGENT_MAIN, token ? [...args, "--enrollment-token", token] : args, withCap, "agent");
 }
 
 export interface ApiProcess {

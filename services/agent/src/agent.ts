@@ -35,6 +35,8 @@ export interface AgentOptions {
   onFatal?: (reason: string) => void;
   /** How the API is reached: directly (default) or through a forward proxy (apiTransport). */
   transport?: ApiTransport;
+  /** Upper bound of the jittered reconnect delay (default 30 s; tests lower it so agents return promptly). */
+  maxReconnectDelayMs?: number;
 }
 
 export interface Agent {
@@ -154,6 +156,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         credential: credential.secret,
         transport,
         log,
+        maxBackoffMs: options.maxReconnectDelayMs,
         onConnected: () => {
           void reportInventory(true);
           events?.reset();

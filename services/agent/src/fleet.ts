@@ -22,6 +22,8 @@ export interface FleetOptions {
   /** A hand-made world instead of generateFleet's (tests). */
   definition?: WorldDefinition;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
+  /** Each agent's upper bound of the reconnect delay (default 30 s; tests lower it). */
+  maxReconnectDelayMs?: number;
 }
 
 const ENROLL_MUTATION = `mutation($input: CreateAgentEnrollmentInput!) {
@@ -74,6 +76,7 @@ export async function startFleet(
         ? undefined
         : await createEnrollment(options.apiUrl, options.adminToken, hostName),
       log: (msg, extra) => log(msg, { host: hostName, ...extra }),
+      maxReconnectDelayMs: options.maxReconnectDelayMs,
     });
     await agent.start();
     agents.push(agent);

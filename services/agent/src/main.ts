@@ -49,6 +49,15 @@ async function doctor(args: ParsedArgs): Promise<number> {
   return exitCode;
 }
 
+/**
+ * Tests only, like FERRY_AGENT_FAILPOINTS (unset in production: the link's 30 s cap): a lower cap on
+ * the reconnect delay, so an agent is back promptly after the test restarts its API.
+ */
+function testReconnectCap(): number | undefined {
+  const ms = Number(process.env.FERRY_AGENT_MAX_RECONNECT_DELAY_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
 async function run(args: ParsedArgs) {
   const settings = settingsFrom(args);
   let logger: Awaited<ReturnType<typeof createAgentLogger>> | undefined;
@@ -80,6 +89,7 @@ async function run(args: ParsedArgs) {
     transport: apiTransport(settings),
     log,
     onFatal: () => void logger.close().finally(() => process.exit(3)),
+    maxReconnectDelayMs: testReconnectCap(),
   });
   await agent.start();
   const shutdown = async () => {
