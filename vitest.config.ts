@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
+import { SlowestFirstSequencer } from "./test/helpers/sequencer.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -23,6 +24,8 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     fileParallelism: true,
+    // Slowest files first (test/durations.json), so the tier does not end with one core idle.
+    sequence: { sequencer: SlowestFirstSequencer },
     projects: [
       {
         extends: true,
