@@ -75,7 +75,10 @@ export interface RawVmsServer {
 
 /** Starts the baseline server as a child process on `databaseUrl`; resolves once it listens. */
 export async function startRawVmsServer(databaseUrl: string, pageSize: number): Promise<RawVmsServer> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", import.meta.filename], {
+  // BENCH_RAW_NODE_ARGS: node flags for this process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof-raw" (its
+  // profile, to set beside the API's).
+  const nodeArgs = (benchEnv("BENCH_RAW_NODE_ARGS") ?? "").split(" ").filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", import.meta.filename], {
     env: { ...process.env, RAW_VMS_DATABASE_URL: databaseUrl, RAW_VMS_PAGE_SIZE: String(pageSize) },
     cwd: path.resolve(import.meta.dirname, "../.."),
     stdio: ["ignore", "pipe", "inherit"],
@@ -107,5 +110,7 @@ export async function startRawVmsServer(databaseUrl: string, pageSize: number): 
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const port = await serve(benchEnv("RAW_VMS_DATABASE_URL")!, Number(benchEnv("RAW_VMS_PAGE_SIZE")));
+  // A normal exit on SIGTERM, so that --cpu-prof writes its profile.
+  process.once("SIGTERM", () => process.exit(0));
   console.log(`listening ${port}`);
 }

@@ -41,6 +41,11 @@ export function createGraphQL(app: App, options: GraphQLOptions = {}) {
     renderGraphiQL,
     multipart: false,
     batching: false,
+    // The body limit is enforced before yoga (security/http.ts readBody: FERRY_MAX_BODY_BYTES, 413
+    // PAYLOAD_TOO_LARGE), which hands yoga the body already read; yoga's own limit (25 MB) then re-streamed
+    // every request's body through a TransformStream pipeline and an AbortController, ≈5 % of the API's CPU
+    // for a `vms` page (issue 16 profile). WebSocket operations have no body (ws.ts limits the document).
+    maxRequestBodySize: false,
     logging: yogaLogger(app.logger.child({ module: "yoga" })),
     maskedErrors: { maskError: createMaskError(app.logger) },
     context: async ({ request, principal, requestId }): Promise<Context> => ({
