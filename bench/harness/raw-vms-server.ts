@@ -78,11 +78,15 @@ export async function startRawVmsServer(databaseUrl: string, pageSize: number): 
   // BENCH_RAW_NODE_ARGS: node flags for this process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof-raw" (its
   // profile, to set beside the API's).
   const nodeArgs = (benchEnv("BENCH_RAW_NODE_ARGS") ?? "").split(" ").filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", import.meta.filename], {
-    env: { ...process.env, RAW_VMS_DATABASE_URL: databaseUrl, RAW_VMS_PAGE_SIZE: String(pageSize) },
-    cwd: path.resolve(import.meta.dirname, "../.."),
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", import.meta.filename],
+    {
+      env: { ...process.env, RAW_VMS_DATABASE_URL: databaseUrl, RAW_VMS_PAGE_SIZE: String(pageSize) },
+      cwd: path.resolve(import.meta.dirname, "../.."),
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
   const port = await new Promise<number>((resolve, reject) => {
