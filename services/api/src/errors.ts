@@ -39,3 +39,10 @@ export function unauthenticated(message = "Authentication required: send Authori
 export function forbidden(message: string) {
   return new GraphQLError(message, { extensions: { code: "FORBIDDEN", http: { status: 403 } } });
 }
+
+/** Too much at once for this request now (not an outage): the client sends it again shortly. */
+export function busy(message: string) {
+  return new GraphQLError(message, {
+    extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } },
+  });
+}

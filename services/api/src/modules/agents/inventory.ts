@@ -12,7 +12,8 @@ import {
 import type { App, IngestBatch } from "../../context.ts";
 import { retryOnConflict } from "../../db/conflicts.ts";
 import type { VmState } from "../../generated/prisma/enums.ts";
-import { ValidationError } from "../shared/errors.ts";
+import { busy, ValidationError } from "../shared/errors.ts";
+import { createGate, type Gate, reportSlots, WaitedTooLong } from "./inventory-gate.ts";
 import { queueInventoryReactions } from "./inventory-reactions.ts";
 import { storeInventory } from "./inventory-sql.ts";
 
@@ -93,6 +94,41 @@ export async function ingestInventory(
   }
   const full = hashOf(raw);
   const shape = hashOf(shapeOf(report));
+  try {
+    return await gateOf(app).run(() => store(app, hostId, hostName, report, { full, shape }, agent));
+  } catch (error) {
+    if (!(error instanceof WaitedTooLong)) throw error;
+    throw busy(`Too many inventory reports at once (this one ${error.message}); retry shortly`);
+  }
+}
+
+/**
+ * The longest a report waits for its turn before it is refused: the agent stops waiting for an answer
+ * after 30 s (its request timeout) and sends the report again later, so running it after that is work
+ * nobody waits for, done ahead of reports whose agents still wait.
+ */
+const REPORT_MAX_WAIT_MS = 20_000;
+
+// Per App: reports stored at once (inventory-gate.ts), made on the first report.
+const gates = new WeakMap<App, Gate>();
+
+function gateOf(app: App): Gate {
+  let gate = gates.get(app);
+  if (!gate) {
+    gate = createGate(reportSlots(app.config.database, app.config.dbPoolSize), REPORT_MAX_WAIT_MS);
+    gates.set(app, gate);
+  }
+  return gate;
+}
+
+async function store(
+  app: App,
+  hostId: string,
+  hostName: string,
+  report: InventoryReport,
+  { full, shape }: { full: string; shape: string },
+  agent: { version: string; backend: string },
+): Promise<IngestResult> {
   const prisma = app.db.prisma;
   const now = new Date();
   const current = await prisma.host.findUniqueOrThrow({

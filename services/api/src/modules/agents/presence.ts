@@ -7,15 +7,34 @@ import { AGENT_VIEW_SELECT, agentEvent } from "../webhooks/views.ts";
 
 export async function markConnected(app: App, hostId: string): Promise<string> {
   const session = `${app.replicaId}/${randomUUID()}`;
-  // The AGENT_CONNECTED webhook event commits with the change (modules/webhooks/outbox.ts).
-  await app.db.prisma.$transaction(async (tx) => {
-    const host = await tx.host.update({
-      where: { id: hostId },
-      data: { agentConnected: true, agentReplica: session, agentLastSeenAt: new Date() },
-      select: AGENT_VIEW_SELECT,
-    });
-    await enqueueWebhookEvent(tx, agentEvent("AGENT_CONNECTED", host));
+  const now = new Date();
+  // The AGENT_CONNECTED webhook event commits with the change (modules/webhooks/outbox.ts), in ONE
+  // statement (atomic by itself) after a plain read of the host's view: an interactive transaction
+  // held its pooled connection across event-loop turns (five statements), and 2,000 agents connecting
+  // at once kept every connection "idle in transaction" while their reports waited for one.
+  const host = await app.db.prisma.host.findUniqueOrThrow({
+    where: { id: hostId },
+    select: AGENT_VIEW_SELECT,
   });
+  const event = agentEvent("AGENT_CONNECTED", { ...host, agentConnected: true, agentLastSeenAt: now });
+  const at = now.toISOString();
+  const [row] = await app.db.prisma.$queryRaw<{ updated: number }[]>`
+    WITH up AS (
+      UPDATE "Host" SET "agentConnected" = true, "agentReplica" = ${session},
+        "agentLastSeenAt" = ${at}::timestamp(3), "updatedAt" = ${at}::timestamp(3)
+      WHERE "id" = ${hostId}::uuid
+      RETURNING "id"),
+    ev AS (
+      INSERT INTO "WebhookOutboxEvent" ("id", "type", "subjectId", "data")
+      SELECT gen_random_uuid(), ${event.type}::"WebhookEventType", ${event.subjectId}, ${JSON.stringify(event.data)}::jsonb
+      FROM up
+      RETURNING "id", "seq"),
+    deliveries AS (
+      INSERT INTO "WebhookDelivery" ("id", "webhookId", "eventId", "seq")
+      SELECT gen_random_uuid(), w."id", ev."id", ev."seq" FROM ev, "Webhook" w
+      WHERE w."active" AND ${event.type}::"WebhookEventType" = ANY (w."events"))
+    SELECT count(*)::integer AS "updated" FROM up`;
+  if (!row?.updated) throw new Error(`host ${hostId} no longer exists`);
   app.logger.info({ hostId, session }, "agent connected");
   readinessMayHaveChanged(app, hostId);
   app.pubsub.publish("hostChanged", { hostId });
