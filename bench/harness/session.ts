@@ -7,7 +7,7 @@ import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import pg from "pg";
 import { type Credential, enrollHost, type SimAgent, startSimAgent } from "./agents.ts";
 import { type ApiProcess, benchApiEnv, cpuSecondsOf, startApiProcess } from "./api.ts";
-import { type BenchDatabase, type BenchSizes, benchSizes, freshBenchDatabase } from "./env.ts";
+import { type BenchDatabase, type BenchSizes, benchSizes, freshBenchDatabase, loadAverage } from "./env.ts";
 import { MiB, percentile, pool, sleep } from "./stats.ts";
 
 export interface ConnectStats {
@@ -21,6 +21,8 @@ export interface ConnectStats {
   /** API CPU at rest with every agent connected, % of one core. */
   restCpuPercent: number;
   reconnects: number;
+  /** First reports sent again (not answered within the agent's 30 s, or "retry shortly"). */
+  reportRetries: number;
   harnessRssBytes: number;
 }
 
@@ -102,16 +104,40 @@ async function createSession(): Promise<ScaleSession> {
         // the process is gone; the wait below reports it
       }
     }, 250);
+    let reportRetries = 0;
     const connectStart = performance.now();
     for (const c of credentials) agents.push(startSimAgent(api.url, c, world.backend(c.hostName)));
+    let reported = 0;
+    // Every 10 s: how far the connect is (a failed one says where it stood), with the machine's load.
+    const progress = setInterval(() => {
+      const connected = agents.filter((a) => a.times.connected > 0).length;
+      const reconnects = agents.reduce((n, a) => n + a.reconnects, 0);
+      log(
+        `connecting, ${((performance.now() - connectStart) / 1000).toFixed(0)} s: ${connected} connected, ${reported} reported, ` +
+          `${reconnects} reconnects, ${reportRetries} reports sent again; load ${loadAverage().join(" ")}`,
+      );
+    }, 10_000);
     try {
-      await withDeadline(
-        Promise.all(agents.map((a) => a.ready)),
-        600_000,
-        "connect + first inventory report",
+      // A first report not answered within the agent's 30 s, or refused with "retry shortly" (the pool
+      // had no connection for it within FERRY_DB_CONNECT_TIMEOUT_MS), is sent again, as the real agent
+      // does at its next inventory tick (counted: "first reports sent again").
+      await api.profiler.phase("connect", () =>
+        withDeadline(
+          Promise.all(
+            agents.map((a) =>
+              reportedEventually(a, () => reportRetries++).then(() => {
+                a.times.reported ||= performance.now();
+                reported++;
+              }),
+            ),
+          ),
+          600_000,
+          "connect + first inventory report",
+        ),
       );
     } finally {
       clearInterval(sampler);
+      clearInterval(progress);
     }
     const connectSeconds = (performance.now() - connectStart) / 1000;
     const toAck = agents.map((a) => a.times.connected - connectStart);
@@ -148,6 +174,7 @@ async function createSession(): Promise<ScaleSession> {
       restRssBytes,
       restCpuPercent,
       reconnects: agents.reduce((n, a) => n + a.reconnects, 0),
+      reportRetries,
       harnessRssBytes: process.memoryUsage().rss,
     };
     return { sizes, db, api, world, agents, stats, pg: rawPool, close };
@@ -160,6 +187,36 @@ async function createSession(): Promise<ScaleSession> {
     throw new Error(
       `${(error as Error).message}${why}${output ? `\n--- API output (tail) ---\n${output.slice(-3000)}` : ""}`,
     );
+  }
+}
+
+/** The API was busy: no answer within the agent's 30 s, or "temporarily unavailable ... retry shortly". */
+function busy(error: unknown): boolean {
+  const e = error as Error;
+  return e?.name === "RequestTimeoutError" || /temporarily unavailable|retry shortly/i.test(e?.message ?? "");
+}
+
+/**
+ * The first report acknowledged: sent again after 1-5 s while the API is busy (no answer in 30 s, or
+ * refused "retry shortly": the API refuses a report that waited 20 s for its turn), until the connect
+ * phase's deadline.
+ */
+async function reportedEventually(agent: SimAgent, onRetry: () => void): Promise<void> {
+  let error: unknown = await agent.ready.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  while (error !== null) {
+    if (!busy(error)) throw error;
+    onRetry();
+    await sleep(1000 + Math.random() * 4000);
+    error = await agent
+      .currentWire()
+      .then((wire) => agent.report(wire))
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
   }
 }
 
