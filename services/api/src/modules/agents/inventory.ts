@@ -115,7 +115,13 @@ const gates = new WeakMap<App, Gate>();
 function gateOf(app: App): Gate {
   let gate = gates.get(app);
   if (!gate) {
-    gate = createGate(reportSlots(app.config.database, app.config.dbPoolSize), REPORT_MAX_WAIT_MS);
+    // The embedded database has one connection and a lab's few agents: a burst queues, as it does for
+    // the connection itself (db/database.ts), rather than failing.
+    const embedded = app.config.database.kind === "pglite";
+    gate = createGate(
+      reportSlots(app.config.database, app.config.dbPoolSize),
+      embedded ? Number.POSITIVE_INFINITY : REPORT_MAX_WAIT_MS,
+    );
     gates.set(app, gate);
   }
   return gate;
