@@ -84,7 +84,11 @@ function fleetOf(seed: number): { fleet: FleetHost[]; hosts: ReadinessHost[] } {
 }
 
 /** The definition: every peer's verdict, the worst one's message first, the others named. */
-function worst(name: string, verdicts: { peer: string; verdict: Verdict }[], passMessage: string) {
+function worst(
+  name: string,
+  verdicts: { peer: string; verdict: Verdict }[],
+  passMessage: string,
+): ReadinessCheck {
   for (const status of ["FAIL", "WARN"] as const) {
     const hit = verdicts.filter((v) => v.verdict.status === status);
     if (hit.length) {
