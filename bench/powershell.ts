@@ -20,6 +20,7 @@ import {
   parseEnvelope,
 } from "@ferry/agent/testing";
 import { findPwsh } from "../test/helpers/pwsh.ts";
+import { quantile } from "./harness/stats.ts";
 
 const run = promisify(execFile);
 const STUB_MODULE = resolve(
@@ -29,14 +30,6 @@ const STUB_MODULE = resolve(
 /** Spawned calls (each one pair); the session runs PAIRS + 1 calls around them. */
 const PAIRS = Number(process.env.BENCH_POWERSHELL_PAIRS ?? 8);
 
-/** The q-quantile (0..1) with linear interpolation. */
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
-}
 const median = (values: number[]) => quantile(values, 0.5);
 
 export async function runPowerShellBench(): Promise<void> {

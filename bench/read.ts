@@ -14,7 +14,7 @@ import { ADMIN_TOKEN, cpuSecondsOf, quietProcess } from "./harness/api.ts";
 import { intEnv } from "./harness/env.ts";
 import { RAW_PAGE_FIELDS, startRawVmsServer } from "./harness/raw-vms-server.ts";
 import { scaleSession } from "./harness/session.ts";
-import { fmt, percentile, table } from "./harness/stats.ts";
+import { fmt, percentile, quantile, table } from "./harness/stats.ts";
 
 const PAGE = 500;
 const QUERY = `query Page($after: String) {
@@ -31,15 +31,6 @@ const SQL_COLUMNS = RAW_PAGE_FIELDS.map((c) =>
 interface Page {
   edges: { node: { id: string } }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
-
-/** The q-quantile (0..1) with linear interpolation. */
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
 /** One page over HTTP: ms to the last byte, and the page. */

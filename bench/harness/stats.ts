@@ -7,6 +7,15 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank]!;
 }
 
+/** The q-quantile (0..1) with linear interpolation. */
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
+}
+
 export function fmt(n: number, digits = 1): string {
   if (!Number.isFinite(n)) return "n/a";
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
