@@ -1,21 +1,29 @@
-// Writes test/durations.json (the sequencer's table: seconds per test file) from a Vitest JSON report,
-// e.g. the `.vitest-results-e2e-pglite.json` that .ci/run writes. Usage:
-//   node --import tsx test/helpers/record-durations.ts <report.json>
+// Writes test/durations.json (the sequencer's table: seconds per test file) from one or more Vitest JSON
+// reports, e.g. the `.vitest-results-e2e-pglite.json` that .ci/run writes; with several, each file's mean
+// (a loaded run stretches whichever files overlapped with the load). Usage:
+//   node --import tsx test/helpers/record-durations.ts <report.json> [<report.json> ...]
 import fs from "node:fs";
 import path from "node:path";
 import { DURATIONS_FILE } from "./sequencer.ts";
 
-const report = process.argv[2];
-if (!report) {
-  console.error("usage: record-durations.ts <vitest json report>");
+const reports = process.argv.slice(2);
+if (reports.length === 0) {
+  console.error("usage: record-durations.ts <vitest json report> [...]");
   process.exit(2);
 }
 const ROOT = path.dirname(path.dirname(DURATIONS_FILE));
-const { testResults } = JSON.parse(fs.readFileSync(report, "utf8")) as {
-  testResults: { name: string; startTime: number; endTime: number }[];
-};
-const rows = testResults
-  .map((r) => [path.relative(ROOT, r.name), Math.round((r.endTime - r.startTime) / 100) / 10] as const)
+const seconds = new Map<string, number[]>();
+for (const report of reports) {
+  const { testResults } = JSON.parse(fs.readFileSync(report, "utf8")) as {
+    testResults: { name: string; startTime: number; endTime: number }[];
+  };
+  for (const r of testResults) {
+    const file = path.relative(ROOT, r.name);
+    seconds.set(file, [...(seconds.get(file) ?? []), (r.endTime - r.startTime) / 1000]);
+  }
+}
+const rows = [...seconds]
+  .map(([file, s]) => [file, Math.round((s.reduce((a, b) => a + b, 0) / s.length) * 10) / 10] as const)
   .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 fs.writeFileSync(DURATIONS_FILE, `${JSON.stringify(Object.fromEntries(rows), null, 2)}\n`);
 console.log(`${DURATIONS_FILE}: ${rows.length} files`);
