@@ -1,6 +1,8 @@
 // Writes test/durations.json (the sequencer's table: seconds per test file) from one or more Vitest JSON
 // reports, e.g. the `.vitest-results-e2e-pglite.json` that .ci/run writes; with several, each file's mean
-// (a loaded run stretches whichever files overlapped with the load). Usage:
+// (a loaded run stretches whichever files overlapped with the load). A file with skipped tests (those
+// that need PostgreSQL and Redis) is left out: its PGlite time says nothing of its cost in the
+// PostgreSQL tier, and unknown files go first there. Usage:
 //   node --import tsx test/helpers/record-durations.ts <report.json> [<report.json> ...]
 import fs from "node:fs";
 import path from "node:path";
@@ -15,9 +17,15 @@ const ROOT = path.dirname(path.dirname(DURATIONS_FILE));
 const seconds = new Map<string, number[]>();
 for (const report of reports) {
   const { testResults } = JSON.parse(fs.readFileSync(report, "utf8")) as {
-    testResults: { name: string; startTime: number; endTime: number }[];
+    testResults: {
+      name: string;
+      startTime: number;
+      endTime: number;
+      assertionResults: { status: string }[];
+    }[];
   };
   for (const r of testResults) {
+    if (r.assertionResults.some((a) => a.status === "skipped" || a.status === "pending")) continue;
     const file = path.relative(ROOT, r.name);
     seconds.set(file, [...(seconds.get(file) ?? []), (r.endTime - r.startTime) / 1000]);
   }
