@@ -292,9 +292,10 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
       });
 
       it("refuses a VM that is moving", async () => {
-        const w = await world();
+        // timeScale 1: db-01 (32 GiB) moves for about 40 s, long enough for both calls on a loaded
+        // machine (at the default 8, about 5 s, two PowerShell calls under load outlasted it).
+        const w = await world(contractWorld({ timeScale: 1 }));
         const hv1 = w.backend("HV1");
-        // db-01 (32 GiB) moves long enough for both calls, as in "cancels a running move".
         const job = await hv1.startMoveVm(live(VM_IDS.db, "HV2"));
         expect(await codeOf(hv1.saveVm(VM_IDS.db))).toBe("INVALID_VM_STATE");
         expect(await codeOf(hv1.stopVm(VM_IDS.db))).toBe("INVALID_VM_STATE");
@@ -624,7 +625,8 @@ export function defineBackendContract(name: string, setup: () => Promise<Contrac
       });
 
       it("cancels a running move: the job ends CANCELLED and the VM stays", async () => {
-        const w = await world();
+        // timeScale 1: a 40 s move, still running when the cancel arrives on a loaded machine.
+        const w = await world(contractWorld({ timeScale: 1 }));
         const hv1 = w.backend("HV1");
         const job = await hv1.startMoveVm(live(VM_IDS.db, "HV2"));
         await hv1.cancelJob(job.jobId);

@@ -146,8 +146,9 @@ describe("host checks re-run just before a queued move starts (issue 10)", () =>
     timeout: 300_000,
   }, async () => {
     const prisma = api.server.app.db.prisma;
-    // vm-a's move (above) holds HV1/HV2's single slot; vm-d waits behind the queue.
-    const waiting = await move("vm-d");
+    // vm-d waits in the queue (scheduled an hour ahead; the moves above may all have ended on a loaded
+    // machine, so a free slot cannot be what holds it) until HV2's agent has disabled migration.
+    const waiting = await move("vm-d", { notBefore: new Date(Date.now() + 3_600_000).toISOString() });
     expect(waiting.moveVm.errors).toBeNull();
     const id = waiting.moveVm.migration!.id;
     const disabled = await api.gqlOk<{ disableMigration: { operations: { id: string }[] } }>(
@@ -155,6 +156,16 @@ describe("host checks re-run just before a queued move starts (issue 10)", () =>
       { h: [ids.hosts.HV2] },
     );
     expect(disabled.disableMigration.operations).toHaveLength(1);
+    await eventually(
+      async () =>
+        (await prisma.migrationSettings.findFirst({ where: { host: { name: "HV2" } } }))?.enabled === false ||
+        null,
+      120_000,
+      "HV2's agent reported migration disabled",
+    );
+    expect((await migration(id)).state).toBe("QUEUED");
+    // Its wait ends now: the scheduler's next pass re-runs the host checks before starting it.
+    await prisma.migration.update({ where: { id: rowId(id) }, data: { notBefore: new Date() } });
     const failed = await eventually(
       async () => {
         const m = await migration(id);
