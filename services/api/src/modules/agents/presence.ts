@@ -2,7 +2,7 @@
 // late disconnect of an old socket marking a freshly reconnected agent offline.
 import { randomUUID } from "node:crypto";
 import type { App } from "../../context.ts";
-import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
+import { enqueueWebhookEvent, subscribedTo } from "../webhooks/outbox.ts";
 import { AGENT_VIEW_SELECT, agentEvent } from "../webhooks/views.ts";
 
 export async function markConnected(app: App, hostId: string): Promise<string> {
@@ -32,7 +32,7 @@ export async function markConnected(app: App, hostId: string): Promise<string> {
     deliveries AS (
       INSERT INTO "WebhookDelivery" ("id", "webhookId", "eventId", "seq")
       SELECT gen_random_uuid(), w."id", ev."id", ev."seq" FROM ev, "Webhook" w
-      WHERE w."active" AND ${event.type}::"WebhookEventType" = ANY (w."events"))
+      WHERE ${subscribedTo(event.type)})
     SELECT count(*)::integer AS "updated" FROM up`;
   if (!row?.updated) throw new Error(`host ${hostId} no longer exists`);
   app.logger.info({ hostId, session }, "agent connected");

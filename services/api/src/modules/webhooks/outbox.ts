@@ -2,7 +2,7 @@
 // PENDING delivery per active webhook that subscribed to its type. The delivery worker (worker.ts)
 // sends them; a crash, a restart or a second replica cannot lose or duplicate the row itself.
 import { encodeGlobalID } from "@pothos/plugin-relay";
-import type { Prisma, WebhookEventType } from "../../generated/prisma/client.ts";
+import { Prisma, type WebhookEventType } from "../../generated/prisma/client.ts";
 
 export type { WebhookEventType };
 
@@ -42,6 +42,14 @@ export async function enqueueWebhookEvent(tx: Prisma.TransactionClient, event: O
     INSERT INTO "WebhookDelivery" ("id", "webhookId", "eventId", "seq")
     SELECT gen_random_uuid(), w."id", ${row.id}::uuid, ${row.seq}
     FROM "Webhook" w
-    WHERE w."active" AND ${event.type}::"WebhookEventType" = ANY (w."events")`;
+    WHERE ${subscribedTo(event.type)}`;
   return row.id;
+}
+
+/**
+ * The webhooks (`w`) that receive an event of `type`: active ones subscribed to it. One condition for
+ * every statement that writes an event's deliveries (here, and presence.ts's one-statement connect).
+ */
+export function subscribedTo(type: WebhookEventType): Prisma.Sql {
+  return Prisma.sql`w."active" AND ${type}::"WebhookEventType" = ANY (w."events")`;
 }
