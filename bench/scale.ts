@@ -11,16 +11,17 @@
 // process is killed however the run ends.
 import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import pg from "pg";
-import { type Credential, enrollHost, type SimAgent, startSimAgent } from "./harness/agents.ts";
+import {
+  type Credential,
+  enrollHost,
+  reportedEventually,
+  type SimAgent,
+  startSimAgent,
+} from "./harness/agents.ts";
 import { cpuSecondsOf } from "./harness/api.ts";
 import { freshBenchDatabase, intEnv, loadAverage } from "./harness/env.ts";
 import { enrollInBulk } from "./harness/scale-enroll.ts";
-import {
-  type AgentProcess,
-  reportedOnce,
-  type SliceAgent,
-  startAgentProcess,
-} from "./harness/scale-fleet.ts";
+import { type AgentProcess, type SliceAgent, startAgentProcess } from "./harness/scale-fleet.ts";
 import { crossReplicaFanout, guarded, schedulerPass, withRetries } from "./harness/scale-moves.ts";
 import {
   checkRedis,
@@ -220,7 +221,7 @@ export async function runScaleBench(): Promise<void> {
       [childStats] = await Promise.all([
         guarded(Promise.all(done), failed(), sizes.connectSeconds * 1000, "connect + first inventory report"),
         guarded(
-          Promise.all(own.map((o) => reportedOnce(o.agent, () => {}))),
+          Promise.all(own.map((o) => reportedEventually(o.agent, () => {}))),
           failed(),
           sizes.connectSeconds * 1000,
           "own agents",

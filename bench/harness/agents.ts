@@ -20,6 +20,7 @@ import {
   toWire,
 } from "@ferry/protocol";
 import { gql } from "./api.ts";
+import { sleep } from "./stats.ts";
 
 export const BENCH_AGENT_VERSION = "bench-0.1.0";
 
@@ -202,4 +203,34 @@ export function startSimAgent(apiUrl: string, credential: Credential, backend: H
     onFatal: (reason) => rejectReady(new Error(`${credential.hostName}: ${reason}`)),
   });
   return agent;
+}
+
+/** The API was busy: no answer within the agent's 30 s, or "temporarily unavailable ... retry shortly". */
+function busy(error: unknown): boolean {
+  const e = error as Error;
+  return e?.name === "RequestTimeoutError" || /temporarily unavailable|retry shortly/i.test(e?.message ?? "");
+}
+
+/**
+ * The first report acknowledged: sent again after 1-5 s while the API is busy (no answer in 30 s, or
+ * refused "retry shortly": the API refuses a report that waited 20 s for its turn), until the connect
+ * phase's deadline.
+ */
+export async function reportedEventually(agent: SimAgent, onRetry: () => void): Promise<void> {
+  let error: unknown = await agent.ready.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  while (error !== null) {
+    if (!busy(error)) throw error;
+    onRetry();
+    await sleep(1000 + Math.random() * 4000);
+    error = await agent
+      .currentWire()
+      .then((wire) => agent.report(wire))
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+  }
 }

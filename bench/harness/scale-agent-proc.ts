@@ -4,8 +4,8 @@
 // simulated backend), each connected to the replica the benchmark assigned. Talks to the benchmark
 // over IPC; exits when the IPC channel closes (the benchmark ended or died: no orphans).
 import { generateFleet, SimWorld } from "@ferry/agent/simulator";
-import { type SimAgent, startSimAgent } from "./agents.ts";
-import { type FromChild, reportedOnce, type ToChild } from "./scale-fleet.ts";
+import { reportedEventually, type SimAgent, startSimAgent } from "./agents.ts";
+import type { FromChild, ToChild } from "./scale-fleet.ts";
 
 const send = (m: FromChild) => {
   if (process.connected) process.send!(m);
@@ -45,7 +45,7 @@ async function handle(m: ToChild): Promise<void> {
     try {
       await Promise.all(
         agents.map((a, i) =>
-          reportedOnce(a, () => retried++).then(() => {
+          reportedEventually(a, () => retried++).then(() => {
             readyAt[i] = performance.now();
             ready++;
           }),

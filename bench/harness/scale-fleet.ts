@@ -5,7 +5,7 @@
 // however it ends (the children also exit when their IPC channel closes).
 import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
-import type { Credential, SimAgent } from "./agents.ts";
+import type { Credential } from "./agents.ts";
 import { ROOT } from "./api.ts";
 
 /** An agent of a slice: its credential and the replica it connects to (index into urls). */
@@ -26,7 +26,7 @@ export type FromChild =
       readyP50Ms: number;
       readyMaxMs: number;
       reconnects: number;
-      /** First reports sent again after a 30 s timeout. */
+      /** First reports sent again (no answer in 30 s, or refused "retry shortly"). */
       retriedReports: number;
     }
   | { type: "ready"; count: number }
@@ -102,26 +102,4 @@ export function startAgentProcess(name: string): AgentProcess {
       });
     },
   };
-}
-
-/**
- * Resolves when the agent's first inventory report was acknowledged. A first report that timed out
- * (30 s: a very loaded machine) is sent again, up to 5 times, as the real agent's next report would
- * be; any other failure (a refused credential, ...) rejects.
- */
-export async function reportedOnce(agent: SimAgent, onRetry: () => void): Promise<void> {
-  try {
-    await agent.ready;
-  } catch (error) {
-    if ((error as Error).name !== "RequestTimeoutError") throw error;
-    for (let attempt = 1; ; attempt++) {
-      onRetry();
-      try {
-        await agent.report(await agent.currentWire());
-        return;
-      } catch (again) {
-        if ((again as Error).name !== "RequestTimeoutError" || attempt >= 5) throw again;
-      }
-    }
-  }
 }

@@ -5,7 +5,7 @@
 
 import { generateFleet, SimWorld } from "@ferry/agent/simulator";
 import pg from "pg";
-import { type Credential, enrollHost, type SimAgent, startSimAgent } from "./agents.ts";
+import { type Credential, enrollHost, reportedEventually, type SimAgent, startSimAgent } from "./agents.ts";
 import { type ApiProcess, benchApiEnv, cpuSecondsOf, startApiProcess } from "./api.ts";
 import { type BenchDatabase, type BenchSizes, benchSizes, freshBenchDatabase, loadAverage } from "./env.ts";
 import { MiB, percentile, pool, sleep } from "./stats.ts";
@@ -187,36 +187,6 @@ async function createSession(): Promise<ScaleSession> {
     throw new Error(
       `${(error as Error).message}${why}${output ? `\n--- API output (tail) ---\n${output.slice(-3000)}` : ""}`,
     );
-  }
-}
-
-/** The API was busy: no answer within the agent's 30 s, or "temporarily unavailable ... retry shortly". */
-function busy(error: unknown): boolean {
-  const e = error as Error;
-  return e?.name === "RequestTimeoutError" || /temporarily unavailable|retry shortly/i.test(e?.message ?? "");
-}
-
-/**
- * The first report acknowledged: sent again after 1-5 s while the API is busy (no answer in 30 s, or
- * refused "retry shortly": the API refuses a report that waited 20 s for its turn), until the connect
- * phase's deadline.
- */
-async function reportedEventually(agent: SimAgent, onRetry: () => void): Promise<void> {
-  let error: unknown = await agent.ready.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  while (error !== null) {
-    if (!busy(error)) throw error;
-    onRetry();
-    await sleep(1000 + Math.random() * 4000);
-    error = await agent
-      .currentWire()
-      .then((wire) => agent.report(wire))
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
   }
 }
 
