@@ -32,6 +32,9 @@ const NODE_UNAVAILABLE = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
 ]);
+// P2028 is Prisma's "Transaction API error" for several cases; this one is the pool's wait for a connection
+// (maxWait) running out before the transaction started, like P2024: nothing ran, the database is busy.
+const TRANSACTION_NOT_STARTED = /unable to start a transaction in the given time/i;
 const MESSAGE_UNAVAILABLE =
   /connection terminated|timeout exceeded when trying to connect|can't reach database|server closed the connection|connection is closed|query read timeout|ECONNREFUSED|Connection ended unexpectedly/i;
 
@@ -49,17 +52,22 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
     if (PRISMA_UNAVAILABLE.has(e.code) || NODE_UNAVAILABLE.has(e.code) || SQLSTATE_UNAVAILABLE.test(e.code))
       return true;
   }
+  if (e.code === "P2028" && typeof e.message === "string" && TRANSACTION_NOT_STARTED.test(e.message))
+    return true;
   if (typeof e.originalCode === "string" && SQLSTATE_UNAVAILABLE.test(e.originalCode)) return true;
   if (typeof e.kind === "string" && ADAPTER_UNAVAILABLE.has(e.kind)) return true;
   if (typeof e.message === "string" && MESSAGE_UNAVAILABLE.test(e.message)) return true;
   return isUnavailable(e.cause, depth + 1);
 }
 
-/** The error every operation gets while the database (or Redis) cannot be reached: retry later. */
+/** The error every operation gets while the database (or Redis) cannot be reached or has no connection free: retry later. */
 export function serviceUnavailable(): GraphQLError {
-  return new GraphQLError("The service is temporarily unavailable (database unreachable); retry shortly", {
-    extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } },
-  });
+  return new GraphQLError(
+    "The service is temporarily unavailable (database unreachable or busy); retry shortly",
+    {
+      extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, http: { status: 503 } },
+    },
+  );
 }
 
 export function createMaskError(logger: Logger) {
