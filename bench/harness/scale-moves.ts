@@ -34,7 +34,8 @@ export async function guarded<T>(work: Promise<T>, failed: Promise<never>, ms: n
 
 /**
  * Retries a request that failed in transport (a kept-alive socket the server closed as it was reused:
- * "other side closed", or no answer within the client's bound, under load); a GraphQL refusal is not.
+ * "other side closed", or no answer within the client's bound, under load) or that the API refused as
+ * SERVICE_UNAVAILABLE ("retry shortly": nothing was changed); any other GraphQL refusal is not.
  */
 export async function withRetries<T>(work: () => Promise<T>, what: string, attempts = 4): Promise<T> {
   for (let i = 1; ; i++) {
@@ -43,7 +44,8 @@ export async function withRetries<T>(work: () => Promise<T>, what: string, attem
     } catch (error) {
       const transport =
         error instanceof TypeError || ["TimeoutError", "AbortError"].includes((error as Error)?.name);
-      if (i >= attempts || !transport) {
+      const retryable = /SERVICE_UNAVAILABLE/.test((error as Error)?.message ?? "");
+      if (i >= attempts || !(transport || retryable)) {
         const cause = error instanceof Error && error.cause ? ` (${String(error.cause)})` : "";
         throw new Error(`${what}: ${(error as Error).message}${cause}`);
       }
