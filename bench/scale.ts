@@ -388,18 +388,19 @@ export async function runScaleBench(): Promise<void> {
     if (N < TARGET_AGENTS) {
       // Linear in agents: the per-agent RSS measured here, connect at the rate measured here (the
       // 2 cores are the bound: more replicas on the same cores add no throughput).
+      // A per-agent figure at or below zero (the heap shrank after connecting more than the agents
+      // added: few agents per process) says nothing about 10,000: printed as n/a, not extrapolated.
       const perReplicaAt10k = TARGET_AGENTS / R;
       const meanIdle = idleRss.reduce((a, b) => a + b, 0) / R;
+      const linear = (perAgentKiB: number, baseBytes: number, agents: number) =>
+        perAgentKiB > 0 ? ((baseBytes + perAgentKiB * 1024 * agents) / MiB).toFixed(0) : "n/a";
       lines.push(
         ["scale-extrapolated-agents", String(TARGET_AGENTS)],
-        [
-          "scale-extrapolated-rss-mib-per-replica",
-          ((meanIdle + meanPerAgent * 1024 * perReplicaAt10k) / MiB).toFixed(0),
-        ],
+        ["scale-extrapolated-rss-mib-per-replica", linear(meanPerAgent, meanIdle, perReplicaAt10k)],
         ["scale-extrapolated-connect-seconds", (TARGET_AGENTS / (N / connectSeconds)).toFixed(0)],
         [
           "scale-extrapolated-harness-rss-mib",
-          ((harnessBaseBytes * children.length + harnessPerAgentKiB * 1024 * TARGET_AGENTS) / MiB).toFixed(0),
+          linear(harnessPerAgentKiB, harnessBaseBytes * children.length, TARGET_AGENTS),
         ],
       );
     }
