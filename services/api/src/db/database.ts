@@ -17,8 +17,9 @@ export interface Database {
   kind: "pglite" | "postgres";
   prisma: PrismaClient;
   /**
-   * Prisma's own connection pool (the same connections, limits and timeouts), for the few hot reads that
-   * skip Prisma's query pipeline (issue 16, decision c: modules/vms/page.ts). Never for writes: those go
+   * Prisma's own connection pool (the same connections, limits and timeouts), for the few hot paths that
+   * skip Prisma's query pipeline (issue 16, decision c: modules/vms/page.ts, agents/inventory-sql.ts).
+   * A write through it is one statement, atomic by itself (an inventory report); other writes go
    * through Prisma, in its transactions.
    */
   pool: pg.Pool;

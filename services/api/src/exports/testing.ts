@@ -10,7 +10,7 @@ export { csvCell } from "../export/csv.ts";
 export { exportProbe } from "../export/routes.ts";
 export { type Migration, Prisma } from "../generated/prisma/client.ts";
 export { completeCommand, issueCommand } from "../modules/agents/commands.ts";
-export { storeInventory } from "../modules/agents/inventory-sql.ts";
+export { readStoredInventory, storeInventory } from "../modules/agents/inventory-sql.ts";
 export { failNextAuditWrites, redact, TELEMETRY_OPERATIONS } from "../modules/audit/service.ts";
 export { hashSecret } from "../modules/auth/secrets.ts";
 export { eventsForMigration, linkEventsToMigration } from "../modules/events/service.ts";

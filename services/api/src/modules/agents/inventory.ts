@@ -1,7 +1,8 @@
 // Ingests an agent's inventory report: validates it (the agent is trusted with its own host only),
 // then replaces the host's facts, settings, switches, adapters, firewall rules, volumes and VMs in
-// one SQL statement (inventory-sql.ts). An unchanged report (same hash) only refreshes lastSeen. Other
-// domains' reactions run after the answer (inventory-reactions.ts).
+// one SQL statement (inventory-sql.ts), after one round trip that reads the stored hash and the VMs
+// other hosts hold. An unchanged report (same hash) only refreshes lastSeen, in that first round trip.
+// Other domains' reactions run after the answer (inventory-reactions.ts).
 import { createHash } from "node:crypto";
 import {
   bigintReplacer,
@@ -15,7 +16,7 @@ import type { VmState } from "../../generated/prisma/enums.ts";
 import { busy, ValidationError } from "../shared/errors.ts";
 import { createGate, type Gate, reportSlots, WaitedTooLong } from "./inventory-gate.ts";
 import { queueInventoryReactions } from "./inventory-reactions.ts";
-import { storeInventory } from "./inventory-sql.ts";
+import { readStoredInventory, storeInventory } from "./inventory-sql.ts";
 
 // The schema is the protocol's (the agent validates with it before sending); Prisma's VmState must
 // list exactly the protocol's VM states.
@@ -135,33 +136,28 @@ async function store(
   { full, shape }: { full: string; shape: string },
   agent: { version: string; backend: string },
 ): Promise<IngestResult> {
-  const prisma = app.db.prisma;
+  const { pool, kind } = app.db;
+  const options = { prepared: kind === "postgres" };
   const now = new Date();
-  const current = await prisma.host.findUniqueOrThrow({
-    where: { id: hostId },
-    select: { inventoryHash: true },
-  });
-  const [storedFull, storedShape] = (current.inventoryHash ?? "").split(":");
-  if (storedFull === full) {
-    await prisma.host.update({ where: { id: hostId }, data: { agentLastSeenAt: now } });
+  const vmIds = report.vms.map((v) => v.vmId);
+  const stored = await readStoredInventory(pool, { hostId, full, now, vmIds }, options);
+  if (!stored) throw new ValidationError("input.inventory", "this agent's host no longer exists");
+  if (stored.unchanged) {
     queueInventoryReactions(app, hostId, false);
     return { changed: false, significant: false, conflicts: [] };
   }
-  const held = await prisma.virtualMachine.findMany({
-    where: { vmId: { in: report.vms.map((v) => v.vmId) }, hostId: { not: hostId } },
-    select: { vmId: true, host: { select: { name: true } } },
-  });
-  const conflicts = held.map((v) => ({ vmId: v.vmId, hostName: v.host.name }));
+  const storedShape = (stored.hash ?? "").split(":")[1];
+  const conflicts = stored.held;
   if (conflicts.length > 0) {
     app.logger.warn({ hostId, hostName, conflicts }, "inventory lists VMs another host holds; not applied");
   }
   const taken = new Set(conflicts.map((c) => c.vmId));
   const applied = { ...report, vms: report.vms.filter((v) => !taken.has(v.vmId)) };
   const hash = `${conflicts.length > 0 ? "conflict" : full}:${shape}`;
-  const stored = await retryOnConflict(() =>
-    storeInventory(prisma, { hostId, report: applied, hash, agent, now }),
+  const written = await retryOnConflict(() =>
+    storeInventory(pool, { hostId, report: applied, hash, agent, now }, options),
   );
-  if (!stored) throw new ValidationError("input.inventory", "this agent's host no longer exists");
+  if (!written) throw new ValidationError("input.inventory", "this agent's host no longer exists");
   const significant = storedShape !== shape;
   // Committed: the reactions (drift, readiness) follow in the background, off the answer path.
   queueInventoryReactions(app, hostId, significant);
