@@ -4,7 +4,7 @@
 // Ratio line: ingest-ratio = API reports/s ÷ raw reports/s (target ≥ 0.6, issue 16).
 
 import { createHash } from "node:crypto";
-import { storeInventory } from "@ferry/api/testing";
+import { readStoredInventory, storeInventory } from "@ferry/api/testing";
 import { inventorySchema } from "@ferry/protocol";
 import type pg from "pg";
 import type { SimAgent, Wire } from "./harness/agents.ts";
@@ -146,7 +146,9 @@ export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wir
         [hostId, ...rows.flatMap((r) => cols.map((c) => r[c]))],
       );
     }
-    const vmCols: readonly string[] = VM_COLUMNS;
+    // isClustered too: the API stores it (the protocol's default when a report leaves it out).
+    const vmCols: readonly string[] = [...VM_COLUMNS, "isClustered"];
+    const vmValue = (v: Row, c: string) => (c === "isClustered" ? (v[c] ?? false) : v[c]);
     const tracked = ["hostId", ...vmCols.slice(1)];
     const vmIds = wire.vms.map((v) => v.vmId);
     await client.query(`DELETE FROM "VirtualMachine" WHERE "hostId"=$1 AND NOT ("vmId" = ANY($2))`, [
@@ -158,7 +160,7 @@ export async function rawIngest(client: pg.PoolClient, hostId: string, wire: Wir
        VALUES ${values(wire.vms.length, vmCols.length, 1).replace(/\(/g, "(gen_random_uuid(),$1,now(),")}
        ON CONFLICT ("vmId") DO UPDATE SET "updatedAt"=now(),${tracked.map((c) => `"${c}"=EXCLUDED."${c}"`).join(",")}
        WHERE (${tracked.map((c) => `v."${c}"`).join(",")}) IS DISTINCT FROM (${tracked.map((c) => `EXCLUDED."${c}"`).join(",")})`,
-      [hostId, ...wire.vms.flatMap((v) => vmCols.map((c) => v[c]))],
+      [hostId, ...wire.vms.flatMap((v) => vmCols.map((c) => vmValue(v, c)))],
     );
     const vmRows = await client.query<{ id: string; vmId: string }>(
       `SELECT "id","vmId" FROM "VirtualMachine" WHERE "vmId" = ANY($1)`,
@@ -270,27 +272,26 @@ export async function runIngestBench(): Promise<void> {
     return rowsOf(wire);
   });
 
-  // For reference: the product's own single statement (inventory-sql.ts) sent through `pg`, i.e. the
-  // same SQL as the API without GraphQL, WebSocket, authentication, validation, audit and Prisma.
+  // For reference: the product's own statements (inventory-sql.ts: the stored hash and the VMs other
+  // hosts hold, then the store) sent through `pg` as the API sends them, i.e. the same SQL as the API
+  // without GraphQL, WebSocket, authentication, validation and the report gate.
   round++;
   const sameRound = round;
   const same = await timed(agents, budgetMs, async (agent, i) => {
     const wire = changedInventory(bases[i]!, sameRound);
     const report = inventorySchema.parse(wire);
-    const hash = createHash("sha256").update(JSON.stringify(wire)).digest("hex");
+    const full = createHash("sha256").update(JSON.stringify(wire)).digest("hex");
+    const hostId = agent.credential.hostId;
+    const options = { prepared: true };
     const c = await session.pg.connect();
     try {
-      const tx = {
-        $executeRaw: async (q: { text: string; values: unknown[] }) =>
-          (await c.query(q.text, q.values)).rowCount ?? 0,
-      };
-      await storeInventory(tx as never, {
-        hostId: agent.credential.hostId,
-        report,
-        hash,
-        agent: { version: "raw", backend: "simulator" },
-        now: new Date(),
-      });
+      const now = new Date();
+      const vmIds = report.vms.map((v) => v.vmId);
+      const stored = await readStoredInventory(c, { hostId, full, now, vmIds }, options);
+      if (!stored || stored.unchanged)
+        throw new Error(`${agent.hostName}: the reference report was not seen as changed`);
+      const agentInfo = { version: "raw", backend: "simulator" };
+      await storeInventory(c, { hostId, report, hash: `${full}:${full}`, agent: agentInfo, now }, options);
     } finally {
       c.release();
     }
