@@ -86,13 +86,15 @@ export function holdSession(app: App, session: string): () => void {
     const sessions = new Set<string>();
     const timer = setInterval(() => {
       const all = [...sessions];
+      const at = new Date().toISOString();
       for (let i = 0; i < all.length; i += BEAT_CHUNK) {
-        void app.db.prisma.host
-          .updateMany({
-            where: { agentReplica: { in: all.slice(i, i + BEAT_CHUNK) } },
-            data: { agentLastSeenAt: new Date() },
-          })
-          .catch((err) => app.logger.warn({ err }, "agent heartbeat failed"));
+        // One array parameter: Prisma's updateMany with an `IN` list of 1,000 sessions cost 20-25 ms of
+        // the event loop per chunk (issue 16: tails with 2,000 agents connected). Same columns as it set.
+        void app.db.prisma.$executeRaw`
+          UPDATE "Host" SET "agentLastSeenAt" = ${at}::timestamp(3), "updatedAt" = ${at}::timestamp(3)
+          WHERE "agentReplica" = ANY(${all.slice(i, i + BEAT_CHUNK)}::text[])`.catch((err) =>
+          app.logger.warn({ err }, "agent heartbeat failed"),
+        );
       }
     }, HEARTBEAT_MS);
     timer.unref();
