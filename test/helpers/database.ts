@@ -68,6 +68,12 @@ export async function freshDatabase(options: { migrated?: boolean } = {}): Promi
 // test API, the PostgreSQL tier. <FERRY_DATA_DIR>/pgdata is where the API keeps it (db/pglite.ts).
 const PGDATA = "pgdata";
 
+/** The PGlite cluster folder of a fresh PGlite database (for a test that serves it itself, over TCP). */
+export function pgliteDataDir(database: TestDatabaseEnv): string {
+  if (database.kind !== "pglite") throw new Error("not a PGlite database");
+  return path.join(database.env.FERRY_DATA_DIR!, PGDATA);
+}
+
 // Appended to the test clusters' postgresql.conf (the API's PGlite reads it when it opens the folder).
 // PostgreSQL's default 128 MB of shared buffers made each PGlite start cost ~1.1 s of CPU (setting up
 // the buffer pool in WASM memory); with 32 MB it costs ~0.5 s, measured, and a test database (a few MB)
