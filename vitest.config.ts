@@ -42,6 +42,15 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts", ...INTEGRATION.map((g) => `{packages,services}/*/src/${g}`)],
+          // For every PowerShell 7 the tests start (they inherit this): no telemetry ping and no update check
+          // at start-up, and no tiered-PGO instrumentation in a process that lives for seconds. Measured on the
+          // stub's session start (pwsh + Import-Module): ~1.8 s of CPU -> ~1.6 s. PowerShell's own switches,
+          // nothing of Ferry's: what the tests check is unchanged.
+          env: {
+            POWERSHELL_TELEMETRY_OPTOUT: "1",
+            POWERSHELL_UPDATECHECK: "Off",
+            DOTNET_TieredPGO: "0",
+          },
           // Bundles the API and agent entry points once, for the tests that start them as processes.
           globalSetup: ["test/helpers/bundles.ts"],
           exclude: ["**/node_modules/**"],
