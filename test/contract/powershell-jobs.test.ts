@@ -2,7 +2,7 @@
 // move has ended and get-jobs has returned its outcome, that job must be gone (issue 10 item 3),
 // while the move itself stays readable by its Msvm_MigrationJob id (what a restarted agent adopts).
 // Real PowerShell 7 with the stub Hyper-V module, whose -AsJob returns a real job as Hyper-V's does.
-import { cpSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { worldToJson } from "@ferry/agent/simulator";
@@ -111,8 +111,24 @@ describe.skipIf(!pwsh && !process.env.CI)("PowerShell jobs of moves in the agent
     expect(listed.map((j) => j.jobId).sort()).toEqual(moves.map((m) => m.jobId).sort());
   }, 180_000);
 
+  /**
+   * Makes a running move of the stub's Hyper-V end `inMs` from now (as if it had been given that much
+   * less to copy). Only between calls: the stub's sessions then only read the state file.
+   */
+  function endMoveSoon(jobId: string, inMs: number): void {
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as {
+      jobs: { instanceId: string; startedAt: number; durationMs: number }[];
+    };
+    const job = state.jobs.find((j) => j.instanceId === jobId)!;
+    job.durationMs = Math.max(1, Date.now() + inMs - job.startedAt);
+    writeFileSync(`${statePath}.tmp`, JSON.stringify(state));
+    renameSync(`${statePath}.tmp`, statePath);
+  }
+
   it("a new session (an agent restart) adopts a running move by its id and leaves no job behind", async () => {
-    writeWorld(2); // db-01 (32 GiB) moves in about 15 s: still running across the restart
+    // db-01 (32 GiB) at time x1 moves for about 40 s: still running when the new session reads it, however
+    // long the restart takes on a loaded machine. Once it has, the move is made to end a second later.
+    writeWorld(1);
     const started = (await run("move-vm", {
       VmId: VM_IDS.db,
       DestinationHost: "HV2",
@@ -122,10 +138,10 @@ describe.skipIf(!pwsh && !process.env.CI)("PowerShell jobs of moves in the agent
     expect(started.jobState).toBeLessThan(7);
     await session.close();
     session = open();
-    // The move went on inside Hyper-V; the new session reads it by id until it ends.
-    expect(((await run("get-jobs", { JobId: null })) as JobData[]).map((j) => j.jobId)).toContain(
-      started.jobId,
-    );
+    // The move went on inside Hyper-V; the new session reads it by id, still running, until it ends.
+    const adopted = (await run("get-jobs", { JobId: null })) as JobData[];
+    expect(adopted.find((j) => j.jobId === started.jobId)?.jobState).toBeLessThan(7);
+    endMoveSoon(started.jobId, 1_000);
     expect((await waitUntilEnded(started.jobId)).jobState).toBe(7);
     expect(await sessionJobs()).toEqual([]);
   }, 180_000);

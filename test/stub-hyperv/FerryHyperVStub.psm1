@@ -1095,13 +1095,21 @@ function Get-StubDiskBytes($Vm) {
 function New-StubPsJob([string]$Name, [string]$InstanceId) {
   Start-ThreadJob -Name $Name -ThrottleLimit 1000 -ArgumentList (Get-StubStatePath), $InstanceId -ScriptBlock {
     param($StatePath, $Id)
+    # The file is parsed again only when it changed (a job ends when a call settles it and writes the file).
+    $seen = $null
+    $job = $null
     while ($true) {
-      $job = $null
       try {
-        $state = [IO.File]::ReadAllText($StatePath) | ConvertFrom-Json -AsHashtable
-        foreach ($j in @($state.jobs)) { if ($j.instanceId -eq $Id) { $job = $j } }
+        $file = [IO.FileInfo]::new($StatePath)
+        $key = "$($file.LastWriteTimeUtc.Ticks):$($file.Length)"
+        if ($key -ne $seen) {
+          $job = $null
+          $state = [IO.File]::ReadAllText($StatePath) | ConvertFrom-Json -AsHashtable
+          foreach ($j in @($state.jobs)) { if ($j.instanceId -eq $Id) { $job = $j } }
+          $seen = $key
+        }
       }
-      catch { $job = @{ jobState = 4 } }
+      catch { $job = @{ jobState = 4 }; $seen = $null }
       if ($null -eq $job) { throw "The migration job $Id no longer exists." }
       if ([int]$job.jobState -eq 7) { return }
       if ([int]$job.jobState -gt 7) { throw [string]$job.errorDescription }
