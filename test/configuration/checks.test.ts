@@ -306,10 +306,10 @@ describe("setProcessorCompatibility (Set-VMProcessor, VM Off)", () => {
     const data = await api.gqlOk<CompatResult>(SET_COMPAT, { input: { vm: vm.id, enabled: true } });
     expect(data.setProcessorCompatibility.errors?.[0]).toMatchObject({ __typename: "InvalidVmStateError" });
     expect(data.setProcessorCompatibility.errors![0]!.message).toContain("Hyper-V refused");
-    // The agent reported the truth after the refusal.
+    // The agent reported the truth after the refusal (its next changed report: a 5 s timer, later on a loaded machine).
     await eventually(
       async () => (await vmIn("RUNNING")).id === vm.id || null,
-      10_000,
+      30_000,
       "the VM to be RUNNING again",
     );
   });
