@@ -1,7 +1,9 @@
 // Inventory ingestion: changed inventory reports (agentReportInventory over each agent's own
 // WebSocket) through the API, against raw batched SQL doing the same writes on the same database
 // (node `pg`, one transaction per report, multi-row INSERT ... ON CONFLICT DO UPDATE).
-// Ratio line: ingest-ratio = API reports/s ÷ raw reports/s (target ≥ 0.6, issue 16).
+// Ratio lines: ingest-ratio = API reports/s ÷ raw reports/s; ingest-ratio-vs-same-sql = ÷ the API's own
+// statements sent through pg. The target (≥ 0.6, issue 16) is held against the faster of the two SQL
+// paths (ingest-ratio-vs-best-sql): the API's statements became cheaper than the batched upserts.
 
 import { createHash } from "node:crypto";
 import { readStoredInventory, storeInventory } from "@ferry/api/testing";
@@ -324,11 +326,15 @@ export async function runIngestBench(): Promise<void> {
     ]),
   ]);
   const ratio = rate(api) / rate(raw);
-  console.log(`target: API ≥ 60 % of raw: ${ratio >= 0.6 ? "met" : "MISSED"}`);
+  const best = Math.max(rate(raw), rate(same));
+  console.log(
+    `target: API ≥ 60 % of the faster raw SQL path (${fmt(best)} reports/s): ${rate(api) / best >= 0.6 ? "met" : "MISSED"}`,
+  );
   console.log(`ingest-api-reports-per-s: ${rate(api).toFixed(1)}`);
   console.log(`ingest-api-rows-per-s: ${(api.rows / api.seconds).toFixed(0)}`);
   console.log(`ingest-raw-reports-per-s: ${rate(raw).toFixed(1)}`);
   console.log(`ingest-raw-rows-per-s: ${(raw.rows / raw.seconds).toFixed(0)}`);
   console.log(`ingest-ratio: ${ratio.toFixed(2)}`);
   console.log(`ingest-ratio-vs-same-sql: ${(rate(api) / rate(same)).toFixed(2)}`);
+  console.log(`ingest-ratio-vs-best-sql: ${(rate(api) / best).toFixed(2)}`);
 }
