@@ -27,6 +27,7 @@ export {
 } from "../modules/migrations/machine.ts";
 export { DEFAULT_MEMORY_RESERVE_BYTES } from "../modules/placement/types.ts";
 export { pruneOnce } from "../modules/retention/prune.ts";
+export { checkReadiness, READ_CHUNK } from "../modules/signals/readiness.ts";
 export { signedRequest } from "../modules/webhooks/deliver.ts";
 export { MIGRATION_VIEW_FIELDS } from "../modules/webhooks/views.ts";
 export { createAppPubSub, type PubSubHandle } from "../pubsub.ts";

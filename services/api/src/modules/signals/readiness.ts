@@ -6,6 +6,7 @@
 // recorded without an event.
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { App, Context } from "../../context.ts";
+import type { Prisma } from "../../generated/prisma/client.ts";
 import { isAgentLive } from "../agents/presence.ts";
 import { computeReadiness } from "../configuration/readiness.ts";
 import { loadFleet, READINESS_HOST_SELECT } from "../configuration/readiness-schema.ts";
@@ -34,29 +35,59 @@ function fleetOf(app: App) {
 /** Summaries recorded per transaction: a sweep of 10,000 hosts is 20 statements, not 10,000 transactions. */
 const CHUNK = 500;
 
+/**
+ * Hosts read per statement. Prisma builds a page of hosts with their four relations in one turn of the
+ * event loop: 2,000 hosts were one 43-49 ms block (1,000, a reaction batch, about half), which requests
+ * and subscription events waited behind (issue 16: the tails with 2,000 agents connected).
+ */
+export const READ_CHUNK = 100;
+
+const readHosts = (app: App, where: Prisma.HostWhereInput, take?: number) =>
+  app.db.prisma.host.findMany({
+    where,
+    select: READINESS_HOST_SELECT,
+    ...(take ? { orderBy: { id: "asc" as const }, take } : {}),
+  });
+
+/** The hosts to check, READ_CHUNK at a time: `hostIds` in chunks, or every host by id (keyset). */
+async function* hostPages(app: App, hostIds?: string[]) {
+  if (hostIds) {
+    for (let i = 0; i < hostIds.length; i += READ_CHUNK) {
+      yield await readHosts(app, { id: { in: hostIds.slice(i, i + READ_CHUNK) } });
+    }
+    return;
+  }
+  let after: string | null = null;
+  for (;;) {
+    const page = await readHosts(app, after ? { id: { gt: after } } : {}, READ_CHUNK);
+    if (page.length > 0) yield page;
+    if (page.length < READ_CHUNK) return;
+    after = page[page.length - 1]!.id;
+  }
+}
+
 /** Recomputes the readiness of `hostIds` (all hosts when omitted); raises an event for each that changed. */
 export async function checkReadiness(app: App, hostIds?: string[]): Promise<number> {
   const fleet = await fleetOf(app);
-  const hosts = await app.db.prisma.host.findMany({
-    where: hostIds ? { id: { in: hostIds } } : {},
-    select: READINESS_HOST_SELECT,
-  });
   // Every host against every peer: N² rule calls, seconds of CPU on a fleet of thousands. One host at
   // a time, giving the event loop back in between, so requests and agents are served meanwhile.
+  const several = !hostIds || hostIds.length > 1;
   const computed = [];
-  for (const h of hosts) {
-    const checks = computeReadiness(
-      {
-        ...h,
-        agentConnected: isAgentLive(h),
-        settings: h.migrationSettings,
-        networks: h.migrationNetworks,
-        adapters: h.networkAdapters,
-      },
-      fleet,
-    );
-    computed.push({ host: h, checks, summary: checks.map((c) => `${c.name}:${c.status}`).join(",") });
-    if (hosts.length > 1) await yieldToLoop();
+  for await (const hosts of hostPages(app, hostIds)) {
+    for (const h of hosts) {
+      const checks = computeReadiness(
+        {
+          ...h,
+          agentConnected: isAgentLive(h),
+          settings: h.migrationSettings,
+          networks: h.migrationNetworks,
+          adapters: h.networkAdapters,
+        },
+        fleet,
+      );
+      computed.push({ host: h, checks, summary: checks.map((c) => `${c.name}:${c.status}`).join(",") });
+      if (several) await yieldToLoop();
+    }
   }
   let changed = 0;
   for (let i = 0; i < computed.length; i += CHUNK) {

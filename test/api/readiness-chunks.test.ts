@@ -1,0 +1,79 @@
+// Issue 16 (the tails with 2,000 agents connected): readiness reads its hosts READ_CHUNK at a time. Prisma
+// builds a page of hosts with their four relations in one turn of the event loop (2,000 hosts: one 43-49
+// ms block; a reaction batch of 1,000, about half), and requests and subscription events waited behind it.
+// The sweep of every host pages by id, a batch of ids goes in chunks; every host is still checked once.
+import { checkReadiness, READ_CHUNK } from "@ferry/api/testing";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApi, type TestApi } from "../helpers/api.ts";
+
+const HOSTS = READ_CHUNK * 2 + 30;
+
+let api: TestApi;
+let ids: string[] = [];
+beforeAll(async () => {
+  api = await startTestApi();
+  const names = Array.from({ length: HOSTS }, (_, i) => `chunk-${String(i).padStart(3, "0")}`);
+  const { rows } = await api.server.app.db.pool.query<{ id: string }>(
+    `INSERT INTO "Host" (id, name, delegations, "updatedAt")
+     SELECT gen_random_uuid(), n, '{}', now() FROM unnest($1::text[]) AS n RETURNING id::text AS id`,
+    [names],
+  );
+  ids = rows.map((r) => r.id);
+  await api.server.app.db.pool.query(`INSERT INTO "MigrationSettings" ("hostId") SELECT unnest($1::uuid[])`, [
+    ids,
+  ]);
+}, 60_000);
+afterAll(async () => api?.stop());
+
+/** The most rows any readiness read of hosts answered while `run` ran, and how many there were. */
+async function hostReads(run: () => Promise<unknown>) {
+  const answered: number[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    const text = typeof first === "string" ? first : (first?.text ?? "");
+    // The readiness read (its own columns; the fleet's identity read of every host is another statement).
+    const onHost = /^SELECT .*"Host"\."delegationsKnown".* FROM "public"\."Host"/s.test(text);
+    const count = (r: { rows?: unknown[] } | undefined) => onHost && answered.push(r?.rows?.length ?? 0);
+    // Prisma's adapter passes a callback; other callers take the promise.
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === "function") {
+      args[last] = (error: unknown, r: { rows?: unknown[] }) => {
+        if (!error) count(r);
+        return (callback as (e: unknown, r: unknown) => unknown)(error, r);
+      };
+    }
+    const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+    if (result instanceof Promise) void result.then(count, () => {});
+    return result;
+  } as typeof original;
+  try {
+    await run();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return { most: Math.max(0, ...answered), statements: answered.length };
+}
+
+describe(`readiness of ${HOSTS} hosts`, () => {
+  it("the sweep of every host reads them READ_CHUNK at a time and records every host once", async () => {
+    const app = api.server.app;
+    const reads = await hostReads(() => checkReadiness(app));
+    expect(reads.most).toBeGreaterThan(0);
+    expect(reads.most).toBeLessThanOrEqual(READ_CHUNK);
+    const seen = await app.db.pool.query<{ n: number }>(
+      `SELECT count(*)::integer AS n FROM "HostReadinessSeen" WHERE "hostId" = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(seen.rows[0]!.n).toBe(HOSTS);
+  }, 60_000);
+
+  it("a batch of ids is read in chunks too", async () => {
+    const reads = await hostReads(() => checkReadiness(api.server.app, ids));
+    expect(reads.most).toBeGreaterThan(0);
+    expect(reads.most).toBeLessThanOrEqual(READ_CHUNK);
+    expect(reads.statements).toBeGreaterThanOrEqual(Math.ceil(HOSTS / READ_CHUNK));
+  }, 60_000);
+});
