@@ -206,7 +206,7 @@ export function startSimAgent(apiUrl: string, credential: Credential, backend: H
 }
 
 /** The API was busy: no answer within the agent's 30 s, or "temporarily unavailable ... retry shortly". */
-function busy(error: unknown): boolean {
+export function busy(error: unknown): boolean {
   const e = error as Error;
   return e?.name === "RequestTimeoutError" || /temporarily unavailable|retry shortly/i.test(e?.message ?? "");
 }
