@@ -2,8 +2,9 @@
 // late disconnect of an old socket marking a freshly reconnected agent offline.
 import { randomUUID } from "node:crypto";
 import type { App } from "../../context.ts";
+import { Prisma } from "../../generated/prisma/client.ts";
 import { enqueueWebhookEvent, subscribedTo } from "../webhooks/outbox.ts";
-import { AGENT_VIEW_SELECT, agentEvent } from "../webhooks/views.ts";
+import { AGENT_VIEW_SELECT, type AgentRow, agentEvent } from "../webhooks/views.ts";
 
 export async function markConnected(app: App, hostId: string): Promise<string> {
   const session = `${app.replicaId}/${randomUUID()}`;
@@ -12,13 +13,14 @@ export async function markConnected(app: App, hostId: string): Promise<string> {
   // statement (atomic by itself) after a plain read of the host's view: an interactive transaction
   // held its pooled connection across event-loop turns (five statements), and 2,000 agents connecting
   // at once kept every connection "idle in transaction" while their reports waited for one.
-  const host = await app.db.prisma.host.findUniqueOrThrow({
-    where: { id: hostId },
-    select: AGENT_VIEW_SELECT,
-  });
+  // Both statements run on Prisma's pool, not through its query pipeline (issue 16, decision c: Prisma
+  // was most of what a connect cost the API).
+  const { rows: hosts } = await app.db.pool.query<ConnectedView>(HOST_VIEW_SQL, [hostId]);
+  const host = hosts[0];
+  if (!host) throw new Error(`host ${hostId} no longer exists`);
   const event = agentEvent("AGENT_CONNECTED", { ...host, agentConnected: true, agentLastSeenAt: now });
   const at = now.toISOString();
-  const [row] = await app.db.prisma.$queryRaw<{ updated: number }[]>`
+  const connect = Prisma.sql`
     WITH up AS (
       UPDATE "Host" SET "agentConnected" = true, "agentReplica" = ${session},
         "agentLastSeenAt" = ${at}::timestamp(3), "updatedAt" = ${at}::timestamp(3)
@@ -34,12 +36,22 @@ export async function markConnected(app: App, hostId: string): Promise<string> {
       SELECT gen_random_uuid(), w."id", ev."id", ev."seq" FROM ev, "Webhook" w
       WHERE ${subscribedTo(event.type)})
     SELECT count(*)::integer AS "updated" FROM up`;
-  if (!row?.updated) throw new Error(`host ${hostId} no longer exists`);
+  const { rows } = await app.db.pool.query<{ updated: number }>(connect.text, connect.values);
+  if (!rows[0]?.updated) throw new Error(`host ${hostId} no longer exists`);
   app.logger.info({ hostId, session }, "agent connected");
   readinessMayHaveChanged(app, hostId);
   app.pubsub.publish("hostChanged", { hostId });
   return session;
 }
+
+/** The host's view for AGENT_CONNECTED (AGENT_VIEW_SELECT less what the connect sets). */
+type ConnectedView = Omit<AgentRow, "agentConnected" | "agentLastSeenAt">;
+
+/** timestamp(3) columns hold UTC: read as timestamptz, so that `pg` makes the right Date of them. */
+const HOST_VIEW_SQL = `
+  SELECT "id"::text AS "id", "name", "agentVersion", "agentBackend",
+    "inventoryReportedAt" AT TIME ZONE 'UTC' AS "inventoryReportedAt"
+  FROM "Host" WHERE "id" = $1::uuid`;
 
 export async function markDisconnected(app: App, hostId: string, session: string): Promise<void> {
   const { count } = await app.inflight.track(

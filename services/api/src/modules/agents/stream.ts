@@ -103,14 +103,33 @@ export function replaceOlderSessions(app: App, hostId: string, session: string) 
   }
 }
 
+/**
+ * Whether `session` ($2) still holds the host's agent, and whether the host has an unanswered command
+ * (what due() then reads, fenced, through Prisma): one plain read on Prisma's pool (issue 16, decision
+ * c). Through Prisma this was a read of the host on every wake, connects included, and a read of the
+ * commands even when there were none. A command created after this read announces itself (a hint);
+ * the resync finds one whose hint was lost.
+ */
+const DUE_SQL = `
+  SELECT h."agentReplica" = $2 AS "live",
+    EXISTS (SELECT 1 FROM "AgentCommand" c
+            WHERE c."hostId" = h."id" AND c."status" IN ('PENDING', 'DELIVERED')) AS "unanswered"
+  FROM "Host" h WHERE h."id" = $1::uuid`;
+
 /** What the stream yields: a command, or the notice that this session was replaced. */
 export type StreamItem = AgentCommand | { replaced: true };
 
 /** Unanswered commands of the host that this session may send now (reading is the delivery). */
 async function due(app: App, hostId: string, session: string, sent: Set<string>) {
   const prisma = app.db.prisma;
-  const host = await prisma.host.findUnique({ where: { id: hostId }, select: { agentReplica: true } });
-  if (host?.agentReplica !== session) return null;
+  const { rows: hosts } = await app.db.pool.query<{ live: boolean | null; unanswered: boolean }>({
+    ...(app.db.kind === "postgres" ? { name: "ferry_session_due" } : {}),
+    text: DUE_SQL,
+    values: [hostId, session],
+  });
+  if (!hosts[0]?.live) return null;
+  // Nothing unanswered (a connect, usually): no read of the commands.
+  if (!hosts[0].unanswered) return [];
   const rows = await prisma.agentCommand.findMany({
     where: {
       hostId,

@@ -30,6 +30,34 @@ export async function authenticateCached(app: App, secret: string | null): Promi
   return session?.principal ?? null;
 }
 
+interface AgentCredentialRow {
+  id: string;
+  hostId: string;
+  secretHash: string;
+  revoked: boolean;
+  hostName: string;
+}
+
+/**
+ * An agent credential by its secret's hash, with its host's name, and its lastUsedAt touched (a valid
+ * credential only, at most once per LAST_USED_RESOLUTION_MS: $3 is now minus that): ONE statement on
+ * Prisma's pool (issue 16, decision c). Through Prisma it was two (the read with its host, then the
+ * update), and Prisma's query pipeline was most of what an agent's connect cost the API. The update
+ * sees the read's snapshot, as the update after the read did.
+ */
+const AGENT_CREDENTIAL_SQL = `
+  WITH c AS (
+    SELECT c."id", c."hostId", c."secretHash", c."revokedAt" IS NOT NULL AS "revoked", c."lastUsedAt",
+      h."name" AS "hostName"
+    FROM "AgentCredential" c JOIN "Host" h ON h."id" = c."hostId"
+    WHERE c."secretHash" = $1),
+  touched AS (
+    UPDATE "AgentCredential" a SET "lastUsedAt" = $2::timestamp(3)
+    FROM c
+    WHERE a."id" = c."id" AND NOT c."revoked"
+      AND (c."lastUsedAt" IS NULL OR c."lastUsedAt" < $3::timestamp(3)))
+  SELECT "id"::text AS "id", "hostId"::text AS "hostId", "secretHash", "revoked", "hostName" FROM c`;
+
 /** A principal and when its secret expires (null: never), for callers that keep it (a WebSocket). */
 export interface Session {
   principal: Principal;
@@ -44,16 +72,15 @@ export async function authenticateSession(app: App, secret: string | null): Prom
   const now = new Date();
   const kind = secretKind(secret);
   if (kind === "agent") {
-    const cred = await prisma.agentCredential.findUnique({
-      where: { secretHash: hash },
-      include: { host: true },
+    const { rows } = await app.db.pool.query<AgentCredentialRow>({
+      ...(app.db.kind === "postgres" ? { name: "ferry_agent_credential" } : {}),
+      text: AGENT_CREDENTIAL_SQL,
+      values: [hash, now.toISOString(), new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString()],
     });
-    if (!cred || cred.revokedAt || !sameHash(cred.secretHash, hash)) return null;
-    if (!cred.lastUsedAt || now.getTime() - cred.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await prisma.agentCredential.update({ where: { id: cred.id }, data: { lastUsedAt: now } });
-    }
+    const cred = rows[0];
+    if (!cred || cred.revoked || !sameHash(cred.secretHash, hash)) return null;
     return {
-      principal: { kind: "agent", credentialId: cred.id, hostId: cred.hostId, hostName: cred.host.name },
+      principal: { kind: "agent", credentialId: cred.id, hostId: cred.hostId, hostName: cred.hostName },
       expiresAt: null,
     };
   }

@@ -63,7 +63,7 @@ export const AGENT_VIEW_SELECT = {
   inventoryReportedAt: true,
 } satisfies Prisma.HostSelect;
 
-type AgentRow = Prisma.HostGetPayload<{ select: typeof AGENT_VIEW_SELECT }>;
+export type AgentRow = Prisma.HostGetPayload<{ select: typeof AGENT_VIEW_SELECT }>;
 
 /** The Host with its `agent` (AgentStatus) as the API returns them. */
 export function agentEvent(type: "AGENT_CONNECTED" | "AGENT_LOST", h: AgentRow): OutboxEvent {
