@@ -268,3 +268,35 @@ describe("migration profiles", () => {
     }
   });
 });
+
+describe("drift recomputed twice at once", () => {
+  it("records the change once: one HOST_DRIFT_CHANGED event, not one per recompute", async () => {
+    const { decodeGlobalID } = await import("@pothos/plugin-relay");
+    const { recomputeDrift } = await import("@ferry/api/testing");
+    const app = api.server.app;
+    const created = await api.gqlOk<{ createMigrationProfile: { profile: { id: string } } }>(CREATE, {
+      input: { name: "raced", maximumVirtualMachineMigrations: 7 },
+    });
+    const profile = created.createMigrationProfile.profile.id;
+    const hostGlobalId = ids["HV-A03"]!;
+    await api.gqlOk(ASSIGN, { input: { hosts: [hostGlobalId], profile } });
+    const hostId = decodeGlobalID(hostGlobalId).id;
+    // The stored drift made stale (as if the change had not been recorded yet): both recomputes see it.
+    await app.db.prisma.host.update({ where: { id: hostId }, data: { drift: [] } });
+    const events = () =>
+      app.db.prisma.webhookOutboxEvent.count({
+        where: { type: "HOST_DRIFT_CHANGED", subjectId: hostGlobalId },
+      });
+    const before = await events();
+    await Promise.all([recomputeDrift(app, { id: hostId }), recomputeDrift(app, { id: hostId })]);
+    expect(await events()).toBe(before + 1);
+    const stored = await app.db.prisma.host.findUniqueOrThrow({
+      where: { id: hostId },
+      select: { drift: true },
+    });
+    expect(stored.drift).toEqual([
+      expect.objectContaining({ field: "maximumVirtualMachineMigrations", desired: "7" }),
+    ]);
+    await api.gqlOk(ASSIGN, { input: { hosts: [hostGlobalId], profile: null } });
+  });
+});

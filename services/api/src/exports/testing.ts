@@ -13,6 +13,7 @@ export { completeCommand, issueCommand } from "../modules/agents/commands.ts";
 export { readStoredInventory, storeInventory } from "../modules/agents/inventory-sql.ts";
 export { failNextAuditWrites, redact, TELEMETRY_OPERATIONS } from "../modules/audit/service.ts";
 export { hashSecret } from "../modules/auth/secrets.ts";
+export { recomputeDrift } from "../modules/configuration/drift.ts";
 export { eventsForMigration, linkEventsToMigration } from "../modules/events/service.ts";
 export { AGENT_LOST_FAIL_MS, maintenanceOnce } from "../modules/maintenance/worker.ts";
 export { sweepLostAgents } from "../modules/migrations/lifecycle.ts";

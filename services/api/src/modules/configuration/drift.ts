@@ -141,31 +141,44 @@ export function sameDrift(drift: DriftItem[], stored: Prisma.JsonValue): boolean
  * each host whose drift changed. Hosts without a profile have no drift.
  */
 export async function recomputeDrift(app: App, where: Prisma.HostWhereInput): Promise<void> {
-  const hosts = await app.db.prisma.host.findMany({
-    where,
-    select: {
-      id: true,
-      name: true,
-      drift: true,
-      profile: true,
-      migrationSettings: true,
-      migrationNetworks: { select: { subnet: true, priority: true } },
-    },
-  });
+  const hosts = await app.db.prisma.host.findMany({ where, select: DRIFT_INPUTS });
   for (const host of hosts) {
-    const actual = host.migrationSettings
-      ? { ...host.migrationSettings, networks: host.migrationNetworks }
-      : null;
-    const drift = host.profile ? computeDrift(specOf(host.profile), actual) : [];
-    if (sameDrift(drift, host.drift)) continue;
-    // The HOST_DRIFT_CHANGED webhook event commits with the change (modules/webhooks/outbox.ts).
-    await app.db.prisma.$transaction(async (tx) => {
+    // Unchanged by the unlocked read: nothing to do (the common case, no transaction).
+    if (sameDrift(driftOf(host), host.drift)) continue;
+    // The host row locked, its inputs read again: two recomputes of one host at once (a mutation's and
+    // the inventory reactions') would otherwise both see the old drift and both raise the event, and an
+    // older computation could overwrite a newer one. The HOST_DRIFT_CHANGED webhook event commits with
+    // the change (modules/webhooks/outbox.ts).
+    const changed = await app.db.prisma.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM "Host" WHERE "id" = ${host.id}::uuid FOR UPDATE`;
+      const fresh = await tx.host.findUnique({ where: { id: host.id }, select: DRIFT_INPUTS });
+      if (!fresh) return false;
+      const drift = driftOf(fresh);
+      if (sameDrift(drift, fresh.drift)) return false;
       await tx.host.update({
         where: { id: host.id },
         data: { drift: drift as unknown as Prisma.InputJsonValue },
       });
-      await enqueueWebhookEvent(tx, driftEvent(host, drift));
+      await enqueueWebhookEvent(tx, driftEvent(fresh, drift));
+      return true;
     });
-    app.pubsub.publish("hostChanged", { hostId: host.id });
+    if (changed) app.pubsub.publish("hostChanged", { hostId: host.id });
   }
+}
+
+/** What a host's drift is computed from, and the stored drift. */
+const DRIFT_INPUTS = {
+  id: true,
+  name: true,
+  drift: true,
+  profile: true,
+  migrationSettings: true,
+  migrationNetworks: { select: { subnet: true, priority: true } },
+} satisfies Prisma.HostSelect;
+
+function driftOf(host: Prisma.HostGetPayload<{ select: typeof DRIFT_INPUTS }>): DriftItem[] {
+  const actual = host.migrationSettings
+    ? { ...host.migrationSettings, networks: host.migrationNetworks }
+    : null;
+  return host.profile ? computeDrift(specOf(host.profile), actual) : [];
 }
