@@ -11,6 +11,7 @@
 
 import type { InventoryReport } from "@ferry/protocol";
 import type pg from "pg";
+import { hotStatement } from "../../db/hot-statement.ts";
 
 /** What runs the statements: the App's pool, or one of its clients (tests, benchmarks). */
 export type Queryable = Pick<pg.Pool, "query">;
@@ -324,11 +325,9 @@ export async function storeInventory(
   input: StoreInventory,
   { prepared }: StatementOptions,
 ): Promise<boolean> {
-  const result = await db.query({
-    ...(prepared ? { name: "ferry_inventory_store" } : {}),
-    text: storeStatement(),
-    values: storeValues(input),
-  });
+  const result = await db.query(
+    hotStatement(prepared, "ferry_inventory_store", storeStatement(), storeValues(input)),
+  );
   return (result.rowCount ?? 0) > 0;
 }
 
@@ -363,10 +362,13 @@ export async function readStoredInventory(
   input: { hostId: string; full: string; now: Date; vmIds: string[] },
   { prepared }: StatementOptions,
 ): Promise<StoredState | null> {
-  const { rows } = await db.query<StoredState>({
-    ...(prepared ? { name: "ferry_inventory_seen" } : {}),
-    text: SEEN_TEXT,
-    values: [input.hostId, input.full, input.now.toISOString(), input.vmIds],
-  });
+  const { rows } = await db.query<StoredState>(
+    hotStatement(prepared, "ferry_inventory_seen", SEEN_TEXT, [
+      input.hostId,
+      input.full,
+      input.now.toISOString(),
+      input.vmIds,
+    ]),
+  );
   return rows[0] ?? null;
 }

@@ -12,6 +12,7 @@ import {
 } from "@ferry/protocol";
 import type { App, IngestBatch } from "../../context.ts";
 import { retryOnConflict } from "../../db/conflicts.ts";
+import { preparesStatements } from "../../db/hot-statement.ts";
 import type { VmState } from "../../generated/prisma/enums.ts";
 import { busy, ValidationError } from "../shared/errors.ts";
 import { createGate, type Gate, reportSlots, WaitedTooLong } from "./inventory-gate.ts";
@@ -136,8 +137,8 @@ async function store(
   { full, shape }: { full: string; shape: string },
   agent: { version: string; backend: string },
 ): Promise<IngestResult> {
-  const { pool, kind } = app.db;
-  const options = { prepared: kind === "postgres" };
+  const { pool } = app.db;
+  const options = { prepared: preparesStatements(app.db) };
   const now = new Date();
   const vmIds = report.vms.map((v) => v.vmId);
   const stored = await readStoredInventory(pool, { hostId, full, now, vmIds }, options);

@@ -5,6 +5,7 @@
 // a newer session replaces an older one, which ends with SESSION_REPLACED and delivers nothing more.
 import { COMMAND_EXPECTS, commandDeadline } from "@ferry/protocol";
 import type { App } from "../../context.ts";
+import { hotStatement, preparesStatements } from "../../db/hot-statement.ts";
 import type { AgentCommand } from "../../generated/prisma/client.ts";
 import { transitionCommand } from "./commands.ts";
 
@@ -122,11 +123,9 @@ export type StreamItem = AgentCommand | { replaced: true };
 /** Unanswered commands of the host that this session may send now (reading is the delivery). */
 async function due(app: App, hostId: string, session: string, sent: Set<string>) {
   const prisma = app.db.prisma;
-  const { rows: hosts } = await app.db.pool.query<{ live: boolean | null; unanswered: boolean }>({
-    ...(app.db.kind === "postgres" ? { name: "ferry_session_due" } : {}),
-    text: DUE_SQL,
-    values: [hostId, session],
-  });
+  const { rows: hosts } = await app.db.pool.query<{ live: boolean | null; unanswered: boolean }>(
+    hotStatement(preparesStatements(app.db), "ferry_session_due", DUE_SQL, [hostId, session]),
+  );
   if (!hosts[0]?.live) return null;
   // Nothing unanswered (a connect, usually): no read of the commands.
   if (!hosts[0].unanswered) return [];

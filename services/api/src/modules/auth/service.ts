@@ -1,5 +1,6 @@
 // Authentication: turns a bearer secret into a Principal; bootstrap admin; enrollment of agents.
 import type { App, Principal } from "../../context.ts";
+import { hotStatement, preparesStatements } from "../../db/hot-statement.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../shared/errors.ts";
 import { principalKey } from "./principal-cache.ts";
@@ -72,11 +73,13 @@ export async function authenticateSession(app: App, secret: string | null): Prom
   const now = new Date();
   const kind = secretKind(secret);
   if (kind === "agent") {
-    const { rows } = await app.db.pool.query<AgentCredentialRow>({
-      ...(app.db.kind === "postgres" ? { name: "ferry_agent_credential" } : {}),
-      text: AGENT_CREDENTIAL_SQL,
-      values: [hash, now.toISOString(), new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString()],
-    });
+    const { rows } = await app.db.pool.query<AgentCredentialRow>(
+      hotStatement(preparesStatements(app.db), "ferry_agent_credential", AGENT_CREDENTIAL_SQL, [
+        hash,
+        now.toISOString(),
+        new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString(),
+      ]),
+    );
     const cred = rows[0];
     if (!cred || cred.revoked || !sameHash(cred.secretHash, hash)) return null;
     return {
