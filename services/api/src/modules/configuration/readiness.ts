@@ -24,6 +24,7 @@ import {
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { HostIdentity } from "../hosts/fleet.ts";
 import type { CheckStatusValue } from "../shared/checks.ts";
+import { firstOf, type JudgedSet, type PeerIndex, peerIndex, withStatus } from "./readiness-peers.ts";
 
 export { MIGRATION_SERVICE };
 export const LIVE_MIGRATION_RULE = MIGRATION_RULE;
@@ -168,61 +169,54 @@ const asCheck = (name: string, v: Verdict): ReadinessCheck => ({
   remedy: v.remedy,
 });
 
+/** A message names the first peer of a status and up to 8 others (names()). */
+const NAMED = 9;
+
 /**
- * One check from a rule applied to every peer: the worst verdict, naming the peers it concerns.
- * `statusOf(i)` is peer i's status; `verdictOf(i)` its whole verdict, built only for the first peer
- * of the worst status (its message leads); `label(i)` names the others. A fleet of N hosts asks
- * N² statuses: they must be cheap, the messages are not.
+ * One check from a rule applied to every peer: the worst verdict, naming the peers it concerns. `judged`
+ * are sets of peers (readiness-peers.ts) with the status the rule gives each of their peers; `verdictOf(i)`
+ * is the whole verdict of the peer at position i, built only for the first peer of the worst status (its
+ * message leads); `label(i)` names the others.
  */
 function overPeers(
   name: string,
-  count: number,
-  peer: { statusOf: (i: number) => Status; verdictOf: (i: number) => Verdict; label: (i: number) => string },
+  judged: JudgedSet[],
+  peer: { verdictOf: (i: number) => Verdict; label: (i: number) => string },
   passMessage: string,
 ): ReadinessCheck {
   for (const status of ["FAIL", "WARN"] as const) {
-    const hits = indicesWith(count, peer.statusOf, status);
-    if (hits.length) {
-      const first = peer.verdictOf(hits[0]!);
+    const hits = withStatus(judged, status, NAMED);
+    if (hits.count > 0) {
+      const first = peer.verdictOf(hits.first[0]!);
       const others =
-        hits.length > 1 ? ` (also for ${namesOf(hits.length - 1, (k) => peer.label(hits[k + 1]!))})` : "";
+        hits.count > 1 ? ` (also for ${namesOf(hits.count - 1, (k) => peer.label(hits.first[k + 1]!))})` : "";
       return { name, status, message: `${first.message}${others}`, remedy: first.remedy };
     }
   }
   return pass(name, passMessage);
 }
 
-function indicesWith(count: number, statusOf: (i: number) => Status, status: Status): number[] {
-  const hits: number[] = [];
-  for (let i = 0; i < count; i++) if (statusOf(i) === status) hits.push(i);
-  return hits;
-}
-
 /**
- * Peer i's status under `rule`, evaluated once per distinct `keyOf(peer)`: for rules whose verdict
- * depends on the peer only through that key (its protocol, domain or CPU vendor; the peer's name
- * appears in the message only), so a fleet of a few kinds of host costs a few rule calls per host.
+ * Groups of peers judged by `rule`, asked once per group (of its first peer): for rules whose verdict
+ * depends on the peer only through the fact the groups share (its protocol, domain or CPU vendor; the
+ * peer's name appears in the message only). `skip`: the host itself.
  */
-function statusByKey<K>(
-  peers: HostFacts[],
-  keyOf: (p: HostFacts) => K,
-  rule: (p: HostFacts) => Verdict,
-): (i: number) => Status {
-  const byKey = new Map<K, Status>();
-  return (i) => {
-    const key = keyOf(peers[i]!);
-    let status = byKey.get(key);
-    if (status === undefined) {
-      status = rule(peers[i]!).status;
-      byKey.set(key, status);
-    }
-    return status;
-  };
+function judgeGroups(
+  groups: Iterable<readonly number[]>,
+  skip: ReadonlySet<number>,
+  facts: readonly HostFacts[],
+  rule: (p: HostFacts) => Status,
+): JudgedSet[] {
+  const judged: JudgedSet[] = [];
+  for (const positions of groups) {
+    const first = firstOf({ positions, skip });
+    if (first !== undefined) judged.push({ positions, skip, status: rule(facts[first]!) });
+  }
+  return judged;
 }
 
 export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [];
-  const others = fleet.filter((h) => h.id !== host.id);
   const s = host.settings;
 
   checks.push(
@@ -245,6 +239,10 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
     return checks;
   }
   const me = factsOf(host);
+  // The peers: every host of the fleet but this one, grouped by what the rules read (readiness-peers.ts).
+  const index = peerIndex(fleet, peerFacts);
+  const self = new Set(index.positionsOf(host.id));
+  const { facts } = index;
 
   checks.push(asCheck("migrationEnabled", migrationEnabled(me)));
   checks.push(asCheck("migrationNetworks", migrationNetwork(me)));
@@ -254,73 +252,105 @@ export function computeReadiness(host: ReadinessHost, fleet: FleetHost[]): Readi
       ? asCheck("smbFirewallRule", firewallRule(me, SMB_RULE))
       : pass("smbFirewallRule", `Not needed: the transport is ${s.performanceOption}, not SMB.`),
   );
-  // authenticationTypesMatch's verdict depends on the peer's protocol only.
-  const reporting = others.filter((p) => p.authenticationType !== null).map(peerFacts);
-  const protocols = (p: HostFacts) => authenticationTypesMatch(me, p);
+  // authenticationTypesMatch's verdict depends on the peer's protocol only; peers without one are left out.
   checks.push(
     overPeers(
       "authenticationConsistent",
-      reporting.length,
+      judgeGroups(index.byProtocol.values(), self, facts, (p) => authenticationTypesMatch(me, p).status),
       {
-        statusOf: statusByKey(reporting, (p) => p.authenticationType, protocols),
-        verdictOf: (i) => protocols(reporting[i]!),
-        label: (i) => `${reporting[i]!.name} (${reporting[i]!.authenticationType})`,
+        verdictOf: (i) => authenticationTypesMatch(me, facts[i]!),
+        label: (i) => `${facts[i]!.name} (${facts[i]!.authenticationType})`,
       },
       `Every reporting host uses ${s.authenticationType} authentication.`,
     ),
   );
-  const facts = others.map(peerFacts);
-  checks.push(kerberosDelegation(me, facts));
+  checks.push(kerberosDelegation(me, index, self));
   // sameDomain's verdict depends on the peer's domain only.
-  const domains = (p: HostFacts) => sameDomain(me, p);
   checks.push(
     overPeers(
       "sameDomain",
-      facts.length,
-      {
-        statusOf: statusByKey(facts, (p) => p.domain, domains),
-        verdictOf: (i) => domains(facts[i]!),
-        label: (i) => facts[i]!.name,
-      },
+      judgeGroups(index.byDomain.values(), self, facts, (p) => sameDomain(me, p).status),
+      { verdictOf: (i) => sameDomain(me, facts[i]!), label: (i) => facts[i]!.name },
       host.domain ? `Every host is in ${host.domain}.` : "No other host to compare with.",
     ),
   );
   checks.push(...linkChecks(host));
-  checks.push(cpuVendorPeers(me, facts));
+  checks.push(cpuVendorPeers(me, index, self));
   return checks;
 }
 
-/** Outgoing authentication from this host to every peer in its domain (the peers a Kerberos move can reach). */
-function kerberosDelegation(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
-  if (me.authenticationType !== "KERBEROS") {
-    return asCheck("kerberosDelegation", authentication(me, peers[0] ?? me));
+/** The hosts `delegations` names ("service/host": the host part as authentication compares it), or more. */
+function delegationTargets(delegations: readonly string[]): Set<string> {
+  const targets = new Set<string>();
+  for (const entry of delegations) {
+    const slash = entry.indexOf("/");
+    if (slash > 0)
+      targets.add(
+        entry
+          .slice(slash + 1)
+          .trim()
+          .toLowerCase(),
+      );
   }
-  const reachable = peers.filter(
-    (p) => !me.domain || !p.domain || p.domain.toLowerCase() === me.domain.toLowerCase(),
+  return targets;
+}
+
+/** Outgoing authentication from this host to every peer in its domain (the peers a Kerberos move can reach). */
+function kerberosDelegation(me: HostFacts, index: PeerIndex, self: ReadonlySet<number>): ReadinessCheck {
+  const { facts } = index;
+  if (me.authenticationType !== "KERBEROS") {
+    // The first peer's verdict: the source's protocol decides it, whoever the peer is.
+    let first = 0;
+    while (self.has(first)) first++;
+    return asCheck("kerberosDelegation", authentication(me, facts[first] ?? me));
+  }
+  // Reachable: every peer from a host without a domain; else the peers without one and those of its domain.
+  const myDomain = me.domain ? me.domain.toLowerCase() : null;
+  const reachable = [...index.byDomainLower].filter(([d]) => !myDomain || d === null || d === myDomain);
+  // authenticationOutcome reads of a peer only whether it has a domain, and its names against this
+  // host's delegation entries: the peers those entries name are judged one by one, the others by group.
+  const named = new Set<number>();
+  if (me.delegations) {
+    for (const target of delegationTargets(me.delegations)) {
+      for (const i of index.byTarget.get(target) ?? []) if (!self.has(i)) named.add(i);
+    }
+  }
+  const skip = new Set([...self, ...named]);
+  const outcome = (p: HostFacts) => AUTHENTICATION_STATUS[authenticationOutcome(me, p)];
+  const judged = judgeGroups(
+    reachable.map(([, positions]) => positions),
+    skip,
+    facts,
+    outcome,
   );
+  const reachableNamed = [...named]
+    .filter((i) => {
+      const d = facts[i]!.domain;
+      return !myDomain || !d || d.toLowerCase() === myDomain;
+    })
+    .sort((a, b) => a - b);
+  const namedStatus = new Map(reachableNamed.map((i) => [i, outcome(facts[i]!)]));
+  for (const status of ["PASS", "WARN", "FAIL"] as const) {
+    const positions = reachableNamed.filter((i) => namedStatus.get(i) === status);
+    if (positions.length > 0) judged.push({ positions, status });
+  }
   return overPeers(
     "kerberosDelegation",
-    reachable.length,
-    {
-      statusOf: (i) => AUTHENTICATION_STATUS[authenticationOutcome(me, reachable[i]!)],
-      verdictOf: (i) => authentication(me, reachable[i]!),
-      label: (i) => reachable[i]!.name,
-    },
+    judged,
+    { verdictOf: (i) => authentication(me, facts[i]!), label: (i) => facts[i]!.name },
     "Constrained delegation (cifs and the migration service) is configured to every peer.",
   );
 }
 
 /** Live moves of a running VM to and from each peer (processor compatibility on, the most permissive case). */
-function cpuVendorPeers(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
+function cpuVendorPeers(me: HostFacts, index: PeerIndex, self: ReadonlySet<number>): ReadinessCheck {
+  const { facts } = index;
   const vm = { name: "a running VM", state: "RUNNING", processorCompatibilityForMigration: true };
   // processor's verdict depends on the peer's CPU vendor only.
-  const statusOf = statusByKey(
-    peers,
-    (p) => p.cpuVendor,
-    (p) => processor(vm, me, p),
-  );
-  const ok = indicesWith(peers.length, statusOf, "PASS");
-  const refused = indicesWith(peers.length, statusOf, "FAIL");
+  const judged = judgeGroups(index.byVendor.values(), self, facts, (p) => processor(vm, me, p).status);
+  const ok = withStatus(judged, "PASS", NAMED - 1);
+  const refused = withStatus(judged, "FAIL", NAMED - 1);
+  const peers = index.size - self.size;
   if (me.cpuVendor === "OTHER") {
     return warn(
       "cpuVendorPeers",
@@ -328,7 +358,7 @@ function cpuVendorPeers(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
       "Check the host's processor (Get-CimInstance Win32_Processor).",
     );
   }
-  if (peers.length > 0 && ok.length === 0) {
+  if (peers > 0 && ok.count === 0) {
     return warn(
       "cpuVendorPeers",
       `No other host has a ${me.cpuVendor} CPU: running VMs cannot move live from or to this host (not even with processor compatibility mode, which works within one vendor only).`,
@@ -337,7 +367,7 @@ function cpuVendorPeers(me: HostFacts, peers: HostFacts[]): ReadinessCheck {
   }
   return pass(
     "cpuVendorPeers",
-    `${me.cpuVendor}: running VMs move live to and from ${ok.length > 0 ? namesOf(ok.length, (k) => peers[ok[k]!]!.name) : "no other host yet"}${refused.length > 0 ? `; never to ${namesOf(refused.length, (k) => `${peers[refused[k]!]!.name} (${peers[refused[k]!]!.cpuVendor})`)}: live moves cannot cross CPU vendors, with or without processor compatibility mode` : ""}. Between CPU generations of ${me.cpuVendor}, enable processor compatibility (Set-VMProcessor -CompatibilityForMigrationEnabled, while the VM is Off).`,
+    `${me.cpuVendor}: running VMs move live to and from ${ok.count > 0 ? namesOf(ok.count, (k) => facts[ok.first[k]!]!.name) : "no other host yet"}${refused.count > 0 ? `; never to ${namesOf(refused.count, (k) => `${facts[refused.first[k]!]!.name} (${facts[refused.first[k]!]!.cpuVendor})`)}: live moves cannot cross CPU vendors, with or without processor compatibility mode` : ""}. Between CPU generations of ${me.cpuVendor}, enable processor compatibility (Set-VMProcessor -CompatibilityForMigrationEnabled, while the VM is Off).`,
   );
 }
 
