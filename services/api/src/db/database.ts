@@ -7,6 +7,7 @@ import { PrismaClient } from "../generated/prisma/client.ts";
 import type { Logger } from "../logger.ts";
 import { migrate } from "./migrate.ts";
 import { startEmbeddedPostgres } from "./pglite.ts";
+import { poolSizeOf } from "./pool-size.ts";
 
 /** How long a pooled PostgreSQL connection may stay idle before pg closes it. */
 const IDLE_CLIENT_MS = 300_000;
@@ -40,7 +41,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     // PGlite is one session: its socket server interleaves the messages of several connections, and
     // two connections' unnamed prepared statements then collide (rows delivered to the wrong query).
     // So the embedded database gets exactly one connection.
-    const poolSize = embedded ? 1 : (config.dbPoolSize ?? 10);
+    const poolSize = poolSizeOf(config);
     const { connectMs, statementMs } = config.dbTimeouts;
     // The pool is created here and handed to Prisma's adapter (which ends it on $disconnect), so that the
     // hot reads of `pool` share its connections: on PGlite that is the one connection, which serves one

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { poolSizeOf } from "../../db/pool-size.ts";
 import { createGate, reportSlots, WaitedTooLong } from "./inventory-gate.ts";
 
 describe("inventory gate", () => {
@@ -56,9 +57,10 @@ describe("inventory gate", () => {
   });
 
   it("gives reports half the pool, one on the embedded database", () => {
-    expect(reportSlots({ kind: "postgres" }, undefined)).toBe(5);
-    expect(reportSlots({ kind: "postgres" }, 1)).toBe(1);
-    expect(reportSlots({ kind: "postgres" }, 40)).toBe(20);
-    expect(reportSlots({ kind: "pglite" }, 10)).toBe(1);
+    const postgres = { kind: "postgres", url: "postgresql://db/ferry" } as const;
+    expect(reportSlots(poolSizeOf({ database: postgres, dbPoolSize: undefined }))).toBe(5);
+    expect(reportSlots(poolSizeOf({ database: postgres, dbPoolSize: 1 }))).toBe(1);
+    expect(reportSlots(poolSizeOf({ database: postgres, dbPoolSize: 40 }))).toBe(20);
+    expect(reportSlots(poolSizeOf({ database: { kind: "pglite", dataDir: "x" }, dbPoolSize: 10 }))).toBe(1);
   });
 });

@@ -55,7 +55,6 @@ export function createGate(limit: number, maxWaitMs = Number.POSITIVE_INFINITY):
 }
 
 /** Half the pool for reports (at least one): the other half stays free for everything else. */
-export function reportSlots(database: { kind: "pglite" | "postgres" }, poolSize: number | undefined): number {
-  if (database.kind === "pglite") return 1;
-  return Math.max(1, Math.floor((poolSize ?? 10) / 2));
+export function reportSlots(poolSize: number): number {
+  return Math.max(1, Math.floor(poolSize / 2));
 }

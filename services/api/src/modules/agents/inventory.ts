@@ -13,6 +13,7 @@ import {
 import type { App, IngestBatch } from "../../context.ts";
 import { retryOnConflict } from "../../db/conflicts.ts";
 import { preparesStatements } from "../../db/hot-statement.ts";
+import { poolSizeOf } from "../../db/pool-size.ts";
 import type { VmState } from "../../generated/prisma/enums.ts";
 import { busy, ValidationError } from "../shared/errors.ts";
 import { createGate, type Gate, reportSlots, WaitedTooLong } from "./inventory-gate.ts";
@@ -121,7 +122,7 @@ function gateOf(app: App): Gate {
     // the connection itself (db/database.ts), rather than failing.
     const embedded = app.config.database.kind === "pglite";
     gate = createGate(
-      reportSlots(app.config.database, app.config.dbPoolSize),
+      reportSlots(poolSizeOf(app.config)),
       embedded ? Number.POSITIVE_INFINITY : REPORT_MAX_WAIT_MS,
     );
     gates.set(app, gate);
