@@ -19,7 +19,9 @@ let ids: FleetIds;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const world = pairWorld(0, 2, 30);
+  // Time x200: the 40 GiB disks move in about a second (the live move with storage copies them over
+  // 1 GbE, ~6 simulated minutes). Nothing here looks at a move midway, only at its outcome.
+  const world = pairWorld(0, 2, 200);
   world.hosts[0]!.vms = [
     testVm("vm-files", "eeeeeeee-0000-4000-8000-000000000001", { path: "D:\\VMs\\vm-files" }),
     testVm("vm-disks", "eeeeeeee-0000-4000-8000-000000000002", { path: "D:\\VMs\\vm-disks" }),
