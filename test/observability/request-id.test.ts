@@ -21,6 +21,7 @@ import {
   startSimulatedAgent,
   waitForReady,
 } from "../helpers/processes.ts";
+import { GiB } from "../helpers/sim-world.ts";
 import { CANCEL_GQL, type FleetIds, fleetIds, MOVE_GQL, pairWorld } from "../migrations/world.ts";
 
 let dir: string;
@@ -147,8 +148,12 @@ function expectMoveTrace(requestId: string, t: { apiLines: Line[]; source: Line[
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-request-id-"));
-  // Slow enough moves (time scale 2) that a cancel reaches a RUNNING one.
-  SimWorld.openFile(path.join(dir, "world.json"), pairWorld(4, 2, 2));
+  // Time x8: the 1 GiB moves traced take ~1 s. vm-3, the one cancelled, has 8 GiB: its move runs ~9 s,
+  // long enough that the cancel reaches it RUNNING (at x2 every move took ~5 s).
+  const world = pairWorld(4, 2, 8);
+  const vm3 = world.hosts[0]!.vms.find((v) => v.name === "vm-3")!;
+  vm3.memoryAssignedBytes = vm3.memoryStartupBytes = 8n * GiB;
+  SimWorld.openFile(path.join(dir, "world.json"), world);
   database = await freshDatabase();
   api = await startApiProcess({ ...database.env, FERRY_LOG_LEVEL: "info" });
   await waitForReady(api.url, api.proc, 240_000);
