@@ -66,7 +66,10 @@ beforeAll(async () => {
   const port = await freePort();
   api = await startTestApi({ PORT: String(port) });
   url = api.url;
-  fleet = await startTestFleet(api, { definition: maintenanceWorld(20) });
+  // Time x40: the drain's moves (~400 simulated seconds through SRC's two slots) take ~5 s of waiting, and
+  // as long again back; at x20 they took twice that. The drain still outlasts the API restart (it is
+  // restarted after three of twelve moves) and the sampler still takes dozens of samples.
+  fleet = await startTestFleet(api, { definition: maintenanceWorld(40) });
   const inv = await q<{
     hosts: { edges: { node: { id: string; name: string } }[] };
     vms: { edges: { node: { id: string; name: string } }[] };
