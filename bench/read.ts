@@ -75,6 +75,47 @@ function walker(fetchPage: (after: string | null) => Promise<{ ms: number; page:
   };
 }
 
+/** The API's inventory reactions so far: hosts reacted to, batches and their total time. */
+async function reactionMetrics(url: string): Promise<{ hosts: number; batches: number; seconds: number }> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const text = await res.text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return {
+    hosts: value("ferry_inventory_reactions_total"),
+    batches: value("ferry_inventory_reaction_batch_seconds_count"),
+    seconds: value("ferry_inventory_reaction_batch_seconds_sum"),
+  };
+}
+
+/** No inventory reaction batch ended for this long: the previous phases' reactions are done. */
+const REACTIONS_SETTLED_MS = 5000;
+
+/**
+ * Waits until no inventory reaction batch has ended for REACTIONS_SETTLED_MS (the counters of
+ * ferry_inventory_reactions_total and ferry_inventory_reaction_batch_seconds stop moving), at most
+ * `maxMs`; what ended meanwhile is returned. A batch still running without a sign is what quietProcess,
+ * after it, catches (a batch uses the CPU).
+ */
+async function reactionsSettled(url: string, maxMs = 180_000) {
+  const start = performance.now();
+  const first = await reactionMetrics(url);
+  let last = first;
+  let movedAt = start;
+  while (performance.now() - movedAt < REACTIONS_SETTLED_MS && performance.now() - start < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await reactionMetrics(url);
+    if (now.hosts !== last.hosts || now.batches !== last.batches) movedAt = performance.now();
+    last = now;
+  }
+  return {
+    waitedSeconds: (performance.now() - start) / 1000,
+    timedOut: performance.now() - movedAt < REACTIONS_SETTLED_MS,
+    hosts: last.hosts - first.hosts,
+    batches: last.batches - first.batches,
+    seconds: last.seconds - first.seconds,
+  };
+}
+
 export async function runReadBench(): Promise<void> {
   const session = await scaleSession();
   const { api, sizes, stats } = session;
@@ -124,12 +165,20 @@ export async function runReadBench(): Promise<void> {
       });
     };
 
-    // The pages are measured once the API has finished with the agents' first reports and their reactions
-    // (readiness, webhooks): a page waiting behind that work measures the work, not the page.
-    const quiet = await quietProcess(api.pid);
+    // The pages are measured once the API has finished with the previous phases' reactions (the ingest
+    // phase's 2,000 reports and the agents' first reports: drift, readiness, webhooks, batched after the
+    // answers, inventory-reactions.ts) and is quiet: a page waiting behind that work measures the work, not
+    // the page. Said in the output, with how long it took.
+    const settled = await api.profiler.phase("read-settle", async () => {
+      const reactions = await reactionsSettled(api.url);
+      const quiet = await quietProcess(api.pid);
+      return { reactions, quiet };
+    });
+    const { reactions, quiet } = settled;
     console.log(
-      `API quiet (${quiet.cpuPercent.toFixed(0)} % of a core) after ${quiet.waitedSeconds.toFixed(0)} s; reading`,
+      `waited ${(reactions.waitedSeconds + quiet.waitedSeconds).toFixed(1)} s before reading: ${reactions.waitedSeconds.toFixed(1)} s until no inventory reaction batch had ended for ${REACTIONS_SETTLED_MS / 1000} s (${reactions.hosts} hosts in ${reactions.batches} batches, ${reactions.seconds.toFixed(1)} s, ended meanwhile${reactions.timedOut ? "; gave up waiting" : ""}), then ${quiet.waitedSeconds.toFixed(1)} s until the API used < 10 % of a core for 2 s (${quiet.cpuPercent.toFixed(0)} %)`,
     );
+    console.log(`read-waited-for-reactions-s: ${reactions.waitedSeconds.toFixed(1)}`);
     const deadline = performance.now() + 240_000;
     // Warm-up walk of each (not counted).
     for (const walk of [graphqlWalk(), rawWalk(), inProcessWalk()]) while (!walk.done) await walk.next();
