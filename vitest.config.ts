@@ -37,7 +37,8 @@ export default defineConfig({
           testTimeout: 20_000,
           // One worker process for many files (as e2e below): a process per file spent 17.5 of the tier's
           // 25 s importing the same modules again (measured: 26.6 s -> 13.1 s wall, 45 s -> 14 s of CPU).
-          // Safe because no unit test mocks a module or leaves a global changed (they pass in shuffled order).
+          // No unit test leaves a global changed (they pass in shuffled order); one that mocks a module
+          // imports what it tests after vi.resetModules(), as an earlier file may have loaded the real one.
           isolate: false,
         },
       },
