@@ -1,33 +1,23 @@
-// Writes test/durations.json (the sequencer's table: seconds per test file) from one or more Vitest JSON
-// reports, e.g. the `.vitest-results-e2e-pglite.json` that .ci/run writes; with several, each file's mean
-// (a loaded run stretches whichever files overlapped with the load). A file with skipped tests (those
-// that need PostgreSQL and Redis) is left out: its PGlite time says nothing of its cost in the
-// PostgreSQL tier, and unknown files go first there. Usage:
+// Writes test/durations.json (the sequencer's table: seconds per test file, hooks included) from one or
+// more reports of durations-reporter.ts, e.g. the `.vitest-durations-e2e-pglite.json` that .ci/run
+// writes; with several, each file's mean (a loaded run stretches whichever files overlapped with the
+// load). A file with skipped tests (those that need PostgreSQL and Redis) is left out: its PGlite time
+// says nothing of its cost in the PostgreSQL tier, and unknown files go first there. Usage:
 //   node --import tsx test/helpers/record-durations.ts <report.json> [<report.json> ...]
 import fs from "node:fs";
-import path from "node:path";
+import type { FileDuration } from "./durations-reporter.ts";
 import { DURATIONS_FILE } from "./sequencer.ts";
 
 const reports = process.argv.slice(2);
 if (reports.length === 0) {
-  console.error("usage: record-durations.ts <vitest json report> [...]");
+  console.error("usage: record-durations.ts <durations report> [...]");
   process.exit(2);
 }
-const ROOT = path.dirname(path.dirname(DURATIONS_FILE));
 const seconds = new Map<string, number[]>();
 for (const report of reports) {
-  const { testResults } = JSON.parse(fs.readFileSync(report, "utf8")) as {
-    testResults: {
-      name: string;
-      startTime: number;
-      endTime: number;
-      assertionResults: { status: string }[];
-    }[];
-  };
-  for (const r of testResults) {
-    if (r.assertionResults.some((a) => a.status === "skipped" || a.status === "pending")) continue;
-    const file = path.relative(ROOT, r.name);
-    seconds.set(file, [...(seconds.get(file) ?? []), (r.endTime - r.startTime) / 1000]);
+  for (const row of JSON.parse(fs.readFileSync(report, "utf8")) as FileDuration[]) {
+    if (row.skipped) continue;
+    seconds.set(row.file, [...(seconds.get(row.file) ?? []), row.seconds]);
   }
 }
 const rows = [...seconds]

@@ -3,8 +3,8 @@
 // the start and the short ones fill the end. Vitest's own order, without its cache (a clean clone, CI),
 // is by file size: small but slow files (powershell.contract, readme/start) started last and left one
 // core idle for their whole run at the end of the tier.
-// Refresh the table after a run that wrote `.vitest-results-e2e-pglite.json` (.ci/run), or several:
-//   node --import tsx test/helpers/record-durations.ts .vitest-results-e2e-pglite.json
+// Refresh the table after a run that wrote `.vitest-durations-e2e-pglite.json` (.ci/run), or several:
+//   node --import tsx test/helpers/record-durations.ts .vitest-durations-e2e-pglite.json
 import fs from "node:fs";
 import path from "node:path";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
