@@ -26,15 +26,17 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => api?.stop());
 
-/** The most rows any readiness read of hosts answered while `run` ran, and how many there were. */
-async function hostReads(run: () => Promise<unknown>) {
+/** The readiness read (its own columns; the fleet's identity read of every host is another statement). */
+const READINESS_READ = /^SELECT .*"Host"\."delegationsKnown".* FROM "public"\."Host"/s;
+
+/** The most rows any statement matching `statement` answered while `run` ran, and how many there were. */
+async function hostReads(run: () => Promise<unknown>, statement = READINESS_READ) {
   const answered: number[] = [];
   const original = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const first = args[0] as string | { text?: string };
     const text = typeof first === "string" ? first : (first?.text ?? "");
-    // The readiness read (its own columns; the fleet's identity read of every host is another statement).
-    const onHost = /^SELECT .*"Host"\."delegationsKnown".* FROM "public"\."Host"/s.test(text);
+    const onHost = statement.test(text);
     const count = (r: { rows?: unknown[] } | undefined) => onHost && answered.push(r?.rows?.length ?? 0);
     // Prisma's adapter passes a callback; other callers take the promise.
     const last = args.length - 1;
@@ -75,5 +77,57 @@ describe(`readiness of ${HOSTS} hosts`, () => {
     expect(reads.most).toBeGreaterThan(0);
     expect(reads.most).toBeLessThanOrEqual(READ_CHUNK);
     expect(reads.statements).toBeGreaterThanOrEqual(Math.ceil(HOSTS / READ_CHUNK));
+  }, 60_000);
+
+  it("a sweep that changes every summary writes the events and their deliveries in one statement per chunk, in order", async () => {
+    const app = api.server.app;
+    const { pool } = app.db;
+    // A webhook subscribed to readiness changes (inserted here: createWebhook refuses unreachable URLs).
+    const hook = await pool.query<{ id: string }>(
+      `INSERT INTO "Webhook" (id, url, events, "secretCipher", "createdBy")
+       VALUES (gen_random_uuid(), 'https://hooks.example.invalid/ferry', '{HOST_READINESS_CHANGED}', 'x', 'test')
+       RETURNING id::text AS id`,
+    );
+    const webhookId = hook.rows[0]!.id;
+    try {
+      const last = await pool.query<{ seq: string }>(
+        `SELECT coalesce(max(seq), 0)::text AS seq FROM "WebhookOutboxEvent"`,
+      );
+      // Every host's agent connects: every summary changes (agentConnected FAIL -> PASS).
+      await pool.query(
+        `UPDATE "Host" SET "agentConnected" = true, "agentLastSeenAt" = now() WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      const writes = await hostReads(
+        () => checkReadiness(app),
+        /INSERT INTO "(public"\.")?WebhookOutboxEvent"/,
+      );
+      const events = await pool.query<{
+        id: string;
+        seq: string;
+        subjectId: string;
+        data: { id: string; name: string; readiness: { name: string; status: string }[] };
+      }>(
+        `SELECT id::text AS id, seq::text AS seq, "subjectId", data FROM "WebhookOutboxEvent"
+         WHERE type = 'HOST_READINESS_CHANGED' AND seq > $1::bigint ORDER BY seq`,
+        [last.rows[0]!.seq],
+      );
+      expect(events.rows).toHaveLength(HOSTS);
+      expect(new Set(events.rows.map((e) => e.data.name)).size).toBe(HOSTS);
+      for (const e of events.rows) {
+        expect(e.subjectId).toBe(e.data.id);
+        expect(e.data.readiness.find((c) => c.name === "agentConnected")!.status).toBe("PASS");
+      }
+      // One delivery per event for the webhook, in the events' order.
+      const deliveries = await pool.query<{ eventId: string; seq: string }>(
+        `SELECT "eventId"::text AS "eventId", seq::text AS seq FROM "WebhookDelivery" WHERE "webhookId" = $1 ORDER BY seq`,
+        [webhookId],
+      );
+      expect(deliveries.rows).toEqual(events.rows.map((e) => ({ eventId: e.id, seq: e.seq })));
+      // One statement for the events of a transaction's chunk (500 hosts), not one per event.
+      expect(writes.statements).toBe(1);
+    } finally {
+      await pool.query(`DELETE FROM "Webhook" WHERE id = $1::uuid`, [webhookId]);
+    }
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import type { Prisma } from "../../generated/prisma/client.ts";
 import { isAgentLive } from "../agents/presence.ts";
 import { computeReadiness } from "../configuration/readiness.ts";
 import { loadFleet, READINESS_HOST_SELECT } from "../configuration/readiness-schema.ts";
-import { enqueueWebhookEvent } from "../webhooks/outbox.ts";
+import { enqueueWebhookEvents } from "../webhooks/outbox.ts";
 import { readinessEvent } from "../webhooks/views.ts";
 
 const SWEEP_MS = 60_000;
@@ -103,14 +103,12 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
         ON CONFLICT ("hostId") DO UPDATE SET "summary" = EXCLUDED."summary", "at" = now()
         WHERE "HostReadinessSeen"."summary" <> EXCLUDED."summary"
         RETURNING "hostId"::text AS "hostId", (xmax = 0) AS inserted`;
-      let events = 0;
-      for (const row of seen) {
-        if (row.inserted) continue;
-        const c = byId.get(row.hostId)!;
-        await enqueueWebhookEvent(tx, readinessEvent(c.host, c.checks));
-        events += 1;
-      }
-      return events;
+      // The chunk's events in one statement (one each was ~2 ms of CPU per changed host).
+      const events = seen
+        .filter((row) => !row.inserted)
+        .map((row) => readinessEvent(byId.get(row.hostId)!.host, byId.get(row.hostId)!.checks));
+      await enqueueWebhookEvents(tx, events);
+      return events.length;
     });
   }
   return changed;

@@ -47,6 +47,31 @@ export async function enqueueWebhookEvent(tx: Prisma.TransactionClient, event: O
 }
 
 /**
+ * enqueueWebhookEvent for many events in `tx`: one statement per event type, whatever their number (a
+ * readiness sweep can raise an event per host; two statements per event cost ~2 ms of the API's CPU
+ * each, seconds for a fleet). Within a type, events get their seq in array order; their deliveries are
+ * those enqueueWebhookEvent writes.
+ */
+export async function enqueueWebhookEvents(
+  tx: Prisma.TransactionClient,
+  events: OutboxEvent[],
+): Promise<void> {
+  for (const type of new Set(events.map((e) => e.type))) {
+    const rows = events.filter((e) => e.type === type).map(({ subjectId, data }) => ({ subjectId, data }));
+    await tx.$executeRaw`
+      WITH e AS (
+        INSERT INTO "WebhookOutboxEvent" ("id", "type", "subjectId", "data")
+        SELECT gen_random_uuid(), ${type}::"WebhookEventType", x->>'subjectId', x->'data'
+        FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS t(x, n)
+        ORDER BY n
+        RETURNING "id", "seq")
+      INSERT INTO "WebhookDelivery" ("id", "webhookId", "eventId", "seq")
+      SELECT gen_random_uuid(), w."id", e."id", e."seq" FROM e, "Webhook" w
+      WHERE ${subscribedTo(type)}`;
+  }
+}
+
+/**
  * The webhooks (`w`) that receive an event of `type`: active ones subscribed to it. One condition for
  * every statement that writes an event's deliveries (here, and presence.ts's one-statement connect).
  */
