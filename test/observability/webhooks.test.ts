@@ -153,7 +153,8 @@ let webhookId: string;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "ferry-webhooks-"));
-  SimWorld.openFile(path.join(dir, "world.json"), pairWorld(4, 2, 8));
+  // Time x16: each 1 GiB move takes ~0.6 s; the tests look at the events of whole moves only.
+  SimWorld.openFile(path.join(dir, "world.json"), pairWorld(4, 2, 16));
   database = await freshDatabase();
   port = await freePort();
   url = `http://127.0.0.1:${port}`;
