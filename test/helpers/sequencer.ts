@@ -1,5 +1,5 @@
 // The order in which the test files start: the slowest first, from test/durations.json (seconds per file
-// of a PGlite e2e run). Two workers take the files in this order, so the long files run side by side at
+// of a PGlite e2e run). The workers take the files in this order, so the long files run side by side at
 // the start and the short ones fill the end. Vitest's own order, without its cache (a clean clone, CI),
 // is by file size: small but slow files (powershell.contract, readme/start) started last and left one
 // core idle for their whole run at the end of the tier.
