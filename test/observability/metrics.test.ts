@@ -32,8 +32,13 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 const MOVABLE = /* GraphQL */ `{ hosts(first: 10) { edges { node { id name vms(first: 50) { edges { node { id name state } } } } } } }`;
 
 beforeAll(async () => {
-  // Three starts per scheduler round: the last test makes a queue of 7 due at once.
-  api = await startTestApi({ FERRY_METRICS_LISTEN: "127.0.0.1:0", FERRY_SCHEDULER_STARTS_PER_ROUND: "3" });
+  // Three starts per scheduler round: the scheduler test makes a queue of 7 due at once. A readiness
+  // sweep every second (default 60): the sweep test waits for two.
+  api = await startTestApi({
+    FERRY_METRICS_LISTEN: "127.0.0.1:0",
+    FERRY_SCHEDULER_STARTS_PER_ROUND: "3",
+    FERRY_READINESS_SWEEP_SECONDS: "1",
+  });
   // HV1 -> HV2 with shared storage (the migrations tests' world): every move passes preflight. Up to 10
   // moves at once on each host.
   fleet = await startTestFleet(api, { definition: pairWorld(10, 10, 50) });
@@ -331,5 +336,34 @@ describe("/metrics", () => {
     expect(value(text, "ferry_scheduler_round_seconds_count")).toBeGreaterThanOrEqual(rounds0 + 3);
     expect(await prisma.migration.count({ where: { state: "QUEUED", sourceHostId: s1!.id } })).toBe(1000);
     await prisma.migration.deleteMany({ where: { sourceHostId: s1!.id } });
+  });
+
+  it("times every readiness sweep, and counts the summary change only a sweep could see", async () => {
+    const prisma = api.server.app.db.prisma;
+    const hv1 = await prisma.host.findFirstOrThrow({ where: { name: "HV1" } });
+    const sweeps = async () => value((await scrape()).text, "ferry_readiness_sweep_seconds_count");
+    // The sweep has recorded HV1's summary (its first one raises no event).
+    await eventually(
+      async () => (await prisma.hostReadinessSeen.count({ where: { hostId: hv1.id } })) === 1,
+      60_000,
+      "HV1's readiness recorded",
+    );
+    const before = (await scrape()).text;
+    const changes0 = value(before, "ferry_readiness_changes_total");
+    const sweeps0 = value(before, "ferry_readiness_sweep_seconds_count");
+    // Nothing was reported: the recorded summary is made stale behind the API's back, so only the sweep
+    // of every host can find HV1's readiness different from what was recorded.
+    await prisma.hostReadinessSeen.update({ where: { hostId: hv1.id }, data: { summary: "stale" } });
+    await eventually(
+      async () =>
+        (await prisma.hostReadinessSeen.findUniqueOrThrow({ where: { hostId: hv1.id } })).summary !== "stale",
+      60_000,
+      "the sweep recorded HV1's summary again",
+    );
+    const after = (await scrape()).text;
+    expect(value(after, "ferry_readiness_changes_total")).toBeGreaterThanOrEqual(changes0 + 1);
+    // The sweep that found it was timed (its metrics follow its last statement).
+    await eventually(async () => (await sweeps()) >= sweeps0 + 1, 60_000, "a sweep timed");
+    expect(value(after, "ferry_readiness_sweep_seconds_sum")).toBeGreaterThan(0);
   });
 });

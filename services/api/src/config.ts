@@ -47,6 +47,7 @@ const schema = z.object({
   FERRY_JOB_QUIET_AFTER_SECONDS: z.coerce.number().int().min(2).default(120),
   FERRY_SCHEDULER_STARTS_PER_ROUND: z.coerce.number().int().min(1).max(1000).default(50),
   FERRY_INVENTORY_REACTION_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(100),
+  FERRY_READINESS_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   FERRY_TLS_CERT: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_TLS_KEY: optionalString.pipe(z.string().refine(readable, "file not readable").optional()),
   FERRY_INTROSPECTION: boolish.default(true),
@@ -135,6 +136,11 @@ export interface Config {
    * as one batch, after the reports were answered (agents/inventory-reactions.ts).
    */
   inventoryReactionDelayMs: number;
+  /**
+   * The pause between two sweeps of every host's readiness (signals/readiness.ts); longer on a fleet whose
+   * sweep takes long (a sweep takes at most a tenth of the time).
+   */
+  readinessSweepSeconds: number;
   retention: RetentionSettings;
   /** Certificate and key (PEM files) for https/wss; null serves plain http/ws (behind a TLS proxy). */
   tls: { certFile: string; keyFile: string } | null;
@@ -247,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobQuietAfterSeconds: e.FERRY_JOB_QUIET_AFTER_SECONDS,
     schedulerStartsPerRound: e.FERRY_SCHEDULER_STARTS_PER_ROUND,
     inventoryReactionDelayMs: e.FERRY_INVENTORY_REACTION_DELAY_MS,
+    readinessSweepSeconds: e.FERRY_READINESS_SWEEP_SECONDS,
     retention: {
       commandDays: e.FERRY_RETENTION_COMMAND_DAYS,
       progressDays: e.FERRY_RETENTION_PROGRESS_DAYS,

@@ -41,6 +41,11 @@ export type AppEvents = {
   /** A batch of inventoryIngested reactions ended; for metrics. */
   inventoryReacted: [batch: { hosts: number; seconds: number }];
   /**
+   * Readiness was recomputed for `hosts` hosts, `changed` of them with a new summary (a
+   * HOST_READINESS_CHANGED event each); `sweep`: the sweep of every host, else a reaction. For metrics.
+   */
+  readinessChecked: [check: { hosts: number; changed: number; seconds: number; sweep: boolean }];
+  /**
    * A migration ended (its terminal state is committed); for metrics. `end.correctedFrom` is set when
    * it had ended before (a provisional end corrected by the real outcome).
    */

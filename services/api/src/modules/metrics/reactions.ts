@@ -30,6 +30,10 @@ export function registerMetricsReactions(app: App): void {
     m.inventoryReactions.inc(batch.hosts);
     m.inventoryReactionBatch.observe(batch.seconds);
   });
+  app.hooks.on("readinessChecked", (check) => {
+    m.readinessChanges.inc(check.changed);
+    if (check.sweep) m.readinessSweep.observe(check.seconds);
+  });
   app.hooks.on("schedulerRound", (round) => {
     m.schedulerStarts.labels("started").inc(round.started);
     m.schedulerStarts.labels("refused").inc(round.refused);

@@ -23,6 +23,8 @@ export interface FerryMetrics {
   inventoryIngest: Histogram;
   inventoryReactions: Counter;
   inventoryReactionBatch: Histogram;
+  readinessSweep: Histogram;
+  readinessChanges: Counter;
   auditWriteFailures: Counter;
   webhookDeliveries: Counter<"outcome">;
   webhookDeliveryDuration: Histogram;
@@ -89,6 +91,17 @@ function create(app: App): FerryMetrics {
       name: "ferry_inventory_reaction_batch_seconds",
       help: "Time of one batch of inventory reactions on this replica (one drift recompute and at most one readiness evaluation for every host of the batch); _count is the number of batches.",
       buckets: FAST_BUCKETS,
+      registers: [registry],
+    }),
+    readinessSweep: new Histogram({
+      name: "ferry_readiness_sweep_seconds",
+      help: "Time of one sweep of every host's readiness on this replica (every FERRY_READINESS_SWEEP_SECONDS, or less often when a sweep takes long); _count is the number of sweeps.",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    readinessChanges: new Counter({
+      name: "ferry_readiness_changes_total",
+      help: "Hosts whose readiness summary (check names and statuses) changed, seen by this replica's sweep or its reactions to reports: one HOST_READINESS_CHANGED webhook event each.",
       registers: [registry],
     }),
     auditWriteFailures: new Counter({

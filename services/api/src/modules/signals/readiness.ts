@@ -13,7 +13,6 @@ import { loadFleet, READINESS_HOST_SELECT } from "../configuration/readiness-sch
 import { enqueueWebhookEvents } from "../webhooks/outbox.ts";
 import { readinessEvent } from "../webhooks/views.ts";
 
-const SWEEP_MS = 60_000;
 /** The largest share of the API's time the sweep may take (the pause after one grows with its length). */
 const SWEEP_SHARE = 0.1;
 
@@ -68,9 +67,11 @@ async function* hostPages(app: App, hostIds?: string[]) {
 
 /** Recomputes the readiness of `hostIds` (all hosts when omitted); raises an event for each that changed. */
 export async function checkReadiness(app: App, hostIds?: string[]): Promise<number> {
+  const started = performance.now();
   const fleet = await fleetOf(app);
-  // Every host against every peer: N² rule calls, seconds of CPU on a fleet of thousands. One host at
-  // a time, giving the event loop back in between, so requests and agents are served meanwhile.
+  // Each host against its peers (per group of peers, configuration/readiness-peers.ts): still a second
+  // or more of CPU for thousands of hosts. One host at a time, giving the event loop back in between,
+  // so requests and agents are served meanwhile.
   const several = !hostIds || hostIds.length > 1;
   const computed = [];
   for await (const hosts of hostPages(app, hostIds)) {
@@ -111,15 +112,18 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
       return events.length;
     });
   }
+  const seconds = (performance.now() - started) / 1000;
+  await app.hooks.emit("readinessChecked", { hosts: computed.length, changed, seconds, sweep: !hostIds });
   return changed;
 }
 
 /**
- * The sweep of every host (a worker of app.ts): a minute after the previous one ended, or longer on a
- * fleet whose sweep takes more than a few seconds (at most SWEEP_SHARE of the time goes to sweeping:
- * 10,000 hosts cost minutes of CPU per sweep). Sweeps never overlap.
+ * The sweep of every host (a worker of app.ts): FERRY_READINESS_SWEEP_SECONDS (a minute) after the
+ * previous one ended, or longer on a fleet whose sweep takes more than a few seconds (at most SWEEP_SHARE
+ * of the time goes to sweeping). Sweeps never overlap. ferry_readiness_sweep_seconds times them.
  */
 export function startReadinessWatch(app: App) {
+  const pauseMs = app.config.readinessSweepSeconds * 1000;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = (ms: number) => {
@@ -132,9 +136,9 @@ export function startReadinessWatch(app: App) {
     void app.inflight
       .track(checkReadiness(app))
       .catch((err) => app.logger.warn({ err, module: "webhooks" }, "readiness sweep failed"))
-      .finally(() => schedule(Math.max(SWEEP_MS, (performance.now() - started) / SWEEP_SHARE)));
+      .finally(() => schedule(Math.max(pauseMs, (performance.now() - started) / SWEEP_SHARE)));
   };
-  schedule(SWEEP_MS);
+  schedule(pauseMs);
   return {
     stop: () => {
       stopped = true;
