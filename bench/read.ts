@@ -11,6 +11,13 @@
 // Ratio lines (targets, issue 16): read-ratio-p50 = median of the paired ratios (≤ 1.5),
 // read-ratio-p99 = GraphQL p99 ÷ raw p99 (≤ 2).
 import { ADMIN_TOKEN, cpuSecondsOf, quietProcess } from "./harness/api.ts";
+import {
+  apiWork,
+  describeWork,
+  REACTIONS_SETTLED_MS,
+  reactionsSettled,
+  workBetween,
+} from "./harness/api-work.ts";
 import { intEnv } from "./harness/env.ts";
 import { RAW_PAGE_FIELDS, startRawVmsServer } from "./harness/raw-vms-server.ts";
 import { scaleSession } from "./harness/session.ts";
@@ -72,47 +79,6 @@ function walker(fetchPage: (after: string | null) => Promise<{ ms: number; page:
       after = page.pageInfo.endCursor;
       return ms;
     },
-  };
-}
-
-/** The API's inventory reactions so far: hosts reacted to, batches and their total time. */
-async function reactionMetrics(url: string): Promise<{ hosts: number; batches: number; seconds: number }> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  const text = await res.text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
-  return {
-    hosts: value("ferry_inventory_reactions_total"),
-    batches: value("ferry_inventory_reaction_batch_seconds_count"),
-    seconds: value("ferry_inventory_reaction_batch_seconds_sum"),
-  };
-}
-
-/** No inventory reaction batch ended for this long: the previous phases' reactions are done. */
-const REACTIONS_SETTLED_MS = 5000;
-
-/**
- * Waits until no inventory reaction batch has ended for REACTIONS_SETTLED_MS (the counters of
- * ferry_inventory_reactions_total and ferry_inventory_reaction_batch_seconds stop moving), at most
- * `maxMs`; what ended meanwhile is returned. A batch still running without a sign is what quietProcess,
- * after it, catches (a batch uses the CPU).
- */
-async function reactionsSettled(url: string, maxMs = 180_000) {
-  const start = performance.now();
-  const first = await reactionMetrics(url);
-  let last = first;
-  let movedAt = start;
-  while (performance.now() - movedAt < REACTIONS_SETTLED_MS && performance.now() - start < maxMs) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const now = await reactionMetrics(url);
-    if (now.hosts !== last.hosts || now.batches !== last.batches) movedAt = performance.now();
-    last = now;
-  }
-  return {
-    waitedSeconds: (performance.now() - start) / 1000,
-    timedOut: performance.now() - movedAt < REACTIONS_SETTLED_MS,
-    hosts: last.hosts - first.hosts,
-    batches: last.batches - first.batches,
-    seconds: last.seconds - first.seconds,
   };
 }
 
@@ -200,6 +166,7 @@ export async function runReadBench(): Promise<void> {
     const apiCpu0 = cpuSecondsOf(api.pid);
     const rawCpu0 = cpuSecondsOf(raw.pid);
     const walksT0 = performance.now();
+    const work0 = await apiWork(api.url);
     for (let w = 0; w < walks && performance.now() < deadline; w++) {
       const g = graphqlWalk();
       const r = rawWalk();
@@ -236,6 +203,7 @@ export async function runReadBench(): Promise<void> {
       }
       walked++;
     }
+    const during = workBetween(work0, await apiWork(api.url));
     const apiIdleMs = apiIdleRate * (performance.now() - walksT0);
     const apiCpuMs = ((cpuSecondsOf(api.pid) - apiCpu0) * 1000 - apiIdleMs) / pairs;
     const rawCpuMs = ((cpuSecondsOf(raw.pid) - rawCpu0) * 1000) / pairs;
@@ -268,6 +236,7 @@ export async function runReadBench(): Promise<void> {
     console.log(
       `CPU per page: API ${apiCpuMs.toFixed(1)} ms (its idle rate, ${(apiIdleRate * 100).toFixed(1)} % of a core, subtracted), raw baseline server ${rawCpuMs.toFixed(1)} ms (${(apiCpuMs / rawCpuMs).toFixed(2)}×)`,
     );
+    console.log(`the API's own work that ended during the walks: ${describeWork(during)}`);
     const r50 = quantile(ratios, 0.5);
     const r99 = percentile(gq, 99) / percentile(rawMs, 99);
     console.log(
