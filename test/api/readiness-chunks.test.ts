@@ -2,6 +2,8 @@
 // builds a page of hosts with their four relations in one turn of the event loop (2,000 hosts: one 43-49
 // ms block; a reaction batch of 1,000, about half), and requests and subscription events waited behind it.
 // The sweep of every host pages by id, a batch of ids goes in chunks; every host is still checked once.
+// Between pages a check of several hosts pauses (BUSY_SHARE in signals/readiness.ts), and a stopped sweep
+// ends there.
 import { checkReadiness, READ_CHUNK } from "@ferry/api/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,6 +72,29 @@ describe(`readiness of ${HOSTS} hosts`, () => {
       [ids],
     );
     expect(seen.rows[0]!.n).toBe(HOSTS);
+  }, 60_000);
+
+  it("a sweep stopped (the API shutting down) ends after the page it is on, recording nothing", async () => {
+    const app = api.server.app;
+    const { pool } = app.db;
+    await pool.query(`DELETE FROM "HostReadinessSeen" WHERE "hostId" = ANY($1::uuid[])`, [ids]);
+    const stop = new AbortController();
+    stop.abort();
+    const reads = await hostReads(() => checkReadiness(app, undefined, stop.signal));
+    // The first page was read; no other page, and no summary recorded (the next sweep does them all).
+    expect(reads.statements).toBe(1);
+    const seen = await pool.query<{ n: number }>(
+      `SELECT count(*)::integer AS n FROM "HostReadinessSeen" WHERE "hostId" = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(seen.rows[0]!.n).toBe(0);
+    // Not stopped, the same sweep records every host again.
+    await checkReadiness(app);
+    const again = await pool.query<{ n: number }>(
+      `SELECT count(*)::integer AS n FROM "HostReadinessSeen" WHERE "hostId" = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(again.rows[0]!.n).toBe(HOSTS);
   }, 60_000);
 
   it("a batch of ids is read in chunks too", async () => {

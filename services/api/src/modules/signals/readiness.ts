@@ -4,7 +4,7 @@
 // report of a host (a reaction, app.ts) and for every host about once a minute (agent connected or
 // lost, peers changed; less often on a fleet whose sweep takes long). A host's first summary is
 // recorded without an event.
-import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { setTimeout as sleep, setImmediate as yieldToLoop } from "node:timers/promises";
 import type { App, Context } from "../../context.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { isAgentLive } from "../agents/presence.ts";
@@ -15,6 +15,14 @@ import { readinessEvent } from "../webhooks/views.ts";
 
 /** The largest share of the API's time the sweep may take (the pause after one grows with its length). */
 const SWEEP_SHARE = 0.1;
+
+/**
+ * While readiness of many hosts is checked (a sweep, a reaction batch), the largest share of the API's
+ * time it takes: after each page of hosts it pauses three times as long as the page took. Unpaced, a
+ * sweep of 2,000 hosts kept the API's core busy for ~2 s, and progress to 500 subscribers that arrived
+ * meanwhile came 70-230 ms late at p99 instead of 15-50 ms (bench fanout; bench/RESULTS.md, issue 16).
+ */
+const BUSY_SHARE = 0.25;
 
 // The fleet (every host's identity) changes rarely: read at most every few seconds per App, so a burst
 // of inventory reports or reconnects does not read it once per host.
@@ -29,6 +37,21 @@ function fleetOf(app: App) {
   fleets.set(app, { at: Date.now(), fleet });
   fleet.catch(() => fleets.delete(app));
   return fleet;
+}
+
+/**
+ * Pauses so that the work since the previous call (or since it was made) took at most BUSY_SHARE of the
+ * time: whatever else ran meanwhile counts too, so a busy API slows its checks further. False once `stop`
+ * was aborted.
+ */
+function pacer(stop?: AbortSignal): () => Promise<boolean> {
+  let since = performance.now();
+  return async () => {
+    const pause = (performance.now() - since) * (1 / BUSY_SHARE - 1);
+    await sleep(pause, undefined, { signal: stop }).catch(() => {});
+    since = performance.now();
+    return !stop?.aborted;
+  };
 }
 
 /** Summaries recorded per transaction: a sweep of 10,000 hosts is 20 statements, not 10,000 transactions. */
@@ -65,14 +88,18 @@ async function* hostPages(app: App, hostIds?: string[]) {
   }
 }
 
-/** Recomputes the readiness of `hostIds` (all hosts when omitted); raises an event for each that changed. */
-export async function checkReadiness(app: App, hostIds?: string[]): Promise<number> {
+/**
+ * Recomputes the readiness of `hostIds` (all hosts when omitted); raises an event for each that changed.
+ * `stop` (the sweep's, when the API shuts down) ends it between pages (what was recorded stays).
+ */
+export async function checkReadiness(app: App, hostIds?: string[], stop?: AbortSignal): Promise<number> {
   const started = performance.now();
+  const several = !hostIds || hostIds.length > 1;
+  const pace = pacer(stop);
   const fleet = await fleetOf(app);
   // Each host against its peers (per group of peers, configuration/readiness-peers.ts): still a second
   // or more of CPU for thousands of hosts. One host at a time, giving the event loop back in between,
-  // so requests and agents are served meanwhile.
-  const several = !hostIds || hostIds.length > 1;
+  // so requests and agents are served meanwhile, and paced per page (BUSY_SHARE).
   const computed = [];
   for await (const hosts of hostPages(app, hostIds)) {
     for (const h of hosts) {
@@ -89,6 +116,7 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
       computed.push({ host: h, checks, summary: checks.map((c) => `${c.name}:${c.status}`).join(",") });
       if (several) await yieldToLoop();
     }
+    if (several && !(await pace())) return 0;
   }
   let changed = 0;
   for (let i = 0; i < computed.length; i += CHUNK) {
@@ -111,6 +139,8 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
       await enqueueWebhookEvents(tx, events);
       return events.length;
     });
+    // A stopped sweep has recorded whole chunks (each its own transaction); the next one does the rest.
+    if (several && i + CHUNK < computed.length && !(await pace())) return changed;
   }
   const seconds = (performance.now() - started) / 1000;
   await app.hooks.emit("readinessChecked", { hosts: computed.length, changed, seconds, sweep: !hostIds });
@@ -125,23 +155,24 @@ export async function checkReadiness(app: App, hostIds?: string[]): Promise<numb
 export function startReadinessWatch(app: App) {
   const pauseMs = app.config.readinessSweepSeconds * 1000;
   let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
+  const stopping = new AbortController();
   const schedule = (ms: number) => {
-    if (stopped) return;
+    if (stopping.signal.aborted) return;
     timer = setTimeout(sweep, ms);
     timer.unref();
   };
   const sweep = () => {
     const started = performance.now();
     void app.inflight
-      .track(checkReadiness(app))
+      .track(checkReadiness(app, undefined, stopping.signal))
       .catch((err) => app.logger.warn({ err, module: "webhooks" }, "readiness sweep failed"))
-      .finally(() => schedule(Math.max(pauseMs, (performance.now() - started) / SWEEP_SHARE)));
+      // A sweep is busy about BUSY_SHARE of its length (it paces itself).
+      .finally(() => schedule(Math.max(pauseMs, ((performance.now() - started) * BUSY_SHARE) / SWEEP_SHARE)));
   };
   schedule(pauseMs);
   return {
     stop: () => {
-      stopped = true;
+      stopping.abort();
       clearTimeout(timer);
     },
   };
