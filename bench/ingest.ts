@@ -2,8 +2,9 @@
 // WebSocket) through the API, against raw batched SQL doing the same writes on the same database
 // (node `pg`, one transaction per report, multi-row INSERT ... ON CONFLICT DO UPDATE).
 // Ratio lines: ingest-ratio = API reports/s ÷ raw reports/s; ingest-ratio-vs-same-sql = ÷ the API's own
-// statements sent through pg. The target (≥ 0.6, issue 16) is held against the faster of the two SQL
-// paths (ingest-ratio-vs-best-sql): the API's statements became cheaper than the batched upserts.
+// statements sent through pg. The target (≥ 0.6, issue 16) is ingest-ratio; a stricter line holds it
+// against the faster of the two SQL paths (ingest-ratio-vs-best-sql): the API's statements became cheaper
+// than the batched upserts, so that ratio is what the API adds per report beyond its SQL.
 
 import { createHash } from "node:crypto";
 import { readStoredInventory, storeInventory } from "@ferry/api/testing";
@@ -338,8 +339,13 @@ export async function runIngestBench(): Promise<void> {
   ]);
   const ratio = rate(api) / rate(raw);
   const best = Math.max(rate(raw), rate(same));
+  // The issue's baseline is the batched upserts; the stricter line holds the API to the faster of the two,
+  // which is its own statements without GraphQL, WebSocket, validation and hashing (what it adds per report).
   console.log(
-    `target: API ≥ 60 % of the faster raw SQL path (${fmt(best)} reports/s): ${rate(api) / best >= 0.6 ? "met" : "MISSED"}`,
+    `target: API ≥ 60 % of raw batched SQL doing the same writes (${fmt(rate(raw))} reports/s): ${ratio >= 0.6 ? "met" : "MISSED"}`,
+  );
+  console.log(
+    `stricter: API ≥ 60 % of the faster raw SQL path (${fmt(best)} reports/s): ${rate(api) / best >= 0.6 ? "met" : "MISSED"}`,
   );
   console.log(`ingest-api-reports-per-s: ${rate(api).toFixed(1)}`);
   console.log(`ingest-api-refused-busy: ${refused}`);
