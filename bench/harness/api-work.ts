@@ -20,7 +20,13 @@ export async function apiWork(url: string): Promise<ApiWork> {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
   const text = await res.text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  // Unlabelled metrics are printed from the start (0): a missing one was renamed, and reading it as 0 would
+  // end read's wait at once and report no work.
+  const value = (name: string) => {
+    const found = new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1];
+    if (found === undefined) throw new Error(`the API's /metrics has no ${name}`);
+    return Number(found);
+  };
   return {
     reactionHosts: value("ferry_inventory_reactions_total"),
     reactionBatches: value("ferry_inventory_reaction_batch_seconds_count"),
